@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` and `make test`. Only Python 3.11+ is required.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests run with production settings (DEBUG off); these make them work without a deployment.
+TEST_ENV := DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production} \
+	SECURE_SSL_REDIRECT=0
+
+.PHONY: run test setup lint check migrate seed worker beat bench clean
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Model governance ledger: http://$(HOST):$(PORT)/"
+	@echo "  API docs:                http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Latest checkpoint:       http://$(HOST):$(PORT)/api/v1/ledger/checkpoint"
+	@echo "  Demo sign-ins (password demo-password): demo-auditor, demo-admin"
+	@echo "  Verifier key:            $$(DJANGO_DEBUG=1 $(BIN)/python manage.py ledger_keys | tail -n 1)"
+	@echo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+worker: setup
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: setup
+	$(BIN)/celery -A config beat --loglevel=INFO
+
+bench: setup
+	$(BIN)/python bench/ledger_bench.py --quick
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

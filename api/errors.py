@@ -1,0 +1,86 @@
+"""The one JSON error shape: {"code": "...", "message": "...", "errors": {field: [messages]}}.
+
+Every error the API returns goes through `exception_handler`: DRF's own exceptions, Django's
+404 / permission / validation errors, and each app's error hierarchy (by its `code`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ledger.errors import BadProofRequest, EventRejected, LedgerError, NotInLog, SigningRefused
+
+# Each domain error's HTTP status, most specific class first.
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (NotInLog, status.HTTP_404_NOT_FOUND),
+    (BadProofRequest, status.HTTP_400_BAD_REQUEST),
+    (EventRejected, status.HTTP_400_BAD_REQUEST),
+    (SigningRefused, status.HTTP_409_CONFLICT),
+    (LedgerError, status.HTTP_503_SERVICE_UNAVAILABLE),
+]
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "errors": errors or {}}
+
+
+def _field_errors(detail: Any) -> tuple[str, dict[str, Any]]:
+    """Split a DRF validation detail into a message and per-field errors."""
+    if isinstance(detail, dict):
+        errors = {
+            key: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+        general = errors.pop("non_field_errors", None)
+        message = general[0] if general else "The request is not valid; see errors."
+        if general and len(general) > 1:
+            errors["non_field_errors"] = general
+        return message, errors
+    if isinstance(detail, list):
+        return (str(detail[0]) if detail else "The request is not valid."), {}
+    return str(detail), {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    for error_class, http_status in STATUS_BY_ERROR:
+        if isinstance(exc, error_class):
+            assert isinstance(exc, LedgerError)
+            return Response(error_body(exc.code, exc.message, exc.errors), status=http_status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((value for cls, value in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        message, errors = _field_errors(exc.detail)
+    else:
+        message, errors = str(getattr(exc, "detail", exc)), {}
+    response.data = error_body(code, message, errors)
+    return response

@@ -1,0 +1,285 @@
+"""Read-only ledger endpoints for auditors: checkpoints, keys, entries, proofs.
+
+The latest checkpoint and the verifier keys are public: they reveal only a size and a root, and
+publishing them widely is what lets anyone detect a forked or rewritten log. Entries and proofs
+need the `ledger.view_entry` permission (auditors, compliance officers, admins).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ledger import selectors
+from ledger.errors import BadProofRequest, NotInLog
+
+# One NDJSON response streams at most this many entries; clients page with `start`.
+MAX_ENTRY_RANGE = 100_000
+
+
+class CanReadLedger(BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("ledger.view_entry"))
+
+
+def _int_param(request: Request, name: str, *, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise BadProofRequest(
+                f"The `{name}` parameter is required.", errors={name: ["Required."]}
+            )
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 19:
+        raise BadProofRequest(
+            f"`{name}` must be a non-negative integer.", errors={name: ["Not an integer."]}
+        )
+    value = int(raw)
+    if value < 0:
+        raise BadProofRequest(f"`{name}` cannot be negative.", errors={name: ["Negative."]})
+    return value
+
+
+def _latest_size() -> int:
+    latest = selectors.checkpoint_latest()
+    if latest is None:
+        raise NotInLog("No checkpoint has been signed yet.")
+    return latest.size
+
+
+def _checkpoint_json(cp) -> dict:
+    return {
+        "size": cp.size,
+        "root": bytes(cp.root).hex(),
+        "note": cp.note,
+        "key_id": cp.key.key_id,
+        "signed_at": cp.signed_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _entry_json(seq: int, leaf_hash: bytes, leaf: bytes) -> dict:
+    return {
+        "seq": seq,
+        "leaf_hash": leaf_hash.hex(),
+        "leaf": base64.b64encode(leaf).decode(),
+        "decoded": json.loads(leaf),
+    }
+
+
+CHECKPOINT_FIELDS = {
+    "size": serializers.IntegerField(),
+    "root": serializers.CharField(help_text="64 hex"),
+    "note": serializers.CharField(help_text="the signed C2SP checkpoint note"),
+    "key_id": serializers.CharField(),
+    "signed_at": serializers.DateTimeField(),
+}
+EntrySerializer = inline_serializer(
+    "Entry",
+    {
+        "seq": serializers.IntegerField(),
+        "leaf_hash": serializers.CharField(),
+        "leaf": serializers.CharField(help_text="base64 of the exact leaf bytes"),
+        "decoded": serializers.JSONField(),
+    },
+)
+
+
+class CheckpointLatestView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Latest signed checkpoint (C2SP signed note, text/plain)",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        latest = selectors.checkpoint_latest()
+        if latest is None:
+            raise NotInLog("No checkpoint has been signed yet.")
+        return HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+
+
+class CheckpointListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Every signed checkpoint, by size",
+        responses=inline_serializer("Checkpoint", CHECKPOINT_FIELDS, many=True),
+    )
+    def get(self, request: Request) -> Response:
+        from api.pagination import Pagination
+
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.checkpoint_list(), request, view=self)
+        return paginator.get_paginated_response([_checkpoint_json(cp) for cp in page])
+
+
+class KeyListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Public verifier keys with their validity periods",
+        responses=inline_serializer(
+            "VerifierKeys",
+            {
+                "keys": inline_serializer(
+                    "VerifierKey",
+                    {
+                        "verifier_key": serializers.CharField(),
+                        "key_id": serializers.CharField(),
+                        "development": serializers.BooleanField(),
+                        "valid_from": serializers.DateTimeField(),
+                        "valid_until": serializers.DateTimeField(allow_null=True),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "keys": [
+                    {
+                        "verifier_key": key.verifier_key,
+                        "key_id": key.key_id,
+                        "development": key.development,
+                        "valid_from": key.valid_from,
+                        "valid_until": key.valid_until,
+                    }
+                    for key in selectors.signing_key_list()
+                ]
+            }
+        )
+
+
+class EntryDetailView(APIView):
+    permission_classes = [CanReadLedger]
+
+    @extend_schema(
+        summary="One entry: its exact leaf bytes and their decoding", responses=EntrySerializer
+    )
+    def get(self, request: Request, seq: int) -> Response:
+        entry = selectors.entry_get(seq)
+        return Response(_entry_json(entry.seq, bytes(entry.leaf_hash), bytes(entry.leaf)))
+
+
+class EntryRangeView(APIView):
+    permission_classes = [CanReadLedger]
+
+    @extend_schema(
+        summary="A range of entries as NDJSON (one Entry object per line)",
+        parameters=[
+            OpenApiParameter("start", int, description="first seq (default 0)"),
+            OpenApiParameter(
+                "end", int, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"
+            ),
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        start = _int_param(request, "start", default=0)
+        end = _int_param(request, "end", default=start + 1000)
+        if end < start:
+            raise BadProofRequest(
+                "`end` must not be before `start`.", errors={"end": ["Before start."]}
+            )
+        if end - start > MAX_ENTRY_RANGE:
+            raise BadProofRequest(
+                f"At most {MAX_ENTRY_RANGE} entries per request; page with `start`.",
+                errors={"end": ["Range too large."]},
+            )
+
+        def lines() -> Iterator[bytes]:
+            for seq, leaf_hash, leaf in selectors.entry_range(start, end):
+                yield (
+                    json.dumps(_entry_json(seq, leaf_hash, leaf), separators=(",", ":")).encode()
+                    + b"\n"
+                )
+
+        return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+
+
+def _hex32(request: Request, name: str) -> bytes:
+    raw = request.query_params.get(name, "")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise BadProofRequest(f"`{name}` must be 64 hex digits.", errors={name: ["Not a SHA-256."]})
+    return value
+
+
+class InclusionProofView(APIView):
+    permission_classes = [CanReadLedger]
+
+    @extend_schema(
+        summary="Inclusion proof of an entry (by seq or leaf hash) in a checkpointed tree",
+        parameters=[
+            OpenApiParameter("seq", int),
+            OpenApiParameter("leaf_hash", str, description="64 hex, instead of seq"),
+            OpenApiParameter("size", int, description="tree size (default: latest checkpoint)"),
+        ],
+        responses=inline_serializer(
+            "InclusionProof",
+            {
+                "seq": serializers.IntegerField(),
+                "tree_size": serializers.IntegerField(),
+                "leaf_hash": serializers.CharField(),
+                "proof": serializers.ListField(child=serializers.CharField()),
+                "checkpoint": serializers.CharField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        size = _int_param(request, "size", default=_latest_size())
+        if "leaf_hash" in request.query_params:
+            entry = selectors.entry_by_leaf_hash(_hex32(request, "leaf_hash"))
+            seq, leaf_hash = entry.seq, bytes(entry.leaf_hash)
+        else:
+            seq = _int_param(request, "seq")
+            leaf_hash = bytes(selectors.entry_get(seq).leaf_hash) if seq < size else b""
+        proof = selectors.inclusion_proof(seq, size)
+        checkpoint = selectors.checkpoint_list().filter(size=size).first()
+        return Response(
+            {
+                "seq": seq,
+                "tree_size": size,
+                "leaf_hash": leaf_hash.hex(),
+                "proof": [node.hex() for node in proof],
+                "checkpoint": checkpoint.note if checkpoint else None,
+            }
+        )
+
+
+class ConsistencyProofView(APIView):
+    permission_classes = [CanReadLedger]
+
+    @extend_schema(
+        summary="Consistency proof between two tree sizes",
+        parameters=[OpenApiParameter("size1", int, required=True), OpenApiParameter("size2", int)],
+        responses=inline_serializer(
+            "ConsistencyProof",
+            {
+                "size1": serializers.IntegerField(),
+                "size2": serializers.IntegerField(),
+                "proof": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        size1 = _int_param(request, "size1")
+        size2 = _int_param(request, "size2", default=_latest_size())
+        proof = selectors.consistency_proof(size1, size2)
+        return Response({"size1": size1, "size2": size2, "proof": [node.hex() for node in proof]})

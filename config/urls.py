@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health", health, name="health"),
+]
+
+
+def _json_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "errors": {}}, status=status)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> JsonResponse:  # noqa: ARG001
+    return _json_error("not_found", "Not found.", 404)
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return _json_error("server_error", "Internal error; it has been logged.", 500)

@@ -1,0 +1,34 @@
+"""System checks: a production deployment must not sign with the development key."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_signing_key_configured(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
+    if settings.LEDGER_SIGNING_KEY_FILE is None:
+        return [
+            checks.Error(
+                "The ledger signs checkpoints with a throwaway development key.",
+                hint="Set LEDGER_SIGNING_KEY_FILE to a key made by "
+                "`manage.py ledger_keys --generate NAME`.",
+                id="ledger.E001",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_signing_key_readable(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
+    from ledger import keys
+    from ledger.errors import SigningKeyUnavailable
+
+    if settings.LEDGER_SIGNING_KEY_FILE is None:
+        return []
+    try:
+        keys.active_signer()
+    except SigningKeyUnavailable as exc:
+        return [checks.Error(str(exc), id="ledger.E002")]
+    return []

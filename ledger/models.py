@@ -1,0 +1,170 @@
+"""The tamper-evident log: queued submissions, entries, tree nodes, tree state, checkpoints, keys.
+
+Entries, nodes and checkpoints are append-only in the database itself (triggers installed by
+migration 0002). The tree state row is the only row ever updated, always under a row lock.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Submission(models.Model):
+    """An event waiting to be sequenced into the log.
+
+    Written inside the caller's transaction, so it exists only if the caller's own writes
+    committed. The sequencer deletes each submission in the same transaction that turns it into an
+    entry, so the queue holds only what is not yet in the log.
+    """
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=64)
+    actor = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    # The event payload as RFC 8785 canonical JSON bytes, validated at submit time.
+    data = models.BinaryField()
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} ({self.idempotency_key})"
+
+
+class Entry(models.Model):
+    """One leaf of the log: canonical JSON bytes, stored exactly as hashed, never re-serialised.
+
+    `seq` is the leaf index, assigned by the sequencer contiguously from 0 (never by a database
+    sequence, which would leave gaps on rollback).
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    leaf = models.BinaryField()
+    leaf_hash = models.BinaryField(max_length=32, unique=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        ordering = ["seq"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seq__gte=0),
+                name="%(app_label)s_%(class)s_seq_non_negative",
+                violation_error_message="An entry's sequence number cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}"
+
+
+class Node(models.Model):
+    """A complete subtree's hash: the root of leaves [index·2^level, (index+1)·2^level).
+
+    Level 0 (the leaf hashes) lives on Entry; this table holds levels 1 and up, so a proof for any
+    (index, size) needs only the O(log n) nodes that `ledger.merkle` names.
+    """
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(index__gte=0),
+                name="%(app_label)s_%(class)s_interior_only",
+                violation_error_message="Stored nodes are interior: level ≥ 1, index ≥ 0.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class TreeState(models.Model):
+    """The single row holding the log's current size and compact range (its frontier).
+
+    Every integration locks this row (SELECT … FOR UPDATE) for its whole transaction, so two
+    sequencers can never both extend the tree from the same size: they take turns.
+    """
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    size = models.BigIntegerField(default=0)
+    # Concatenated 32-byte roots of the frontier's complete subtrees, largest first.
+    frontier = models.BinaryField(default=b"")
+    root = models.BinaryField(max_length=32)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="%(app_label)s_%(class)s_singleton",
+                violation_error_message="There is exactly one tree state row.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tree of {self.size}"
+
+
+class SigningKey(models.Model):
+    """A checkpoint signing key's public half, with the period in which it signed.
+
+    Keys are rotated by configuring a new key file; the previous key's row gets its
+    `valid_until` and stays, so checkpoints it signed keep verifying.
+    """
+
+    key_id = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=200)
+    verifier_key = models.CharField(max_length=400, unique=True)
+    development = models.BooleanField(default=False)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["valid_until"],
+                condition=Q(valid_until__isnull=True),
+                name="%(app_label)s_%(class)s_one_active",
+                violation_error_message="Only one signing key can be active at a time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.verifier_key
+
+
+class Checkpoint(models.Model):
+    """A signed C2SP checkpoint: the log's (size, root) at a moment, as published.
+
+    One root per size, ever (the size is unique), and each checkpoint was verified consistent with
+    the previous one before it was signed.
+    """
+
+    size = models.BigIntegerField(unique=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField()
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="checkpoints")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["size"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gte=0),
+                name="%(app_label)s_%(class)s_size_non_negative",
+                violation_error_message="A checkpoint's size cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

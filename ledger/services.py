@@ -1,0 +1,303 @@
+"""Writes to the log: submit an event, integrate the queue (the sequencer), sign a checkpoint.
+
+The write path (DESIGN.md): a domain service calls `submit` inside its own transaction; after
+commit the sequencer turns queued submissions into entries under the tree-state row lock; the
+signer publishes checkpoints that it has first proved consistent with the last one it signed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ledger import canonical, keys, merkle, notes, selectors
+from ledger.errors import EventRejected, SigningRefused
+from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
+
+LEAF_VERSION = 1
+# An event's canonical size limit. Leaves are evidence, not storage: bulky or personal content
+# belongs in domain rows and enters the leaf as a hash.
+MAX_EVENT_BYTES = 64 * 1024
+# Submissions sequenced per transaction: large enough to amortise the lock and the commit,
+# small enough to keep each transaction well under 100 ms, which bounds submit-to-entry latency.
+INTEGRATE_BATCH_SIZE = 2_000
+
+ENVELOPE_FIELDS = frozenset({"type", "actor", "subject", "idempotency_key", "data"})
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What `submit` did: `entry` is set when the key was already in the log."""
+
+    idempotency_key: str
+    created: bool
+    entry: Entry | None
+
+
+def _text(name: str, value: object, *, limit: int) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return [f"{name} must be a non-empty string."]
+    if len(value) > limit:
+        return [f"{name} must be at most {limit} characters."]
+    if any(ch in value for ch in "\r\n\t\x00"):
+        return [f"{name} must be a single line without control characters."]
+    return []
+
+
+def _validate(type: str, actor: str, subject: str, idempotency_key: str, data: Any) -> bytes:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(type, str) or not _TYPE_RE.match(type) or len(type) > 64:
+        errors["type"] = ["type must be a dotted lowercase name such as `model.registered`."]
+    for name, value, limit in (("actor", actor, 200), ("subject", subject, 200)):
+        if problems := _text(name, value, limit=limit):
+            errors[name] = problems
+    if not isinstance(idempotency_key, str) or not _KEY_RE.match(idempotency_key):
+        errors["idempotency_key"] = [
+            "idempotency_key must be 1 to 200 printable ASCII characters without spaces."
+        ]
+    if not isinstance(data, Mapping):
+        errors["data"] = ["data must be a JSON object."]
+    if errors:
+        raise EventRejected("The event is not valid; nothing was written.", errors=errors)
+    try:
+        data_bytes = canonical.dumps(dict(data))
+    except canonical.CanonicalError as exc:
+        raise EventRejected(
+            f"The event's data cannot be logged: {exc}", errors={"data": [str(exc)]}
+        ) from None
+    size = len(data_bytes) + sum(len(s.encode()) for s in (type, actor, subject, idempotency_key))
+    if size > MAX_EVENT_BYTES:
+        raise EventRejected(
+            f"The event is {size} bytes; the limit is {MAX_EVENT_BYTES} bytes. Store bulky "
+            "content in its own record and log its SHA-256 instead.",
+            errors={"data": [f"Event too large ({size} > {MAX_EVENT_BYTES} bytes)."]},
+        )
+    return data_bytes
+
+
+@transaction.atomic
+def submit(
+    *, type: str, actor: str, subject: str, idempotency_key: str, data: Mapping[str, Any]
+) -> SubmitResult:
+    """Queue an event for the log inside the caller's transaction and return what happened.
+
+    A key already in the log or the queue writes nothing and returns the original. Raise
+    EventRejected (nothing written) for a malformed, oversized or float-carrying event.
+    """
+    data_bytes = _validate(type, actor, subject, idempotency_key, data)
+    existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return SubmitResult(idempotency_key, created=False, entry=existing)
+    try:
+        with transaction.atomic():
+            Submission.objects.create(
+                idempotency_key=idempotency_key,
+                type=type,
+                actor=actor,
+                subject=subject,
+                data=data_bytes,
+                submitted_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The same key is already queued (a retry racing the original): nothing new to write.
+        return SubmitResult(idempotency_key, created=False, entry=None)
+    from ledger import tasks
+
+    transaction.on_commit(tasks.request_integration)
+    return SubmitResult(idempotency_key, created=True, entry=None)
+
+
+def submit_envelope(envelope: Mapping[str, Any]) -> SubmitResult:
+    """Submit an event given as one mapping; refuse unknown or missing envelope fields."""
+    if not isinstance(envelope, Mapping):
+        raise EventRejected("An event must be a JSON object.")
+    unknown = sorted(set(envelope) - ENVELOPE_FIELDS)
+    missing = sorted(ENVELOPE_FIELDS - set(envelope))
+    if unknown or missing:
+        errors = {name: ["Unknown field."] for name in unknown}
+        errors.update({name: ["This field is required."] for name in missing})
+        raise EventRejected("The event's fields are not the envelope's fields.", errors=errors)
+    return submit(**{name: envelope[name] for name in ENVELOPE_FIELDS})
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def leaf_bytes(
+    *,
+    origin: str,
+    seq: int,
+    ts: str,
+    type: str,
+    actor: str,
+    subject: str,
+    idempotency_key: str,
+    data: bytes,
+) -> bytes:
+    """Return the RFC 8785 bytes of a leaf, given its data already in canonical form.
+
+    Equal to canonical.dumps of the whole leaf object (a test holds it to that); assembled by
+    hand because RFC 8785 §3.2.3 fixes the member order and the sequencer builds thousands a second.
+    """
+    d = canonical.dumps
+    return b"".join(
+        (
+            b'{"actor":',
+            d(actor),
+            b',"data":',
+            data,
+            b',"idempotency_key":',
+            d(idempotency_key),
+            b',"origin":',
+            d(origin),
+            b',"seq":',
+            str(seq).encode(),
+            b',"subject":',
+            d(subject),
+            b',"ts":',
+            d(ts),
+            b',"type":',
+            d(type),
+            b',"v":',
+            str(LEAF_VERSION).encode(),
+            b"}",
+        )
+    )
+
+
+def _tree_state_locked() -> TreeState:
+    state = TreeState.objects.select_for_update().filter(pk=TreeState.SINGLETON).first()
+    if state is None:
+        TreeState.objects.get_or_create(
+            pk=TreeState.SINGLETON,
+            defaults={"root": merkle.EMPTY_ROOT, "updated_at": timezone.now()},
+        )
+        state = TreeState.objects.select_for_update().get(pk=TreeState.SINGLETON)
+    return state
+
+
+@transaction.atomic
+def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
+    """Sequence up to `batch_size` queued submissions into the log; return how many.
+
+    Holds the tree-state row lock for the whole transaction, so concurrent calls take turns and
+    each starts from the size the previous one committed: the tree cannot fork and seq has no gaps.
+    """
+    state = _tree_state_locked()
+    queued = list(
+        Submission.objects.order_by("id").values_list(
+            "id", "idempotency_key", "type", "actor", "subject", "data"
+        )[:batch_size]
+    )
+    if not queued:
+        return 0
+    already = set(
+        Entry.objects.filter(idempotency_key__in=[row[1] for row in queued]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    frontier = bytes(state.frontier)
+    compact = merkle.CompactRange(
+        state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)]
+    )
+    origin = settings.LEDGER_ORIGIN
+    ts = _timestamp(timezone.now())
+    entries: list[Entry] = []
+    nodes: list[Node] = []
+    for _id, key, type_, actor, subject, data in queued:
+        if key in already:
+            continue
+        already.add(key)
+        seq = compact.size
+        leaf = leaf_bytes(
+            origin=origin,
+            seq=seq,
+            ts=ts,
+            type=type_,
+            actor=actor,
+            subject=subject,
+            idempotency_key=key,
+            data=bytes(data),
+        )
+        lh = merkle.leaf_hash(leaf)
+        entries.append(Entry(seq=seq, leaf=leaf, leaf_hash=lh, idempotency_key=key))
+        for level, index, digest in compact.append(lh):
+            if level:
+                nodes.append(Node(level=level, index=index, hash=digest))
+    Entry.objects.bulk_create(entries, batch_size=1000)
+    Node.objects.bulk_create(nodes, batch_size=1000)
+    Submission.objects.filter(id__in=[row[0] for row in queued]).delete()
+    state.size = compact.size
+    state.frontier = b"".join(compact.hashes)
+    state.root = compact.root()
+    state.updated_at = timezone.now()
+    state.save(update_fields=["size", "frontier", "root", "updated_at"])
+    return len(entries)
+
+
+def tree_integrate_all(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
+    """Integrate until the queue is empty; return the number of entries added."""
+    total = 0
+    while True:
+        added = tree_integrate(batch_size=batch_size)
+        total += added
+        if not added and not Submission.objects.exists():
+            return total
+
+
+@transaction.atomic
+def checkpoint_sign() -> Checkpoint:
+    """Sign the current (size, root) unless the latest checkpoint already covers it; return it.
+
+    Before signing, prove with stored nodes that the new root extends the last signed root
+    (RFC 9162 §2.1.4); raise SigningRefused rather than ever sign a fork, or a second root for
+    a size that already has one.
+    """
+    state = _tree_state_locked()
+    size, root = state.size, bytes(state.root)
+    last = Checkpoint.objects.order_by("-size").first()
+    if last is not None:
+        if last.size == size:
+            if bytes(last.root) != root:
+                raise SigningRefused(f"A different root was already signed for size {size}.")
+            return last
+        if last.size > size:
+            raise SigningRefused(
+                f"The tree has {size} entries but size {last.size} was already signed."
+            )
+        proof = selectors.consistency_proof(last.size, size, checkpoint_bound=False)
+        try:
+            merkle.verify_consistency(last.size, size, bytes(last.root), root, proof)
+        except merkle.ProofError as exc:
+            raise SigningRefused(
+                f"The tree at size {size} is not consistent with the checkpoint at size "
+                f"{last.size}: {exc}. Refusing to sign a fork."
+            ) from None
+    signer = keys.active_signer()
+    key_row, replaced = keys.signing_key_register(signer)
+    if replaced is not None:
+        submit(
+            type="key.rotated",
+            actor="system",
+            subject=f"key:{key_row.key_id}",
+            idempotency_key=f"key.rotated:{replaced.key_id}:{key_row.key_id}",
+            data={"previous": replaced.verifier_key, "current": key_row.verifier_key},
+        )
+    body = notes.Checkpoint(origin=settings.LEDGER_ORIGIN, size=size, root=root)
+    return Checkpoint.objects.create(
+        size=size,
+        root=root,
+        note=notes.sign_checkpoint(body, signer),
+        key=key_row,
+        signed_at=timezone.now(),
+    )
