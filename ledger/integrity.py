@@ -68,13 +68,16 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
                 pk__in=list(expected_nodes)
             ).values_list("level", "index", "hash")
         )
-        for (level, index), digest in sorted(expected_nodes.items(), key=lambda kv: kv[0][1] << kv[0][0]):
+        # Report the node closest to the damage: the one whose range ends first, lowest level.
+        def order(item: tuple[tuple[int, int], bytes]) -> tuple[int, int]:
+            (level, index), _ = item
+            return ((index + 1) << level, level)
+
+        for (level, index), digest in sorted(expected_nodes.items(), key=order):
             if stored.get((level, index)) != digest:
-                first_seq = index << level
-                raise IntegrityError(
-                    f"seq {first_seq}: stored node {level}/{index} "
-                    f"{'is missing' if (level, index) not in stored else 'does not match the leaves'}."
-                )
+                first, last = index << level, ((index + 1) << level) - 1
+                problem = "is missing" if (level, index) not in stored else "does not match the leaves"
+                raise IntegrityError(f"seq {first}..{last}: stored node {level}/{index} {problem}.")
         report.nodes += len(expected_nodes)
         expected_nodes.clear()
 

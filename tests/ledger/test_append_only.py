@@ -1,0 +1,66 @@
+"""The database itself refuses to change or remove ledger rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from ledger import services
+from ledger.models import Checkpoint, Entry, Node
+from tests.ledger.helpers import fill
+
+
+@pytest.fixture
+def log(db):
+    fill(4)
+    services.checkpoint_sign()
+
+
+def _refused(action) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        action()
+
+
+def test_it_refuses_to_update_an_entry(log):
+    _refused(lambda: Entry.objects.filter(seq=1).update(leaf=b"{}"))
+
+
+def test_it_refuses_to_delete_an_entry(log):
+    _refused(lambda: Entry.objects.filter(seq=3).delete())
+
+
+def test_it_refuses_to_update_a_node(log):
+    _refused(lambda: Node.objects.update(hash=b"\x00" * 32))
+
+
+def test_it_refuses_to_delete_a_node(log):
+    _refused(lambda: Node.objects.all().delete())
+
+
+def test_it_refuses_to_update_a_checkpoint(log):
+    _refused(lambda: Checkpoint.objects.update(note="forged"))
+
+
+def test_it_refuses_to_delete_a_checkpoint(log):
+    _refused(lambda: Checkpoint.objects.all().delete())
+
+
+def test_entries_survive_every_refused_change(log):
+    before = list(Entry.objects.values_list("seq", "leaf"))
+    for action in (lambda: Entry.objects.update(leaf=b"x"), lambda: Entry.objects.all().delete()):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            action()
+    assert list(Entry.objects.values_list("seq", "leaf")) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", ["ledger_entry", "ledger_node", "ledger_checkpoint"])
+def test_it_refuses_to_truncate_a_ledger_table(log, table):
+    def truncate() -> None:
+        with connection.cursor() as cursor:
+            # Fire the deferred foreign-key checks of this test's inserts first, so the refusal
+            # seen is the trigger's and not PostgreSQL's "pending trigger events".
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+
+    _refused(truncate)
