@@ -21,7 +21,7 @@ def _json_error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "errors": {}}, status=status)
 
 
-def handler404(request: HttpRequest, exception: Exception) -> JsonResponse:  # noqa: ARG001
+def handler404(request: HttpRequest, exception: Exception) -> JsonResponse:
     return _json_error("not_found", "Not found.", 404)
 
 

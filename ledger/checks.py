@@ -7,7 +7,9 @@ from django.core import checks
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_signing_key_configured(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
+def check_signing_key_configured(
+    app_configs: object = None, **_: object
+) -> list[checks.CheckMessage]:
     if settings.LEDGER_SIGNING_KEY_FILE is None:
         return [
             checks.Error(
@@ -21,7 +23,9 @@ def check_signing_key_configured(app_configs: object = None, **_: object) -> lis
 
 
 @checks.register()
-def check_signing_key_readable(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
+def check_signing_key_readable(
+    app_configs: object = None, **_: object
+) -> list[checks.CheckMessage]:
     from ledger import keys
     from ledger.errors import SigningKeyUnavailable
 

@@ -49,11 +49,8 @@ def export_bundle(out_dir: Path, *, progress: Callable[[int, int], None] | None 
 
     writer = _HashingWriter(out_dir / "entries.ndjson")
     for seq, leaf_hash, leaf in selectors.entry_range(0, size):
-        line = '{"seq":%d,"leaf_hash":"%s","leaf":"%s"}\n' % (
-            seq,
-            leaf_hash.hex(),
-            base64.b64encode(leaf).decode(),
-        )
+        encoded = base64.b64encode(leaf).decode()
+        line = f'{{"seq":{seq},"leaf_hash":"{leaf_hash.hex()}","leaf":"{encoded}"}}\n'
         writer.write(line.encode())
         if progress and (seq + 1) % 50_000 == 0:
             progress(seq + 1, size)

@@ -62,12 +62,8 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
     def compare_nodes() -> None:
         if not expected_nodes:
             return
-        stored = dict(
-            ((level, index), bytes(digest))
-            for level, index, digest in Node.objects.filter(
-                pk__in=list(expected_nodes)
-            ).values_list("level", "index", "hash")
-        )
+        stored = dict(selectors.node_hashes_between(expected_nodes))
+
         # Report the node closest to the damage: the one whose range ends first, lowest level.
         def order(item: tuple[tuple[int, int], bytes]) -> tuple[int, int]:
             (level, index), _ = item
@@ -76,7 +72,9 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         for (level, index), digest in sorted(expected_nodes.items(), key=order):
             if stored.get((level, index)) != digest:
                 first, last = index << level, ((index + 1) << level) - 1
-                problem = "is missing" if (level, index) not in stored else "does not match the leaves"
+                problem = (
+                    "is missing" if (level, index) not in stored else "does not match the leaves"
+                )
                 raise IntegrityError(f"seq {first}..{last}: stored node {level}/{index} {problem}.")
         report.nodes += len(expected_nodes)
         expected_nodes.clear()
@@ -102,7 +100,8 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
     report.entries = next_seq
     if next_seq != size:
         raise IntegrityError(
-            f"seq {min(next_seq, size)}: the tree state says {size} entries but {next_seq} are stored."
+            f"seq {min(next_seq, size)}: the tree state says {size} entries "
+            f"but {next_seq} are stored."
         )
     stored_nodes = Node.objects.count()
     if stored_nodes != report.nodes:
@@ -129,7 +128,9 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
                 raise notes.NoteError("its key is not registered")
             body = notes.open_checkpoint(cp.note, [verifier], origin=origin)
         except notes.NoteError as exc:
-            raise IntegrityError(f"checkpoint at size {cp.size}: signature invalid ({exc}).") from None
+            raise IntegrityError(
+                f"checkpoint at size {cp.size}: signature invalid ({exc})."
+            ) from None
         if body.size != cp.size or body.root != bytes(cp.root):
             raise IntegrityError(f"checkpoint at size {cp.size}: the signed note says otherwise.")
         report.checkpoints += 1

@@ -33,9 +33,11 @@ def _statements(vendor: str, table: str) -> list[str]:
         # the truncate optimisation is disabled for tables with triggers.
         return [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only: UPDATE refused'); END",
+            f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only: UPDATE refused');"
+            " END",
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only: DELETE refused'); END",
+            f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only: DELETE refused');"
+            " END",
         ]
     raise NotImplementedError(f"No append-only triggers for the {vendor} database backend.")
 

@@ -5,96 +5,160 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('type', models.CharField(max_length=64)),
-                ('actor', models.CharField(max_length=200)),
-                ('subject', models.CharField(max_length=200)),
-                ('data', models.BinaryField()),
-                ('submitted_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                ("type", models.CharField(max_length=64)),
+                ("actor", models.CharField(max_length=200)),
+                ("subject", models.CharField(max_length=200)),
+                ("data", models.BinaryField()),
+                ("submitted_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('leaf', models.BinaryField()),
-                ('leaf_hash', models.BinaryField(max_length=32, unique=True)),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
+                ("seq", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("leaf", models.BinaryField()),
+                ("leaf_hash", models.BinaryField(max_length=32, unique=True)),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
             ],
             options={
-                'verbose_name_plural': 'entries',
-                'ordering': ['seq'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('seq__gte', 0)), name='ledger_entry_seq_non_negative', violation_error_message="An entry's sequence number cannot be negative.")],
+                "verbose_name_plural": "entries",
+                "ordering": ["seq"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("seq__gte", 0)),
+                        name="ledger_entry_seq_non_negative",
+                        violation_error_message="An entry's sequence number cannot be negative.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Node',
+            name="Node",
             fields=[
-                ('pk', models.CompositePrimaryKey('level', 'index', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('level', models.PositiveSmallIntegerField()),
-                ('index', models.BigIntegerField()),
-                ('hash', models.BinaryField(max_length=32)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "level",
+                        "index",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField()),
+                ("index", models.BigIntegerField()),
+                ("hash", models.BinaryField(max_length=32)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__gte', 1), ('index__gte', 0)), name='ledger_node_interior_only', violation_error_message='Stored nodes are interior: level ≥ 1, index ≥ 0.')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("level__gte", 1), ("index__gte", 0)),
+                        name="ledger_node_interior_only",
+                        violation_error_message="Stored nodes are interior: level ≥ 1, index ≥ 0.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=8, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('verifier_key', models.CharField(max_length=400, unique=True)),
-                ('development', models.BooleanField(default=False)),
-                ('valid_from', models.DateTimeField()),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_id", models.CharField(max_length=8, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("verifier_key", models.CharField(max_length=400, unique=True)),
+                ("development", models.BooleanField(default=False)),
+                ("valid_from", models.DateTimeField()),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['valid_from'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('valid_until__isnull', True)), fields=('valid_until',), name='ledger_signingkey_one_active', violation_error_message='Only one signing key can be active at a time.')],
+                "ordering": ["valid_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("valid_until__isnull", True)),
+                        fields=("valid_until",),
+                        name="ledger_signingkey_one_active",
+                        violation_error_message="Only one signing key can be active at a time.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TreeState',
+            name="TreeState",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('size', models.BigIntegerField(default=0)),
-                ('frontier', models.BinaryField(default=b'')),
-                ('root', models.BinaryField(max_length=32)),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("size", models.BigIntegerField(default=0)),
+                ("frontier", models.BinaryField(default=b"")),
+                ("root", models.BinaryField(max_length=32)),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='ledger_treestate_singleton', violation_error_message='There is exactly one tree state row.')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)),
+                        name="ledger_treestate_singleton",
+                        violation_error_message="There is exactly one tree state row.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.BigIntegerField(unique=True)),
-                ('root', models.BinaryField(max_length=32)),
-                ('note', models.TextField()),
-                ('signed_at', models.DateTimeField()),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='checkpoints', to='ledger.signingkey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("size", models.BigIntegerField(unique=True)),
+                ("root", models.BinaryField(max_length=32)),
+                ("note", models.TextField()),
+                ("signed_at", models.DateTimeField()),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="checkpoints",
+                        to="ledger.signingkey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['size'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('size__gte', 0)), name='ledger_checkpoint_size_non_negative', violation_error_message="A checkpoint's size cannot be negative.")],
+                "ordering": ["size"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("size__gte", 0)),
+                        name="ledger_checkpoint_size_non_negative",
+                        violation_error_message="A checkpoint's size cannot be negative.",
+                    )
+                ],
             },
         ),
     ]

@@ -72,7 +72,9 @@ def test_it_detects_two_swapped_rows(log):
     a, b = (bytes(Entry.objects.get(seq=s).leaf) for s in (8, 9))
     ha, hb = (bytes(Entry.objects.get(seq=s).leaf_hash) for s in (8, 9))
     with triggers_bypassed():
-        swap = "UPDATE ledger_entry SET leaf = %s, leaf_hash = %s, idempotency_key = %s WHERE seq = %s"
+        swap = (
+            "UPDATE ledger_entry SET leaf = %s, leaf_hash = %s, idempotency_key = %s WHERE seq = %s"
+        )
         _sql(swap, [b"", b"\x00" * 32, "x", 8])
         _sql(swap, [a, ha, "x9", 9])
         _sql(swap, [b, hb, "x8", 8])
@@ -84,8 +86,11 @@ def test_it_detects_a_forged_checkpoint(log, tmp_path):
     forger = notes.Signer.from_string(notes.generate_signer_key("test.example/ledger"))
     body = notes.Checkpoint(origin="test.example/ledger", size=45, root=b"\x07" * 32)
     Checkpoint.objects.create(
-        size=45, root=b"\x07" * 32, note=notes.sign_checkpoint(body, forger),
-        key=SigningKey.objects.get(), signed_at=timezone.now(),
+        size=45,
+        root=b"\x07" * 32,
+        note=notes.sign_checkpoint(body, forger),
+        key=SigningKey.objects.get(),
+        signed_at=timezone.now(),
     )
     with pytest.raises(IntegrityError, match="checkpoint at size 45 does not match"):
         verify_database()
@@ -96,7 +101,10 @@ def test_it_detects_a_checkpoint_whose_signature_was_replaced(log):
     real = Checkpoint.objects.get(size=40)
     body = notes.Checkpoint(origin="test.example/ledger", size=40, root=bytes(real.root))
     with triggers_bypassed():
-        _sql("UPDATE ledger_checkpoint SET note = %s WHERE size = 40", [notes.sign_checkpoint(body, forger)])
+        _sql(
+            "UPDATE ledger_checkpoint SET note = %s WHERE size = 40",
+            [notes.sign_checkpoint(body, forger)],
+        )
     with pytest.raises(IntegrityError, match="checkpoint at size 40: signature invalid"):
         verify_database()
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 from django.utils import timezone
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from ledger import canonical, merkle, notes, services
@@ -57,8 +58,12 @@ def test_the_sequencer_skips_a_key_already_in_the_log(db):
     services.submit(**event(1))
     services.tree_integrate()
     Submission.objects.create(
-        idempotency_key="ev-1", type="model.registered", actor="a", subject="s",
-        data=b"{}", submitted_at=timezone.now(),
+        idempotency_key="ev-1",
+        type="model.registered",
+        actor="a",
+        subject="s",
+        data=b"{}",
+        submitted_at=timezone.now(),
     )
     assert services.tree_integrate() == 0
     assert Entry.objects.count() == 1
@@ -72,7 +77,7 @@ def test_it_refuses_an_event_over_64_kib(db):
 
 
 def test_it_refuses_a_float_anywhere(db):
-    with pytest.raises(EventRejected, match="float at metrics.auc"):
+    with pytest.raises(EventRejected, match=r"float at metrics\.auc"):
         services.submit(**{**event(0), "data": {"metrics": {"auc": 0.91}}})
     assert not Submission.objects.exists()
 
@@ -92,7 +97,12 @@ def test_it_refuses_an_unknown_envelope_field(db):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("type", "Model Registered"), ("actor", ""), ("subject", "a\nb"), ("idempotency_key", "has space")],
+    [
+        ("type", "Model Registered"),
+        ("actor", ""),
+        ("subject", "a\nb"),
+        ("idempotency_key", "has space"),
+    ],
 )
 def test_it_refuses_malformed_envelope_values(db, field, value):
     with pytest.raises(EventRejected) as caught:
@@ -114,19 +124,36 @@ def test_sequence_numbers_stay_contiguous_across_batches(db):
 
 
 @given(
-    st.text(min_size=1, max_size=20).filter(lambda s: s.strip() and not any(c in s for c in "\r\n\t\x00")),
+    st.text(min_size=1, max_size=20).filter(
+        lambda s: s.strip() and not any(c in s for c in "\r\n\t\x00")
+    ),
     st.integers(min_value=0, max_value=2**40),
 )
 @hsettings(max_examples=200)
 def test_hand_built_leaf_bytes_equal_canonical_json_of_the_leaf(text, seq):
     data = {"k": text, "é": [1, None, True]}
     built = services.leaf_bytes(
-        origin="o/" + text, seq=seq, ts="2026-01-01T00:00:00.000000Z", type="x.y",
-        actor=text, subject=text, idempotency_key="k", data=canonical.dumps(data),
+        origin="o/" + text,
+        seq=seq,
+        ts="2026-01-01T00:00:00.000000Z",
+        type="x.y",
+        actor=text,
+        subject=text,
+        idempotency_key="k",
+        data=canonical.dumps(data),
     )
     expected = canonical.dumps(
-        {"v": 1, "origin": "o/" + text, "seq": seq, "ts": "2026-01-01T00:00:00.000000Z",
-         "type": "x.y", "actor": text, "subject": text, "idempotency_key": "k", "data": data}
+        {
+            "v": 1,
+            "origin": "o/" + text,
+            "seq": seq,
+            "ts": "2026-01-01T00:00:00.000000Z",
+            "type": "x.y",
+            "actor": text,
+            "subject": text,
+            "idempotency_key": "k",
+            "data": data,
+        }
     )
     assert built == expected
 

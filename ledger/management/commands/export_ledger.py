@@ -21,5 +21,5 @@ class Command(BaseCommand):
         manifest = export_bundle(out_dir, progress=progress)
         self.stdout.write(
             f"Wrote {manifest['size']:,} entries to {out_dir}. Verify with:\n"
-            f"  ledgerctl verify {out_dir} --key \"$(python manage.py ledger_keys | tail -n 1)\""
+            f'  ledgerctl verify {out_dir} --key "$(python manage.py ledger_keys | tail -n 1)"'
         )
