@@ -167,7 +167,9 @@ class EntryDetailView(APIView):
     permission_classes = [CanReadLedger]
 
     @extend_schema(
-        summary="One entry: its exact leaf bytes and their decoding", responses=EntrySerializer
+        operation_id="ledger_entry_retrieve",
+        summary="One entry: its exact leaf bytes and their decoding",
+        responses=EntrySerializer,
     )
     def get(self, request: Request, seq: int) -> Response:
         entry = selectors.entry_get(seq)
@@ -178,6 +180,7 @@ class EntryRangeView(APIView):
     permission_classes = [CanReadLedger]
 
     @extend_schema(
+        operation_id="ledger_entries_range",
         summary="A range of entries as NDJSON (one Entry object per line)",
         parameters=[
             OpenApiParameter("start", int, description="first seq (default 0)"),

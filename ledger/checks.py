@@ -13,7 +13,8 @@ def check_signing_key_configured(
     if settings.LEDGER_SIGNING_KEY_FILE is None:
         return [
             checks.Error(
-                "The ledger signs checkpoints with a throwaway development key.",
+                "No checkpoint signing key is configured: the ledger would sign with a throwaway "
+                "development key (with DJANGO_DEBUG on) or not at all.",
                 hint="Set LEDGER_SIGNING_KEY_FILE to a key made by "
                 "`manage.py ledger_keys --generate NAME`.",
                 id="ledger.E001",

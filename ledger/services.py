@@ -110,10 +110,19 @@ def submit(
     except IntegrityError:
         # The same key is already queued (a retry racing the original): nothing new to write.
         return SubmitResult(idempotency_key, created=False, entry=None)
+    _integrate_after_commit()
+    return SubmitResult(idempotency_key, created=True, entry=None)
+
+
+def _integrate_after_commit() -> None:
+    """Ask for the sequencer once per outermost transaction, however many events it submits."""
     from ledger import tasks
 
+    connection = transaction.get_connection()
+    # run_on_commit holds (savepoint ids, callable, robust) for the pending transaction.
+    if any(item[1] is tasks.request_integration for item in connection.run_on_commit):
+        return
     transaction.on_commit(tasks.request_integration)
-    return SubmitResult(idempotency_key, created=True, entry=None)
 
 
 def submit_envelope(envelope: Mapping[str, Any]) -> SubmitResult:

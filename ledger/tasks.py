@@ -43,7 +43,7 @@ def checkpoint_sign_task() -> int:
 def request_integration() -> None:
     """Enqueue the sequencer after a commit, at most once per debounce window per process."""
     global _next_enqueue, _deferred_until
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if tree_integrate_task.app.conf.task_always_eager:
         tree_integrate_task.delay()
         return
     now = time.monotonic()

@@ -5,41 +5,55 @@ nothing but the verifier keys they pass in (and, optionally, a checkpoint they s
 The module needs only the standard library and ``cryptography`` (through :mod:`ledger.notes`);
 it imports no Django and opens no network connection.
 
-:func:`verify_bundle` checks, in this order, stopping at the first failure:
+:func:`verify_bundle` checks, in this order, and reports the first failure:
 
-1. ``manifest.json``: format ``ledger-bundle/1``, and every listed file present with the listed
-   byte length and SHA-256; ``entries.ndjson``, ``checkpoints.ndjson`` and ``keys.json`` must
-   all be listed.
-2. ``entries.ndjson``, streamed line by line: each line is ``{"seq", "leaf_hash", "leaf"}``,
-   seq runs 0, 1, 2, … without gaps, the leaf is base64 of RFC 8785 canonical JSON with exactly
-   the leaf members and types of the format, its ``seq`` and ``origin`` match, and
-   ``leaf_hash`` is SHA-256(0x00 ‖ leaf) (RFC 9162 §2.1.1). The Merkle tree is rebuilt on the
-   fly with a :class:`ledger.merkle.CompactRange`, and its root captured at every size that a
+1. ``manifest.json``: format ``ledger-bundle/1``; ``entries.ndjson``, ``checkpoints.ndjson``
+   and ``keys.json`` are all listed, and every listed file is present with the listed byte
+   length and SHA-256.
+2. ``entries.ndjson``, line by line: each line is ``{"seq", "leaf_hash", "leaf"}``; seq runs
+   0, 1, 2, … with no gap; the leaf is base64 of RFC 8785 canonical JSON with exactly the leaf
+   members and types of the format; its ``seq`` and ``origin`` match; and ``leaf_hash`` is
+   SHA-256(0x00 ‖ leaf) (RFC 9162 §2.1.1). The Merkle tree is rebuilt from the leaf hashes as
+   a compact range (the right edge of the tree), and its root captured at every size that a
    checkpoint needs. The number of lines must equal the manifest's ``size``.
-3. ``checkpoints.ndjson``: each line ``{"size", "root", "note"}`` in non-decreasing size order;
-   the note is a C2SP signed note validly signed by one of the given keys, whose body is a C2SP
-   tlog checkpoint for the manifest's origin; the JSON ``size`` and ``root`` agree with the
-   note; no size carries two different roots; and the signed root equals the root recomputed
-   from the entries at exactly that size.
-4. Optionally a *trusted checkpoint*, which must verify with the same keys and whose root must
-   equal the recomputed root at its size: the bundle extends what the auditor saw before.
+3. ``keys.json`` has the documented shape (its keys are informational: trust comes only from
+   the keys the auditor passes in).
+4. ``checkpoints.ndjson``: each line ``{"size", "root", "note"}``, in non-decreasing size
+   order; the note is a C2SP signed note validly signed by one of the given keys, whose text is
+   a C2SP tlog checkpoint for the manifest's origin; the JSON ``size`` and ``root`` agree with
+   the note; no size has two different signed roots; and every signed root equals the root
+   recomputed from the entries at exactly that size.
+5. Optionally a *trusted checkpoint* saved by the auditor earlier: it must verify with the same
+   keys, and the root recomputed at its size must equal its root, which proves that this
+   bundle extends the log the auditor saw.
 
 Entries after the largest checkpoint are checked like every other entry but are not yet
 covered by a signature; the report says how many there are.
+
+The file is read once, in blocks: the SHA-256 for the manifest is computed from the same reads
+that feed the entry checks, and a mismatch is still reported before any entry error. Large
+bundles are checked by a pool of worker processes, one block each; memory use does not grow
+with the number of entries.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import hashlib
 import json
+import json.encoder
+import os
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ledger import canonical, merkle, notes
 
@@ -52,6 +66,7 @@ __all__ = [
     "MANIFEST_FILE",
     "BundleReport",
     "VerificationError",
+    "parse_canonical",
     "parse_verifier_keys",
     "verify_bundle",
 ]
@@ -62,6 +77,7 @@ ENTRIES_FILE = "entries.ndjson"
 CHECKPOINTS_FILE = "checkpoints.ndjson"
 KEYS_FILE = "keys.json"
 REQUIRED_FILES = (ENTRIES_FILE, CHECKPOINTS_FILE, KEYS_FILE)
+TRUSTED_CHECKPOINT = "trusted checkpoint"
 
 LEAF_VERSION = 1
 """The only leaf format version (the ``v`` member) this verifier understands."""
@@ -72,10 +88,12 @@ MAX_LINE_BYTES = 4 << 20
 MAX_SMALL_FILE_BYTES = 64 << 20
 """The largest ``manifest.json`` or ``keys.json`` that is read into memory."""
 
-# How many leaf hashes are buffered before they are folded into the compact range; also how
-# often the progress callback runs.
-_BATCH = 8192
-_READ_CHUNK = 1 << 20
+PARALLEL_MIN_BYTES = 16 << 20
+"""An ``entries.ndjson`` at least this large is checked by worker processes (when the machine
+has more than one CPU); smaller ones are not worth starting them."""
+
+# Size of the blocks entries.ndjson is read and checked in (each ends at a line end).
+_BLOCK_BYTES = 4 << 20
 
 _ENTRY_MEMBERS = frozenset({"seq", "leaf_hash", "leaf"})
 _CHECKPOINT_MEMBERS = frozenset({"size", "root", "note"})
@@ -95,11 +113,12 @@ _LEAF_MEMBERS = frozenset(_LEAF_TYPES)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # RFC 3339 UTC with exactly six fractional digits and "Z", e.g. 2026-11-27T23:40:01.123456Z.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-# A safe plain filename for a manifest entry: no directories, no hidden or special names.
+# A safe plain file name for a manifest entry: no directories, no hidden or special names.
 _FILENAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 _sha256 = hashlib.sha256
-_LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1 leaf hash domain separator
+_LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 ‖ leaf)
+_NODE_PREFIX = b"\x01"  # RFC 9162 §2.1.1: node hash = SHA-256(0x01 ‖ left ‖ right)
 
 
 class VerificationError(Exception):
@@ -130,6 +149,10 @@ class VerificationError(Exception):
             where = f"{where} (seq {self.seq})".strip()
         return f"{where}: {self.reason}" if where else self.reason
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments need help to cross a process boundary.
+        return (_rebuild_error, (self.reason, self.file, self.line, self.seq))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the error as JSON-ready data."""
         return {
@@ -141,14 +164,22 @@ class VerificationError(Exception):
         }
 
 
+def _rebuild_error(
+    reason: str, file: str | None, line: int | None, seq: int | None
+) -> VerificationError:
+    return VerificationError(reason, file=file, line=line, seq=seq)
+
+
 @dataclass(frozen=True)
 class BundleReport:
     """What :func:`verify_bundle` established about a bundle that verified.
 
-    ``latest_checkpoint_size`` and ``latest_checkpoint_root`` describe the largest verified
-    checkpoint (None when the bundle has none); ``uncovered_entries`` counts the entries after
-    it, which are well formed but not yet signed. ``trusted_checkpoint_size`` and
-    ``trusted_checkpoint_root`` are set when a trusted checkpoint was given and verified.
+    ``checkpoints`` counts the verified checkpoint lines. ``latest_checkpoint_size`` and
+    ``latest_checkpoint_root`` describe the largest of them (None when there is none), and
+    ``uncovered_entries`` counts the entries after it, which are well formed but not yet
+    covered by a signed checkpoint. ``trusted_checkpoint_size`` and ``trusted_checkpoint_root``
+    are set when a trusted checkpoint was given (it then verified). ``signers`` names the given
+    keys that signed at least one checkpoint; ``root`` is the root of all entries.
     """
 
     origin: str
@@ -162,63 +193,105 @@ class BundleReport:
     signers: tuple[str, ...]
     elapsed_seconds: float
     root: bytes = field(default=merkle.EMPTY_ROOT)
-    """The recomputed root of all entries in the bundle (signed or not)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data (hashes as lowercase hex)."""
-
-        def hx(value: bytes | None) -> str | None:
-            return None if value is None else value.hex()
-
+        latest = trusted = None
+        if self.latest_checkpoint_size is not None and self.latest_checkpoint_root is not None:
+            latest = {
+                "size": self.latest_checkpoint_size,
+                "root": self.latest_checkpoint_root.hex(),
+            }
+        if self.trusted_checkpoint_size is not None and self.trusted_checkpoint_root is not None:
+            trusted = {
+                "size": self.trusted_checkpoint_size,
+                "root": self.trusted_checkpoint_root.hex(),
+            }
         return {
             "origin": self.origin,
             "entries": self.entries,
             "root": self.root.hex(),
             "checkpoints": self.checkpoints,
-            "latest_checkpoint": None
-            if self.latest_checkpoint_size is None
-            else {"size": self.latest_checkpoint_size, "root": hx(self.latest_checkpoint_root)},
+            "latest_checkpoint": latest,
             "uncovered_entries": self.uncovered_entries,
-            "trusted_checkpoint": None
-            if self.trusted_checkpoint_size is None
-            else {"size": self.trusted_checkpoint_size, "root": hx(self.trusted_checkpoint_root)},
+            "trusted_checkpoint": trusted,
             "signers": list(self.signers),
             "elapsed_seconds": round(self.elapsed_seconds, 3),
         }
 
 
 # --------------------------------------------------------------------------------------------
-# Canonical JSON check
+# Canonical JSON
 # --------------------------------------------------------------------------------------------
+#
+# The reference check is canonical.dumps(canonical.loads(b)) == b. It is exact but written in
+# Python, and would dominate the run time on a large bundle, so each leaf first goes through a
+# fast path built on the C JSON scanner and encoder of the standard library. The fast path only
+# ever *accepts*; whenever it has any doubt the reference check decides (and words the error).
+#
+# Why an acceptance is always right: for the inputs admitted, the C encoder (sort_keys, no
+# whitespace, ensure_ascii off) writes exactly the RFC 8785 bytes canonical.dumps would:
+#  - strings: both escape ", \, \b \f \n \r \t, other U+0000..U+001F as \u00xx in lowercase
+#    hex, and write every other character as itself (RFC 8785 §3.2.2.2);
+#  - integers: both write the decimal repr; canonical refuses magnitudes above 2**53 - 1, so a
+#    leaf with a run of 16 or more digits anywhere is left to the reference check;
+#  - member order: RFC 8785 §3.2.3 sorts keys by UTF-16 code units, Python by code points; the
+#    orders agree unless a character outside the BMP occurs, which in UTF-8 needs a lead byte
+#    0xF0..0xF4, so such leaves are left to the reference check;
+#  - nesting: more than MAX_DEPTH opening brackets anywhere leaves it to the reference check.
+# The input must also decode as strict UTF-8 and parse as one JSON value with no surrounding
+# whitespace; floats, NaN and Infinity make the scanner raise; and the re-encoding must equal
+# the input exactly, which rules out duplicate keys, other whitespace, escaping or order, and
+# lone surrogates (the input is valid UTF-8, so its text holds none).
 
 
 def _refuse(text: str) -> Any:
     raise ValueError(text)
 
 
-# The fast path re-serialises with the C JSON encoder. For the inputs it accepts, that output is
-# byte-for-byte the RFC 8785 serialisation produced by canonical.dumps:
-#  - strings: both escape exactly ", \, \b \f \n \r \t and other U+0000..U+001F as \u00xx in
-#    lowercase hex, and write every other character as itself (RFC 8785 §3.2.2.2);
-#  - integers: both write int repr; canonical refuses magnitudes above 2**53 - 1, so any run of
-#    16 or more digits sends the leaf to the slow path;
-#  - keys: RFC 8785 §3.2.3 sorts by UTF-16 code units, Python by code points; the two orders
-#    agree unless a character outside the BMP is present, which in UTF-8 needs a 0xF0..0xF4
-#    lead byte, so such leaves take the slow path;
-#  - floats, NaN and Infinity make the decoder raise; duplicate keys, whitespace and any other
-#    deviation make the re-serialisation differ from the input; lone surrogates cannot be
-#    encoded as UTF-8; more than MAX_DEPTH brackets sends the leaf to the slow path.
-# Whenever the fast path is unsure, canonical.loads/dumps decide, so the result (and the error
-# message) is always theirs.
-_FAST_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse)
-_FAST_ENCODER = json.JSONEncoder(
-    ensure_ascii=False,
-    allow_nan=False,
-    sort_keys=True,
-    separators=(",", ":"),
-    check_circular=False,
+_SCAN = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse).scan_once
+_GUARD_TABLE = bytes(
+    ord("d") if 0x30 <= b <= 0x39 else ord("X") if b >= 0xF0 else ord("b") if b in b"{[" else 46
+    for b in range(256)
 )
-_SLOW_PATH_BYTES = re.compile(rb"\d{16}|[\xf0-\xff]")
+_SIXTEEN_DIGITS = b"d" * 16
+
+
+def _make_encoder() -> Callable[[Any, int], Any]:
+    """Return ``f(value, 0) -> iterable of str`` producing sorted, compact, non-ASCII-escaping
+    JSON: the C encoder built once, or the pure-Python one if the C accelerator is missing."""
+    fallback = json.JSONEncoder(
+        ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "c_encode_basestring", None)
+    if make is not None and escape is not None:
+        try:
+            encoder = make(None, None, escape, None, ":", ",", True, False, False)
+            probe = {"b": [1, "é\n", None, True], "a": {}}
+            if "".join(encoder(probe, 0)) == fallback.encode(probe):
+                return encoder  # type: ignore[no-any-return]
+        except Exception:  # noqa: S110 - any surprise in the C encoder means: use the fallback
+            pass
+    return lambda value, _level: fallback.iterencode(value)
+
+
+_ENCODE = _make_encoder()
+
+
+def _fast_canonical(data: bytes) -> Any:
+    """Return the value of ``data`` if the fast path can prove it canonical, else None."""
+    guard = data.translate(_GUARD_TABLE)
+    if b"X" in guard or _SIXTEEN_DIGITS in guard or guard.count(b"b") > canonical.MAX_DEPTH:
+        return None
+    try:
+        text = data.decode("utf-8")
+        value, end = _SCAN(text, 0)
+        if end == len(text) and "".join(_ENCODE(value, 0)) == text:
+            return value
+    except (ValueError, StopIteration, RecursionError):  # incl. JSONDecodeError, UnicodeError
+        pass
+    return None
 
 
 def parse_canonical(data: bytes) -> Any:
@@ -227,22 +300,14 @@ def parse_canonical(data: bytes) -> Any:
     Canonical means ``canonical.dumps(canonical.loads(data)) == data``: strict UTF-8 RFC 8785
     JSON without floats, duplicate keys or unsafe integers, in its one canonical byte form.
     """
-    try:
-        if (
-            data.count(b"{") + data.count(b"[") <= canonical.MAX_DEPTH
-            and _SLOW_PATH_BYTES.search(data) is None
-        ):
-            text = data.decode("utf-8")
-            value, end = _FAST_DECODER.raw_decode(text)
-            if end == len(text) and _FAST_ENCODER.encode(value).encode("utf-8") == data:
-                return value
-    except (ValueError, RecursionError):  # includes JSONDecodeError and UnicodeError
-        pass
+    value = _fast_canonical(data)
+    if value is not None:
+        return value
     value = canonical.loads(data)
     if canonical.dumps(value) != data:
         raise canonical.CanonicalError(
-            "bytes are valid JSON but not in RFC 8785 canonical form "
-            "(member order, whitespace or escaping differ)"
+            "the JSON is valid but its bytes are not the RFC 8785 form "
+            "(member order, whitespace, escaping or number form differ)"
         )
     return value
 
@@ -264,7 +329,8 @@ def parse_verifier_keys(keys: Sequence[str]) -> list[notes.Verifier]:
         try:
             verifiers.append(notes.Verifier.from_string(key))
         except notes.NoteError as exc:
-            raise ValueError(f"verifier key {i} ({str(key)[:60]!r}) is malformed: {exc}") from None
+            shown = str(key)[:60]
+            raise ValueError(f"verifier key {i} ({shown!r}) is malformed: {exc}") from None
     if not verifiers:
         raise ValueError("at least one verifier key is needed")
     return verifiers
@@ -295,14 +361,14 @@ def _is_int(value: object) -> bool:
 
 
 def _file_digest(path: Path, name: str) -> tuple[str, int]:
-    """Return the SHA-256 hex digest and length of a file, read in chunks."""
+    """Return the SHA-256 hex digest and length of a file, read in blocks."""
     h = _sha256()
     n = 0
     try:
         with path.open("rb") as fh:
-            while chunk := fh.read(_READ_CHUNK):
-                h.update(chunk)
-                n += len(chunk)
+            while block := fh.read(_BLOCK_BYTES):
+                h.update(block)
+                n += len(block)
     except OSError as exc:
         raise VerificationError(f"cannot be read: {exc.strerror or exc}", file=name) from None
     return h.hexdigest(), n
@@ -317,10 +383,15 @@ def _file_digest(path: Path, name: str) -> tuple[str, int]:
 class _Manifest:
     origin: str
     size: int
-    files: dict[str, tuple[str, int]]
+    files: dict[str, tuple[str, int]]  # name -> (sha256 hex, bytes)
 
 
-def _check_manifest(bundle: Path) -> _Manifest:
+def _check_manifest(bundle: Path, deferred: frozenset[str]) -> _Manifest:
+    """Check manifest.json and the files it lists.
+
+    The SHA-256 of files in ``deferred`` is not computed here: the caller hashes them while
+    reading them for their own checks, and must compare before reporting anything else.
+    """
     m = MANIFEST_FILE
     manifest = _load_json(_read_small(bundle / m, m), m)
     if not isinstance(manifest, dict):
@@ -343,7 +414,7 @@ def _check_manifest(bundle: Path) -> _Manifest:
         if name not in listed:
             if (bundle / name).exists():
                 raise VerificationError(f"{name} is in the bundle but not listed", file=m)
-            raise VerificationError(f"{name} is neither listed nor present", file=m)
+            raise VerificationError(f"{name} is neither listed nor in the bundle", file=m)
 
     files: dict[str, tuple[str, int]] = {}
     for name, meta in listed.items():
@@ -364,20 +435,22 @@ def _check_manifest(bundle: Path) -> _Manifest:
     for name, (digest, length) in files.items():
         path = bundle / name
         if not path.is_file():
-            raise VerificationError(f"{name} is listed but missing from the bundle", file=m)
+            raise VerificationError(f"lists {name}, which is missing from the bundle", file=m)
         actual = path.stat().st_size
         if actual != length:
             raise VerificationError(
-                f"{name} is {actual} bytes but the manifest lists {length}", file=m
+                f"lists {name} as {length} bytes but the file has {actual}", file=m
             )
+        if name in deferred:
+            continue
         actual_digest, actual = _file_digest(path, name)
-        if actual != length:
-            raise VerificationError(f"{name} changed while it was being read", file=m)
-        if actual_digest != digest:
-            raise VerificationError(
-                f"{name} has SHA-256 {actual_digest} but the manifest lists {digest}", file=m
-            )
+        if actual_digest != digest or actual != length:
+            raise VerificationError(_digest_mismatch(name, digest, actual_digest), file=m)
     return _Manifest(origin, size, files)
+
+
+def _digest_mismatch(name: str, listed: str, actual: str) -> str:
+    return f"lists SHA-256 {listed} for {name}, but the file's SHA-256 is {actual}"
 
 
 def _check_keys_file(bundle: Path) -> None:
@@ -401,8 +474,8 @@ def _check_keys_file(bundle: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Checkpoints are read before the entries, so that the tree roots at their sizes can be
-# captured in a single pass; any problem found is held back and reported in step 3.
+# Checkpoints. They are read before the entries, so that the tree roots at their sizes can be
+# captured in the single pass over the entries; a problem is held back and reported in its turn.
 # --------------------------------------------------------------------------------------------
 
 
@@ -417,7 +490,7 @@ class _CheckpointLine:
 def _open_signed(
     note: object, verifiers: Sequence[notes.Verifier], origin: str
 ) -> tuple[notes.Checkpoint, tuple[str, ...]]:
-    """Open a checkpoint note; raise ValueError with the reason if it does not verify."""
+    """Open a signed checkpoint note; raise ValueError with the reason if it does not verify."""
     if not isinstance(note, str):
         raise ValueError("note must be a string")
     try:
@@ -438,8 +511,7 @@ def _read_checkpoints(
 ) -> list[_CheckpointLine]:
     """Parse and signature-check checkpoints.ndjson line by line.
 
-    The first problem is recorded on its line (which ends the list) instead of being raised,
-    so that it can be reported after the entries, in the documented order.
+    The first problem is recorded on its line, which ends the list, instead of being raised.
     """
     result: list[_CheckpointLine] = []
     previous: notes.Checkpoint | None = None
@@ -517,9 +589,8 @@ def _lines(path: Path, name: str) -> Iterator[tuple[int, bytes]]:
     except OSError as exc:
         raise VerificationError(f"cannot be read: {exc.strerror or exc}", file=name) from None
     with fh:
-        readline = fh.readline
         number = 0
-        while line := readline(MAX_LINE_BYTES + 1):
+        while line := fh.readline(MAX_LINE_BYTES + 1):
             number += 1
             if len(line) > MAX_LINE_BYTES:
                 raise VerificationError(
@@ -531,27 +602,99 @@ def _lines(path: Path, name: str) -> Iterator[tuple[int, bytes]]:
 def _open_trusted(
     text: str, verifiers: Sequence[notes.Verifier], origin: str
 ) -> tuple[notes.Checkpoint | None, VerificationError | None]:
-    """Open the auditor's trusted checkpoint: a signed note, or a checkpoints.ndjson line."""
-    where = "trusted checkpoint"
+    """Open the auditor's trusted checkpoint: a signed note, or one checkpoints.ndjson line."""
     note: object = text
     if text.lstrip().startswith("{"):
         try:
-            row = json.loads(text)
-            note = row["note"]
+            note = json.loads(text)["note"]
         except (ValueError, TypeError, KeyError):
             return None, VerificationError(
-                "is neither a signed note nor a checkpoint line", file=where
+                "is neither a signed note nor a checkpoints.ndjson line", file=TRUSTED_CHECKPOINT
             )
     try:
         cp, _ = _open_signed(note, verifiers, origin)
     except ValueError as exc:
-        return None, VerificationError(str(exc), file=where)
+        return None, VerificationError(str(exc), file=TRUSTED_CHECKPOINT)
     return cp, None
 
 
 # --------------------------------------------------------------------------------------------
 # Step 2: entries
 # --------------------------------------------------------------------------------------------
+
+
+def _check_line(line: bytes, seq: int, origin: str) -> bytes:
+    """Check one entries.ndjson line (without its newline) as line ``seq + 1``.
+
+    This is the reference check, written for clarity and precise messages. Return the leaf
+    hash; raise VerificationError for the first problem, in the documented order.
+    """
+    e, number = ENTRIES_FILE, seq + 1
+    try:
+        row = json.loads(line, parse_constant=_refuse)
+    except (ValueError, RecursionError) as exc:
+        raise VerificationError(f"not valid JSON ({exc})", file=e, line=number) from None
+    if not isinstance(row, dict) or row.keys() != _ENTRY_MEMBERS:
+        raise VerificationError(
+            'line must be an object with exactly "seq", "leaf_hash" and "leaf"',
+            file=e,
+            line=number,
+        )
+    if row["seq"] != seq or not _is_int(row["seq"]):
+        raise VerificationError(
+            f"seq is {row['seq']!r} but line {number} must hold seq {seq} "
+            "(entries must run 0, 1, 2, … with no gap, repeat or reordering)",
+            file=e,
+            line=number,
+        )
+    if not isinstance(row["leaf_hash"], str) or not _HEX64.fullmatch(row["leaf_hash"]):
+        raise VerificationError(
+            "leaf_hash is not 64 lowercase hex digits", file=e, line=number, seq=seq
+        )
+    try:
+        if not isinstance(row["leaf"], str):
+            raise TypeError
+        leaf = base64.b64decode(row["leaf"], validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise VerificationError("leaf is not valid base64", file=e, line=number, seq=seq) from None
+    try:
+        obj = canonical.loads(leaf)
+        if canonical.dumps(obj) != leaf:
+            raise canonical.CanonicalError(
+                "the JSON is valid but its bytes are not the RFC 8785 form "
+                "(member order, whitespace, escaping or number form differ)"
+            )
+    except canonical.CanonicalError as exc:
+        raise VerificationError(
+            f"leaf is not canonical JSON (RFC 8785): {exc}", file=e, line=number, seq=seq
+        ) from None
+    problem = _leaf_problem(obj)
+    if problem:
+        raise VerificationError(problem, file=e, line=number, seq=seq)
+    if obj["seq"] != seq:
+        raise VerificationError(
+            f"leaf says seq {obj['seq']} but is on the line of seq {seq}",
+            file=e,
+            line=number,
+            seq=seq,
+        )
+    if obj["origin"] != origin:
+        raise VerificationError(
+            f"leaf origin {obj['origin']!r} is not the bundle origin {origin!r}",
+            file=e,
+            line=number,
+            seq=seq,
+        )
+    digest = merkle.leaf_hash(leaf)
+    if digest.hex() != row["leaf_hash"]:
+        raise VerificationError(
+            f"leaf_hash {row['leaf_hash']} does not match the leaf, whose RFC 9162 leaf hash "
+            f"is {digest.hex()}",
+            file=e,
+            line=number,
+            seq=seq,
+        )
+    return digest
 
 
 def _leaf_problem(leaf: Any) -> str | None:
@@ -567,9 +710,10 @@ def _leaf_problem(leaf: Any) -> str | None:
         if extra:
             parts.append("unexpected " + ", ".join(extra))
         return "leaf members are wrong: " + "; ".join(parts)
+    names = {int: "an integer", str: "a string", dict: "an object"}
     for name, kind in _LEAF_TYPES.items():
         if type(leaf[name]) is not kind:
-            return f"leaf member {name} must be a JSON {_json_type_name(kind)}"
+            return f"leaf member {name} must be {names[kind]}"
     if leaf["v"] != LEAF_VERSION:
         return f"leaf version v={leaf['v']} is not supported (expected {LEAF_VERSION})"
     if not _TIMESTAMP.fullmatch(leaf["ts"]):
@@ -577,150 +721,265 @@ def _leaf_problem(leaf: Any) -> str | None:
     return None
 
 
-def _json_type_name(kind: type) -> str:
-    return {int: "integer", str: "string", dict: "object"}[kind]
+def _check_block(data: bytes, first_line: int, origin: str) -> bytes:
+    """Check a block of whole entries.ndjson lines, the first being line ``first_line``.
+
+    Return the concatenated 32-byte leaf hashes; raise VerificationError at the first bad line.
+    Each line first goes through a fast path that accepts only a line in exactly the
+    exporter's form, ``{"seq":N,"leaf_hash":"<hex>","leaf":"<base64>"}``, passing every
+    check; anything else is handed to :func:`_check_line`, which decides and words the error.
+    """
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # the block ends with a newline
+    out = bytearray()
+    # Local names: this loop runs once per entry, millions of times.
+    a2b = binascii.a2b_base64
+    fast = _fast_canonical
+    sha256 = _sha256
+    timestamp = _TIMESTAMP.fullmatch
+    members = _LEAF_MEMBERS
+    leaf_prefix = _LEAF_PREFIX
+    seq = first_line - 1
+    for line in lines:
+        head = b'{"seq":%d,"leaf_hash":"' % seq
+        k = len(head)
+        digest = None
+        if (
+            line.startswith(head)
+            and line.endswith(b'"}')
+            and line[k + 64 : k + 74] == b'","leaf":"'
+        ):
+            try:
+                leaf = a2b(line[k + 74 : -2], strict_mode=True)
+            except binascii.Error:
+                leaf = b""  # not a JSON object, so the fast path below gives up
+            obj = fast(leaf)
+            if (
+                type(obj) is dict
+                and obj.keys() == members
+                and type(obj["seq"]) is int
+                and obj["seq"] == seq
+                and type(obj["v"]) is int
+                and obj["v"] == LEAF_VERSION
+                and obj["origin"] == origin
+                and type(obj["type"]) is str
+                and type(obj["actor"]) is str
+                and type(obj["subject"]) is str
+                and type(obj["idempotency_key"]) is str
+                and type(obj["data"]) is dict
+                and type(obj["ts"]) is str
+                and timestamp(obj["ts"]) is not None
+            ):
+                candidate = sha256(leaf_prefix + leaf).digest()
+                if candidate.hex().encode() == line[k : k + 64]:
+                    digest = candidate
+        if digest is None:
+            digest = _check_line(line, seq, origin)
+        out += digest
+        seq += 1
+    return bytes(out)
 
 
-def _entry_line_problem(row: Any) -> str:
-    if not isinstance(row, dict):
-        return "line is not a JSON object"
-    if row.keys() != _ENTRY_MEMBERS:
-        return 'line must be an object with exactly "seq", "leaf_hash" and "leaf"'
-    if not _is_int(row["seq"]):
-        return "seq must be an integer"
-    if not isinstance(row["leaf_hash"], str) or not _HEX64.fullmatch(row["leaf_hash"]):
-        return "leaf_hash must be 64 lowercase hex digits"
-    return "leaf must be a base64 string"
+def _check_block_in_worker(data: bytes, first_line: int, origin: str) -> bytes | VerificationError:
+    """Run :func:`_check_block` in a worker process, returning the error instead of raising."""
+    try:
+        return _check_block(data, first_line, origin)
+    except VerificationError as exc:
+        return exc
+
+
+class _Tree:
+    """The right edge of the Merkle tree being rebuilt, with roots captured at wanted sizes.
+
+    ``stack`` holds the roots of the complete subtrees, one per set bit of ``size``, largest
+    first: the compact range of RFC 9162 / :class:`ledger.merkle.CompactRange`. Appending merges
+    equal-sized subtrees like a binary counter (amortised one node hash per leaf); this inline
+    loop is the same algorithm as ``CompactRange.append`` without the per-leaf bookkeeping, and
+    roots are taken with ``CompactRange(size, stack).root()``.
+    """
+
+    def __init__(self, wanted: set[int]) -> None:
+        self.size = 0
+        self.stack: list[bytes] = []
+        self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in wanted else {}
+        self._targets = iter(sorted(s for s in wanted if s > 0))
+        self._next = next(self._targets, -1)
+
+    def root(self) -> bytes:
+        return merkle.CompactRange(self.size, self.stack).root()
+
+    def extend(self, hashes: bytes) -> None:
+        """Append the concatenated 32-byte leaf hashes ``hashes``."""
+        size, target = self.size, self._next
+        pop, push, sha256, node = self.stack.pop, self.stack.append, _sha256, _NODE_PREFIX
+        for offset in range(0, len(hashes), 32):
+            h = hashes[offset : offset + 32]
+            i = size
+            while i & 1:
+                h = sha256(node + pop() + h).digest()
+                i >>= 1
+            push(h)
+            size += 1
+            if size == target:
+                self.size = size
+                self.roots[size] = self.root()
+                target = self._next = next(self._targets, -1)
+        self.size = size
+
+
+def _blocks(fh: IO[bytes], digest: Any, first_line: int = 1) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(number of the first line, block)`` for whole-line blocks of ``fh``.
+
+    Every byte read is fed to ``digest`` first. The last block may lack a final newline.
+    Raise VerificationError for a line longer than MAX_LINE_BYTES.
+    """
+    carry = b""
+    while True:
+        buf = fh.read(_BLOCK_BYTES)
+        if not buf:
+            if carry:
+                yield first_line, carry
+            return
+        digest.update(buf)
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            carry += buf
+            if len(carry) > MAX_LINE_BYTES:
+                raise VerificationError(
+                    f"line is longer than {MAX_LINE_BYTES} bytes",
+                    file=ENTRIES_FILE,
+                    line=first_line,
+                )
+            continue
+        block = carry + buf[: cut + 1] if carry else buf[: cut + 1]
+        carry = buf[cut + 1 :]
+        yield first_line, block
+        first_line += block.count(b"\n")
+
+
+def _pool_context() -> Any:
+    """Return the multiprocessing context for worker processes.
+
+    Forking is fastest and needs no re-import, but is only safe from a single-threaded process
+    on Linux; otherwise the workers are spawned afresh.
+    """
+    import multiprocessing
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _default_workers(entries_bytes: int) -> int:
+    if entries_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 16))
 
 
 def _scan_entries(
     path: Path,
+    listed: tuple[str, int],
     origin: str,
     total: int,
     wanted: set[int],
     progress: Callable[[int, int], None] | None,
+    workers: int,
 ) -> tuple[int, dict[int, bytes], bytes]:
-    """Stream and check entries.ndjson; return (entry count, roots at wanted sizes, root).
+    """Check entries.ndjson and its manifest SHA-256; return (count, roots at wanted sizes,
+    root of all entries).
 
-    The tree is rebuilt with a CompactRange: leaf hashes are buffered and folded in batches, and
-    a batch always ends at a wanted size so that the root there can be read off exactly.
+    The file is read once. Each block is hashed for the manifest and then checked, in this
+    process or by ``workers`` worker processes, and its leaf hashes are appended to the tree in
+    file order. After the first bad block nothing more is checked, but the rest of the file is
+    still hashed, so that a manifest mismatch is reported first, as the check order requires.
     """
-    e = ENTRIES_FILE
-    roots: dict[int, bytes] = {}
-    if 0 in wanted:
-        roots[0] = merkle.EMPTY_ROOT
-    targets = iter(sorted(s for s in wanted if s > 0))
-    next_target = next(targets, -1)
-    tree = merkle.CompactRange()
-    pending: list[bytes] = []
-    flush_at = _BATCH if next_target < 0 else min(_BATCH, next_target)
+    digest = _sha256()
+    tree = _Tree(wanted)
+    failure: VerificationError | None = None
 
-    # Local names: this loop runs once per entry, millions of times.
-    loads = json.loads
-    b64decode = base64.b64decode
-    sha256 = _sha256
-    prefix = _LEAF_PREFIX
-    parse = parse_canonical
-    members = _LEAF_MEMBERS
-    entry_members = _ENTRY_MEMBERS
-    timestamp = _TIMESTAMP.fullmatch
-    append = pending.append
-    extend = tree.append
+    def accept(hashes: bytes) -> None:
+        tree.extend(hashes)
+        if progress is not None:
+            progress(tree.size, total)
 
-    n = 0
-    for number, line in _lines(path, e):
-        seq = number - 1
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise VerificationError(
+            f"cannot be read: {exc.strerror or exc}", file=ENTRIES_FILE
+        ) from None
+    with fh:
+        blocks = _blocks(fh, digest)
         try:
-            row = loads(line)
-        except ValueError as exc:
-            raise VerificationError(f"not valid JSON ({exc})", file=e, line=number) from None
-        if type(row) is not dict or row.keys() != entry_members:
-            raise VerificationError(_entry_line_problem(row), file=e, line=number)
-        if row["seq"] != seq or type(row["seq"]) is not int:
-            found = row["seq"]
-            raise VerificationError(
-                f"seq is {found!r} but line {number} must hold seq {seq} "
-                "(entries must run 0, 1, 2, … with no gap, repeat or reordering)",
-                file=e,
-                line=number,
-            )
+            if workers <= 1:
+                for first_line, block in blocks:
+                    accept(_check_block(block, first_line, origin))
+            else:
+                _scan_in_pool(blocks, origin, workers, accept)
+        except VerificationError as exc:
+            failure = exc
+        while rest := fh.read(_BLOCK_BYTES):
+            digest.update(rest)
+        length = fh.tell()
+
+    if digest.hexdigest() != listed[0] or length != listed[1]:
+        raise VerificationError(
+            _digest_mismatch(ENTRIES_FILE, listed[0], digest.hexdigest()), file=MANIFEST_FILE
+        )
+    if failure is not None:
+        raise failure
+    if tree.size != total:
+        raise VerificationError(
+            f"has {tree.size} entries but {MANIFEST_FILE} says size {total}", file=ENTRIES_FILE
+        )
+    return tree.size, tree.roots, tree.root()
+
+
+def _scan_in_pool(
+    blocks: Iterator[tuple[int, bytes]],
+    origin: str,
+    workers: int,
+    accept: Callable[[bytes], None],
+) -> None:
+    """Check blocks in worker processes, keeping at most two per worker in flight, and pass
+    their leaf hashes to ``accept`` in file order. Raise the first error in file order."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    inflight: collections.deque[Future[bytes | VerificationError]] = collections.deque()
+    read_error: VerificationError | None = None
+
+    def submit() -> bool:
+        nonlocal read_error
+        if read_error is not None:
+            return False
         try:
-            leaf = b64decode(row["leaf"], validate=True)
-        except (binascii.Error, ValueError, TypeError):
-            raise VerificationError(
-                "leaf is not valid base64", file=e, line=number, seq=seq
-            ) from None
-        try:
-            obj = parse(leaf)
-        except canonical.CanonicalError as exc:
-            raise VerificationError(
-                f"leaf is not canonical JSON (RFC 8785): {exc}", file=e, line=number, seq=seq
-            ) from None
-        if (
-            type(obj) is not dict
-            or obj.keys() != members
-            or obj["v"] != LEAF_VERSION
-            or type(obj["v"]) is not int
-            or type(obj["seq"]) is not int
-            or type(obj["origin"]) is not str
-            or type(obj["ts"]) is not str
-            or type(obj["type"]) is not str
-            or type(obj["actor"]) is not str
-            or type(obj["subject"]) is not str
-            or type(obj["idempotency_key"]) is not str
-            or type(obj["data"]) is not dict
-            or timestamp(obj["ts"]) is None
-        ):
-            raise VerificationError(
-                _leaf_problem(obj) or "leaf is malformed", file=e, line=number, seq=seq
-            )
-        if obj["seq"] != seq:
-            raise VerificationError(
-                f"leaf says seq {obj['seq']} but is on the line for seq {seq}",
-                file=e,
-                line=number,
-                seq=seq,
-            )
-        if obj["origin"] != origin:
-            raise VerificationError(
-                f"leaf origin {obj['origin']!r} is not the bundle origin {origin!r}",
-                file=e,
-                line=number,
-                seq=seq,
-            )
-        digest = sha256(prefix + leaf).digest()
-        if digest.hex() != row["leaf_hash"]:
-            if type(row["leaf_hash"]) is not str or not _HEX64.fullmatch(row["leaf_hash"]):
-                raise VerificationError(
-                    "leaf_hash must be 64 lowercase hex digits", file=e, line=number, seq=seq
-                )
-            raise VerificationError(
-                f"leaf_hash {row['leaf_hash']} does not match the leaf, whose RFC 9162 leaf "
-                f"hash is {digest.hex()}",
-                file=e,
-                line=number,
-                seq=seq,
-            )
-        append(digest)
-        n = number
-        if n == flush_at:
-            for h in pending:
-                extend(h)
-            pending.clear()
-            if n == next_target:
-                roots[n] = tree.root()
-                next_target = next(targets, -1)
-            flush_at = n + _BATCH if next_target < 0 else min(n + _BATCH, next_target)
-            if progress is not None:
-                progress(n, total)
-    for h in pending:
-        extend(h)
-    root = tree.root()
-    if n != total:
-        raise VerificationError(f"has {n} entries but {MANIFEST_FILE} says size {total}", file=e)
-    if progress is not None:
-        progress(n, total)
-    return n, roots, root
+            first_line, block = next(blocks)
+        except StopIteration:
+            return False
+        except VerificationError as exc:  # an over-long line: report it after earlier blocks
+            read_error = exc
+            return False
+        inflight.append(pool.submit(_check_block_in_worker, block, first_line, origin))
+        return True
+
+    try:
+        for _ in range(2 * workers):
+            if not submit():
+                break
+        while inflight:
+            result = inflight.popleft().result()
+            if isinstance(result, VerificationError):
+                raise result
+            accept(result)
+            submit()
+        if read_error is not None:
+            raise read_error
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,18 +992,21 @@ def verify_bundle(
     verifier_keys: Sequence[str],
     trusted_checkpoint: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
 ) -> BundleReport:
     """Verify the export bundle in directory ``path``; return a report if everything holds.
 
     ``verifier_keys`` are ``<name>+<hex id>+<base64>`` strings (as ``manage.py ledger_keys``
-    prints); a checkpoint must carry a valid signature by at least one of them. With
+    prints); every checkpoint must carry a valid signature by at least one of them. With
     ``trusted_checkpoint`` (the text of a signed checkpoint note saved earlier, or one line of
     a checkpoints.ndjson), the bundle must contain the tree that checkpoint describes.
-    ``progress(done, total)`` is called every few thousand entries.
+    ``progress(done, total)`` is called every few thousand entries. ``workers`` is the number
+    of processes checking entries: by default one per CPU for large bundles, else none.
 
     Raise VerificationError for the first failed check, in the order of the module docstring,
-    and ValueError if a verifier key is malformed or none is given. Memory use is independent
-    of the number of entries (apart from one root per distinct checkpoint size).
+    and ValueError if a verifier key is malformed or none is given. Memory use does not depend
+    on the number of entries (apart from one root per distinct checkpoint size).
     """
     started = time.perf_counter()
     verifiers = parse_verifier_keys(verifier_keys)
@@ -752,8 +1014,8 @@ def verify_bundle(
     if not bundle.is_dir():
         raise VerificationError(f"bundle {bundle} is not a directory")
 
-    manifest = _check_manifest(bundle)
-    _check_keys_file(bundle)
+    # Step 1; the SHA-256 of entries.ndjson is checked while it is read in step 2.
+    manifest = _check_manifest(bundle, deferred=frozenset({ENTRIES_FILE}))
     origin = manifest.origin
 
     checkpoint_lines = _read_checkpoints(bundle / CHECKPOINTS_FILE, verifiers, origin)
@@ -764,52 +1026,58 @@ def verify_bundle(
     wanted = {cl.checkpoint.size for cl in checkpoint_lines if cl.checkpoint is not None}
     if trusted is not None:
         wanted.add(trusted.size)
-    wanted = {s for s in wanted if s <= manifest.size}
 
+    # Step 2.
+    listed = manifest.files[ENTRIES_FILE]
+    if workers is None:
+        workers = _default_workers(listed[1])
     entries, roots, full_root = _scan_entries(
-        bundle / ENTRIES_FILE, origin, manifest.size, wanted, progress
+        bundle / ENTRIES_FILE, listed, origin, manifest.size, wanted, progress, workers
     )
 
-    # Step 3: signatures and form first (including equivocation, the strongest finding), then
-    # every signed root against the tree rebuilt from the entries.
-    signers: dict[str, None] = {}
+    # Step 3.
+    _check_keys_file(bundle)
+
+    # Step 4: form and signatures (equivocation included) of every line first, then every
+    # signed root against the tree rebuilt from the entries.
     for cl in checkpoint_lines:
         if cl.error is not None:
             raise cl.error
+    signers: dict[str, None] = {}
     for cl in checkpoint_lines:
         cp = cl.checkpoint
         assert cp is not None
-        where = {"file": CHECKPOINTS_FILE, "line": cl.line}
         if cp.size > entries:
             raise VerificationError(
                 f"checkpoint of size {cp.size} covers more entries than the bundle's {entries}",
-                **where,
+                file=CHECKPOINTS_FILE,
+                line=cl.line,
             )
         if roots[cp.size] != cp.root:
             raise VerificationError(
                 f"checkpoint of size {cp.size}: signed root {cp.root.hex()} does not match the "
                 f"root {roots[cp.size].hex()} recomputed from {ENTRIES_FILE}",
-                **where,
+                file=CHECKPOINTS_FILE,
+                line=cl.line,
             )
         signers.update(dict.fromkeys(cl.signers))
 
-    # Step 4: the auditor's earlier view must be a prefix of this log.
+    # Step 5: the auditor's earlier view must be a prefix of this log.
     if trusted_error is not None:
         raise trusted_error
     if trusted is not None:
-        where_t = "trusted checkpoint"
         if trusted.size > entries:
             raise VerificationError(
                 f"bundle is older than trusted checkpoint: the checkpoint has size "
                 f"{trusted.size} but the bundle only {entries} entries",
-                file=where_t,
+                file=TRUSTED_CHECKPOINT,
             )
         if roots[trusted.size] != trusted.root:
             raise VerificationError(
-                f"inconsistent with this bundle: the trusted root at size {trusted.size} is "
-                f"{trusted.root.hex()} but the bundle's entries give {roots[trusted.size].hex()} "
-                "(the log has been rewritten or forked since it was saved)",
-                file=where_t,
+                f"inconsistent with this bundle: the trusted root for size {trusted.size} is "
+                f"{trusted.root.hex()} but the bundle's entries give {roots[trusted.size].hex()}"
+                " (the log was rewritten or forked since the checkpoint was saved)",
+                file=TRUSTED_CHECKPOINT,
             )
 
     latest = checkpoint_lines[-1].checkpoint if checkpoint_lines else None
