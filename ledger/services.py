@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger import canonical, keys, merkle, notes, selectors
-from ledger.errors import EventRejected, SigningRefused
+from ledger.errors import EventRejected, NotInLog, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
 
 LEAF_VERSION = 1
@@ -123,6 +123,86 @@ def _integrate_after_commit() -> None:
     if any(item[1] is tasks.request_integration for item in connection.run_on_commit):
         return
     transaction.on_commit(tasks.request_integration)
+
+
+@transaction.atomic
+def submit_many(events: list[Mapping[str, Any]]) -> list[SubmitResult]:
+    """Queue many events at once (one query to find known keys, one bulk insert).
+
+    Each event is an envelope mapping as for `submit`; the same rules apply to each, and a
+    rejected event rejects the whole call before anything is written.
+    """
+    prepared = []
+    for index, event in enumerate(events):
+        try:
+            prepared.append(
+                (
+                    event,
+                    _validate(
+                        event["type"],
+                        event["actor"],
+                        event["subject"],
+                        event["idempotency_key"],
+                        event["data"],
+                    ),
+                )
+            )
+        except EventRejected as exc:
+            raise EventRejected(
+                f"Event {index}: {exc.message}", errors={str(index): exc.errors}
+            ) from None
+    keys = [event["idempotency_key"] for event, _ in prepared]
+    logged = {e.idempotency_key: e for e in Entry.objects.filter(idempotency_key__in=keys)}
+    queued = set(
+        Submission.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    now = timezone.now()
+    results, new = [], []
+    for event, data_bytes in prepared:
+        key = event["idempotency_key"]
+        if key in logged or key in queued:
+            results.append(SubmitResult(key, created=False, entry=logged.get(key)))
+            continue
+        queued.add(key)
+        new.append(
+            Submission(
+                idempotency_key=key,
+                type=event["type"],
+                actor=event["actor"],
+                subject=event["subject"],
+                data=data_bytes,
+                submitted_at=now,
+            )
+        )
+        results.append(SubmitResult(key, created=True, entry=None))
+    if new:
+        # A concurrent retry may queue the same key first; its row is as good as ours.
+        Submission.objects.bulk_create(new, ignore_conflicts=True)
+        _integrate_after_commit()
+    return results
+
+
+def entries_wait(keys: list[str], *, attempts: int = 50) -> dict[str, Entry]:
+    """Integrate in-process until every key is in the log; return {key: entry}.
+
+    Call after the submitting transaction committed. Raise NotInLog if a key never arrives
+    (it was never submitted, or its transaction rolled back).
+    """
+    found: dict[str, Entry] = {}
+    wanted = list(dict.fromkeys(keys))
+    for _ in range(attempts):
+        missing = [key for key in wanted if key not in found]
+        for chunk_start in range(0, len(missing), 1000):
+            chunk = missing[chunk_start : chunk_start + 1000]
+            found.update(
+                (e.idempotency_key, e) for e in Entry.objects.filter(idempotency_key__in=chunk)
+            )
+        if len(found) == len(wanted):
+            return found
+        tree_integrate_all()
+    raise NotInLog(f"{len(wanted) - len(found)} submitted events never reached the log.")
 
 
 def submit_envelope(envelope: Mapping[str, Any]) -> SubmitResult:

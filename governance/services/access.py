@@ -1,0 +1,166 @@
+"""Granting and revoking per-model access, and transferring ownership; each a ledger event."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
+from django.utils import timezone
+
+from governance import access, events
+from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.models import OwnershipTransfer, RegisteredModel
+from governance.roles import Role, has_role
+
+
+def _grantee_name(grantee: AbstractBaseUser | Group) -> str:
+    return (
+        f"group:{grantee.name}" if isinstance(grantee, Group) else f"user:{grantee.get_username()}"
+    )
+
+
+def _check_actions(actions: list[str]) -> list[str]:
+    if not isinstance(actions, list) or not actions or set(actions) - set(access.GRANTABLE):
+        raise InvalidInput(
+            "Unknown actions.", errors={"actions": [f"A list of: {', '.join(access.GRANTABLE)}."]}
+        )
+    return sorted(set(actions))
+
+
+@transaction.atomic
+def access_grant(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    grantee: AbstractBaseUser | Group,
+    actions: list[str],
+    reason: str = "",
+) -> list[str]:
+    """Grant `actions` on `model` to a user or group and log `access.granted`."""
+    if not access.can(actor, "view", model):
+        raise NotVisible("No such model.")
+    if not access.can(actor, "manage", model):
+        raise Forbidden("Only compliance officers and admins grant access.")
+    actions = _check_actions(actions)
+    held = access.grant(grantee, actions, model)
+    events.record(
+        type="access.granted",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=f"access.granted:{uuid.uuid4()}",
+        data={
+            "model": model.slug,
+            "grantee": _grantee_name(grantee),
+            "actions": actions,
+            "permissions": held,
+            "reason": reason,
+        },
+    )
+    return access.grants_of(grantee, model)
+
+
+@transaction.atomic
+def access_revoke(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    grantee: AbstractBaseUser | Group,
+    actions: list[str],
+    reason: str = "",
+) -> list[str]:
+    """Revoke `actions` (view revokes everything) and log `access.revoked`."""
+    if not access.can(actor, "view", model):
+        raise NotVisible("No such model.")
+    if not access.can(actor, "manage", model):
+        raise Forbidden("Only compliance officers and admins revoke access.")
+    actions = _check_actions(actions)
+    removed = access.revoke(grantee, actions, model)
+    events.record(
+        type="access.revoked",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=f"access.revoked:{uuid.uuid4()}",
+        data={
+            "model": model.slug,
+            "grantee": _grantee_name(grantee),
+            "actions": actions,
+            "permissions": removed,
+            "reason": reason,
+        },
+    )
+    return access.grants_of(grantee, model)
+
+
+@transaction.atomic
+def ownership_transfer_request(
+    *, actor: AbstractBaseUser, model: RegisteredModel, to_owner: AbstractBaseUser, reason: str = ""
+) -> OwnershipTransfer:
+    """Propose `to_owner` as the model's owner; effective when they accept."""
+    if not access.can(actor, "view", model):
+        raise NotVisible("No such model.")
+    if actor.pk != model.owner_id and not access.can(actor, "manage", model):
+        raise Forbidden("Only the owner, compliance officers and admins propose a new owner.")
+    if not (to_owner.is_active and has_role(to_owner, Role.MODEL_OWNER)):
+        raise InvalidInput(
+            "The new owner must be an active model owner.", errors={"to_owner": ["Not eligible."]}
+        )
+    if to_owner.pk == model.owner_id:
+        raise Conflict("That user already owns the model.")
+    if model.transfers.filter(state=OwnershipTransfer.State.PENDING).exists():
+        raise Conflict("A transfer is already pending for this model.")
+    transfer = OwnershipTransfer.objects.create(
+        model=model,
+        from_owner=model.owner,
+        to_owner=to_owner,
+        requested_by=actor,
+        reason=reason,
+        requested_at=timezone.now(),
+        ledger_key=f"owner.transfer_requested:{uuid.uuid4()}",
+    )
+    events.record(
+        type="owner.transfer_requested",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=transfer.ledger_key,
+        data={
+            "model": model.slug,
+            "from": model.owner.get_username(),
+            "to": to_owner.get_username(),
+            "reason": reason,
+        },
+    )
+    return transfer
+
+
+@transaction.atomic
+def ownership_transfer_accept(
+    *, actor: AbstractBaseUser, transfer: OwnershipTransfer
+) -> RegisteredModel:
+    """The proposed owner accepts: the model changes hands and `owner.changed` is logged."""
+    transfer = (
+        OwnershipTransfer.objects.select_for_update().select_related("model").get(pk=transfer.pk)
+    )
+    if actor.pk != transfer.to_owner_id:
+        raise Forbidden("Only the proposed owner accepts a transfer.")
+    if transfer.state != OwnershipTransfer.State.PENDING:
+        raise Conflict(f"This transfer is {transfer.state}.")
+    model = transfer.model
+    previous = model.owner.get_username()
+    transfer.state, transfer.decided_at = OwnershipTransfer.State.ACCEPTED, timezone.now()
+    transfer.save(update_fields=["state", "decided_at"])
+    model.owner = actor
+    model.save(update_fields=["owner"])
+    events.record(
+        type="owner.changed",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=f"owner.changed:{transfer.pk}",
+        data={
+            "model": model.slug,
+            "from": previous,
+            "to": actor.get_username(),
+            "transfer": transfer.ledger_key,
+        },
+    )
+    return model

@@ -1,0 +1,207 @@
+"""Electronic signatures on versions (21 CFR 11.50, 11.70, 11.200) with separation of duties."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from governance import access, events
+from governance.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotVisible,
+    ReauthenticationFailed,
+    SeparationOfDuties,
+)
+from governance.models import Approval, ModelCard, ModelVersion, RegisteredModel
+from governance.records import rfc3339, sha256_of, signed_content
+from governance.roles import role_title
+from governance.services.registry import status_change
+
+SIGNABLE = frozenset({ModelVersion.Status.REGISTERED, ModelVersion.Status.IN_REVIEW})
+
+
+def approvals_required(model: RegisteredModel) -> int:
+    """Return how many distinct officers must approve: two for high-risk models (four eyes)."""
+    return 2 if model.risk_tier == RegisteredModel.RiskTier.HIGH else 1
+
+
+def separation_checks(
+    signer: AbstractBaseUser, version: ModelVersion, card: ModelCard | None, meaning: str
+) -> list[dict[str, Any]]:
+    """Return every separation-of-duties rule for this signature with its outcome."""
+    authors = set(version.cards.values_list("author_id", flat=True))
+    checks = [
+        (
+            "signer_is_not_registrant",
+            signer.pk != version.registered_by_id,
+            "The signer did not register the version (nor is the pipeline identity that did).",
+        ),
+        (
+            "signer_is_not_model_owner",
+            signer.pk != version.model.owner_id,
+            "The signer does not own the model.",
+        ),
+        (
+            "signer_is_not_card_author",
+            signer.pk not in authors,
+            "The signer wrote no revision of the model card.",
+        ),
+    ]
+    if meaning == Approval.Meaning.APPROVED:
+        already = version.approvals.filter(
+            signer=signer, meaning=Approval.Meaning.APPROVED
+        ).exists()
+        checks.append(
+            (
+                "signer_has_not_approved_before",
+                not already,
+                "Each approval comes from a different officer.",
+            )
+        )
+    return [{"rule": rule, "passed": passed, "description": text} for rule, passed, text in checks]
+
+
+def signature_preview(version: ModelVersion) -> dict[str, Any]:
+    """Return what a signature would sign now: the latest card revision and the content hash."""
+    card = version.cards.order_by("-revision").first()
+    content = signed_content(version, card)
+    return {"card_revision": card.revision if card else None, "signed_sha256": sha256_of(content)}
+
+
+@transaction.atomic
+def approval_sign(
+    *,
+    signer: AbstractBaseUser,
+    version: ModelVersion,
+    password: str,
+    meaning: str,
+    reason: str,
+    card_revision: int | None = None,
+    expected_sha256: str | None = None,
+) -> Approval:
+    """Record an electronic signature on `version` and move its status if it settles.
+
+    The signer re-enters their password in the same request (11.200). The signature binds the
+    SHA-256 of the version record and the card revision signed (11.70); when `expected_sha256`
+    is given (what the signer was shown), it must match. Separation of duties is checked on the
+    server and each rule's outcome is recorded. High-risk models need two approvals from
+    distinct officers. Raise Forbidden, ReauthenticationFailed, SeparationOfDuties, Conflict or
+    InvalidInput; nothing is written unless the signature stands.
+    """
+    if not access.can(signer, "view", version.model):
+        raise NotVisible("No such version.")
+    if not access.can(signer, "approve", version.model):
+        raise Forbidden("Only compliance officers sign approvals.")
+    if meaning not in Approval.Meaning.values:
+        raise InvalidInput(
+            "Unknown meaning.",
+            errors={"meaning": [f"One of {', '.join(Approval.Meaning.values)}."]},
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "A signature needs a reason.", errors={"reason": ["This field is required."]}
+        )
+    if not isinstance(password, str) or not password or not signer.check_password(password):
+        raise ReauthenticationFailed(
+            "Re-enter your password to sign.", errors={"password": ["Incorrect password."]}
+        )
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if version.status not in SIGNABLE:
+        raise Conflict(
+            f"{version} is {version.status}; only registered or in-review versions are signed."
+        )
+    cards = version.cards.order_by("-revision")
+    card = (
+        cards.filter(revision=card_revision).first() if card_revision is not None else cards.first()
+    )
+    if card_revision is not None and card is None:
+        raise InvalidInput("No such card revision.", errors={"card_revision": ["Not found."]})
+    if card is not None and card_revision is None and cards.first() != card:
+        raise Conflict("Sign the latest card revision.")
+    if meaning in (Approval.Meaning.APPROVED, Approval.Meaning.RISK_ACCEPTED) and card is None:
+        raise Conflict(f"{version} has no model card to approve.")
+    signed_sha256 = sha256_of(signed_content(version, card))
+    if expected_sha256 is not None and expected_sha256 != signed_sha256:
+        raise Conflict(
+            "The record changed since it was shown to you; review it again.",
+            errors={"expected_sha256": [f"Now {signed_sha256}."]},
+        )
+    checks = separation_checks(signer, version, card, meaning)
+    failed = [check for check in checks if not check["passed"]]
+    if failed:
+        raise SeparationOfDuties(
+            "Separation of duties forbids this signature: "
+            + "; ".join(check["description"].replace("The signer", "you") for check in failed),
+            errors={"sod_checks": checks},
+        )
+    now = timezone.now()
+    approval = Approval.objects.create(
+        version=version,
+        card=card,
+        signer=signer,
+        signer_name=signer.get_full_name() or signer.get_username(),
+        signer_role=role_title(signer),
+        meaning=meaning,
+        reason=reason,
+        signed_at=now,
+        signed_sha256=signed_sha256,
+        sod_checks=checks,
+        ledger_key=f"approval.signed:{uuid.uuid4()}",
+    )
+    events.record(
+        type="approval.signed",
+        actor=signer,
+        subject=f"model:{version.model.slug}",
+        key=approval.ledger_key,
+        data={
+            "model": version.model.slug,
+            "version": version.version,
+            "signer": signer.get_username(),
+            "signer_name": approval.signer_name,
+            "signer_role": approval.signer_role,
+            "meaning": meaning,
+            "reason": reason,
+            "signed_at": rfc3339(now),
+            "signed_sha256": signed_sha256,
+            "card_revision": card.revision if card else None,
+            "authentication": approval.authentication,
+            "sod_checks": checks,
+        },
+    )
+    _settle(signer, version)
+    return approval
+
+
+def _settle(signer: AbstractBaseUser, version: ModelVersion) -> None:
+    signatures = version.approvals.all()
+    if signatures.filter(meaning=Approval.Meaning.REJECTED).exists():
+        status_change(
+            actor=signer,
+            version=version,
+            to=ModelVersion.Status.REJECTED,
+            reason="rejected by signature",
+        )
+        return
+    approvers = (
+        signatures.filter(meaning=Approval.Meaning.APPROVED).values("signer").distinct().count()
+    )
+    if approvers >= approvals_required(version.model):
+        status_change(
+            actor=signer,
+            version=version,
+            to=ModelVersion.Status.APPROVED,
+            reason=f"{approvers} approval(s) from distinct officers",
+        )
+    elif version.status == ModelVersion.Status.REGISTERED:
+        status_change(
+            actor=signer,
+            version=version,
+            to=ModelVersion.Status.IN_REVIEW,
+            reason="first signature",
+        )

@@ -1,0 +1,199 @@
+"""Deploying approved versions, ending deployments, rolling back and retiring."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from governance import access, events
+from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.models import Deployment, ModelVersion
+from governance.records import rfc3339
+from governance.services.registry import status_change
+from governance.services.validation import SLUG_RE, Errors
+
+DEPLOYABLE = frozenset({ModelVersion.Status.APPROVED, ModelVersion.Status.DEPLOYED})
+
+# Evaluates the production gates for (version, environment) → (passed, [gate results]).
+# Installed by the gates module; None means no gates are enforced.
+GateEvaluator = Callable[[ModelVersion, str], tuple[bool, list[dict[str, Any]]]]
+gate_evaluator: GateEvaluator | None = None
+
+
+def _end(deployment: Deployment, actor: AbstractBaseUser, reason: str) -> None:
+    deployment.ended_at = timezone.now()
+    deployment.ended_by = actor
+    deployment.end_reason = reason
+    deployment.end_ledger_key = f"deployment.ended:{deployment.pk}"
+    deployment.save(update_fields=["ended_at", "ended_by", "end_reason", "end_ledger_key"])
+    events.record(
+        type="deployment.ended",
+        actor=actor,
+        subject=f"model:{deployment.model.slug}",
+        key=deployment.end_ledger_key,
+        data={
+            "model": deployment.model.slug,
+            "version": deployment.version.version,
+            "environment": deployment.environment,
+            "started_at": rfc3339(deployment.started_at),
+            "ended_at": rfc3339(deployment.ended_at),
+            "reason": reason,
+        },
+    )
+
+
+@transaction.atomic
+def deployment_start(
+    *,
+    actor: AbstractBaseUser,
+    version: ModelVersion,
+    environment: str,
+    change_ticket: str = "",
+    ci_run_id: str = "",
+    config_version: str = "",
+    notes: str = "",
+    reason: str = "",
+) -> Deployment:
+    """Deploy an approved version to `environment`, replacing what served it, and log it.
+
+    Deploying an earlier version than the one serving is a rollback and names it. Raise
+    Forbidden (only pipelines granted the model, and its owner, deploy), Conflict (not
+    approved, already serving, gates failing).
+    """
+    model = version.model
+    if not access.can(actor, "view", model):
+        raise NotVisible("No such version.")
+    if not access.can(actor, "register", model):
+        raise Forbidden(f"You may not deploy versions of {model.slug}.")
+    errors = Errors()
+    errors.check(
+        isinstance(environment, str)
+        and bool(SLUG_RE.match(environment or ""))
+        and len(environment) <= 50,
+        "environment",
+        "A short lowercase name such as production or staging.",
+    )
+    for field, value in (
+        ("change_ticket", change_ticket),
+        ("ci_run_id", ci_run_id),
+        ("config_version", config_version),
+    ):
+        errors.text(value, field, limit=200, required=False)
+    errors.raise_if_any()
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status not in DEPLOYABLE:
+        raise Conflict(f"{version} is {version.status}; only approved versions are deployed.")
+    gates: list[dict[str, Any]] = []
+    if gate_evaluator is not None:
+        passed, gates = gate_evaluator(version, environment)
+        if not passed:
+            failing = [gate["gate"] for gate in gates if not gate["passed"]]
+            raise Conflict(
+                f"Deployment blocked by failing gates: {', '.join(failing)}.",
+                errors={"gates": gates},
+            )
+    current = (
+        Deployment.objects.select_for_update()
+        .filter(model=model, environment=environment, ended_at__isnull=True)
+        .select_related("version")
+        .first()
+    )
+    if current is not None and current.version_id == version.pk:
+        raise Conflict(f"{version} already serves {environment}.")
+    rollback_of = None
+    if current is not None:
+        if current.version.registered_at > version.registered_at:
+            rollback_of = current
+        _end(current, actor, reason or f"replaced by {version.version}")
+    deployment = Deployment.objects.create(
+        model=model,
+        version=version,
+        environment=environment,
+        started_at=timezone.now(),
+        deployed_by=actor,
+        rollback_of=rollback_of,
+        change_ticket=change_ticket,
+        ci_run_id=ci_run_id,
+        config_version=config_version,
+        notes=notes,
+        gates=gates,
+        ledger_key=f"deployment.started:{uuid.uuid4()}",
+    )
+    approvals = list(version.approvals.values_list("ledger_key", flat=True))
+    events.record(
+        type="deployment.started",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=deployment.ledger_key,
+        data={
+            "model": model.slug,
+            "version": version.version,
+            "environment": environment,
+            "started_at": rfc3339(deployment.started_at),
+            "change_ticket": change_ticket,
+            "ci_run_id": ci_run_id,
+            "config_version": config_version,
+            "reason": reason,
+            "rollback_of": rollback_of.ledger_key if rollback_of else None,
+            "replaced": current.ledger_key if current else None,
+            "approvals": approvals,
+            "gates": gates,
+        },
+    )
+    if version.status != ModelVersion.Status.DEPLOYED:
+        status_change(
+            actor=actor,
+            version=version,
+            to=ModelVersion.Status.DEPLOYED,
+            reason=f"deployed to {environment}",
+        )
+    return deployment
+
+
+@transaction.atomic
+def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: str) -> Deployment:
+    """Stop a deployment (a suspension: who, when, why) and log `deployment.ended`."""
+    if not access.can(actor, "view", deployment.model):
+        raise NotVisible("No such deployment.")
+    if not access.can(actor, "register", deployment.model):
+        raise Forbidden(f"You may not end deployments of {deployment.model.slug}.")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "Say why the deployment ends.", errors={"reason": ["This field is required."]}
+        )
+    deployment = (
+        Deployment.objects.select_for_update()
+        .select_related("model", "version")
+        .get(pk=deployment.pk)
+    )
+    if deployment.ended_at is not None:
+        raise Conflict("This deployment has already ended.")
+    _end(deployment, actor, reason)
+    return deployment
+
+
+@transaction.atomic
+def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: str) -> ModelVersion:
+    """Retire a version: end its deployments and log the status change."""
+    if not access.can(actor, "view", version.model):
+        raise NotVisible("No such version.")
+    if not access.can(actor, "register", version.model):
+        raise Forbidden(f"You may not retire versions of {version.model.slug}.")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "Say why the version retires.", errors={"reason": ["This field is required."]}
+        )
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status == ModelVersion.Status.RETIRED:
+        raise Conflict(f"{version} is already retired.")
+    for deployment in version.deployments.filter(ended_at__isnull=True).select_related(
+        "model", "version"
+    ):
+        _end(deployment, actor, f"version retired: {reason}")
+    status_change(actor=actor, version=version, to=ModelVersion.Status.RETIRED, reason=reason)
+    return version

@@ -1,0 +1,457 @@
+"""Registering models, datasets and versions; revising model cards; moving status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from governance import access, events
+from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.models import (
+    Dataset,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    StatusChange,
+    VersionDataset,
+)
+from governance.records import dataset_record, model_record, sha256_of, version_record
+from governance.roles import Role, has_role
+from governance.services.validation import SLUG_RE, VERSION_RE, Errors
+
+MAX_METRICS = 500
+MAX_HYPERPARAMETERS = 500
+
+
+def _require(user: AbstractBaseUser, action: str, model: RegisteredModel) -> None:
+    """Raise NotVisible if the user may not see the model, Forbidden if they may not act."""
+    if not access.can(user, "view", model):
+        raise NotVisible("No such model.")
+    if not access.can(user, action, model):
+        raise Forbidden(f"You may not {access_verbs[action]} for model {model.slug}.")
+
+
+access_verbs = {
+    "register": "register versions, datasets or cards",
+    "approve": "sign approvals",
+    "manage": "grant or revoke access",
+    "log": "log decisions",
+    "reports": "read reports",
+    "view": "read records",
+}
+
+
+@transaction.atomic
+def model_register(
+    *,
+    actor: AbstractBaseUser,
+    slug: str,
+    name: str,
+    intended_purpose: str,
+    regulated_use: str,
+    risk_tier: str,
+    owner: AbstractBaseUser,
+    description: str = "",
+    out_of_scope_uses: str = "",
+    provider: str = "",
+    runbook: str = "",
+    next_validation_due: date | None = None,
+    valid_until: date | None = None,
+) -> RegisteredModel:
+    """Add a model to the inventory and log `model.registered`.
+
+    Model owners, compliance officers and admins register models; the owner must be an active
+    user holding the model-owner role.
+    """
+    if not has_role(actor, Role.MODEL_OWNER, Role.COMPLIANCE_OFFICER, Role.ADMIN):
+        raise Forbidden("Only model owners, compliance officers and admins register models.")
+    errors = Errors()
+    errors.check(
+        isinstance(slug, str) and bool(SLUG_RE.match(slug)),
+        "slug",
+        "Lowercase letters, digits and hyphens, at most 100.",
+    )
+    errors.text(name, "name", limit=200)
+    errors.text(intended_purpose, "intended_purpose", limit=10_000)
+    errors.check(
+        regulated_use in RegisteredModel.RegulatedUse.values,
+        "regulated_use",
+        f"One of {', '.join(RegisteredModel.RegulatedUse.values)}.",
+    )
+    errors.check(
+        risk_tier in RegisteredModel.RiskTier.values,
+        "risk_tier",
+        f"One of {', '.join(RegisteredModel.RiskTier.values)}.",
+    )
+    errors.check(
+        owner.is_active and has_role(owner, Role.MODEL_OWNER),
+        "owner",
+        "The owner must be an active user with the model-owner role.",
+    )
+    errors.raise_if_any()
+    if RegisteredModel.objects.filter(slug=slug).exists():
+        raise Conflict(
+            f"A model named {slug!r} is already registered.", errors={"slug": ["Taken."]}
+        )
+    model = RegisteredModel.objects.create(
+        slug=slug,
+        name=name,
+        description=description,
+        intended_purpose=intended_purpose,
+        out_of_scope_uses=out_of_scope_uses,
+        regulated_use=regulated_use,
+        risk_tier=risk_tier,
+        provider=provider,
+        owner=owner,
+        runbook=runbook,
+        next_validation_due=next_validation_due,
+        valid_until=valid_until,
+        created_by=actor,
+        created_at=timezone.now(),
+        ledger_key=f"model.registered:{slug}",
+    )
+    events.record(
+        type="model.registered",
+        actor=actor,
+        subject=f"model:{slug}",
+        key=model.ledger_key,
+        data=model_record(model),
+    )
+    return model
+
+
+@transaction.atomic
+def dataset_register(
+    *,
+    actor: AbstractBaseUser,
+    name: str,
+    uri: str,
+    sha256: str,
+    size_bytes: int,
+    row_count: int | None = None,
+    schema_sha256: str = "",
+    provenance: str = "",
+    preparation: str = "",
+) -> tuple[Dataset, bool]:
+    """Register a dataset by content hash; return (dataset, created).
+
+    Registering the same hash again returns the existing dataset (the first registration
+    stands) and logs nothing.
+    """
+    if not has_role(actor, Role.PIPELINE, Role.MODEL_OWNER):
+        raise Forbidden("Only pipelines and model owners register datasets.")
+    errors = Errors()
+    errors.text(name, "name", limit=200)
+    errors.text(uri, "uri", limit=1000)
+    errors.sha256(sha256, "sha256")
+    errors.sha256(schema_sha256, "schema_sha256", optional=True)
+    errors.check(
+        isinstance(size_bytes, int) and size_bytes >= 0, "size_bytes", "A non-negative integer."
+    )
+    errors.check(
+        row_count is None or (isinstance(row_count, int) and row_count >= 0),
+        "row_count",
+        "A non-negative integer.",
+    )
+    errors.raise_if_any()
+    existing = Dataset.objects.filter(sha256=sha256).first()
+    if existing is not None:
+        return existing, False
+    dataset = Dataset.objects.create(
+        name=name,
+        uri=uri,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        row_count=row_count,
+        schema_sha256=schema_sha256 or "",
+        provenance=provenance,
+        preparation=preparation,
+        registered_by=actor,
+        registered_at=timezone.now(),
+        ledger_key=f"dataset.registered:{sha256}",
+    )
+    events.record(
+        type="dataset.registered",
+        actor=actor,
+        subject=f"dataset:{sha256}",
+        key=dataset.ledger_key,
+        data=dataset_record(dataset),
+    )
+    return dataset, True
+
+
+def _check_metrics(metrics: Any, errors: Errors) -> None:
+    if not isinstance(metrics, list) or len(metrics) > MAX_METRICS:
+        errors.add("metrics", f"A list of at most {MAX_METRICS} metrics.")
+        return
+    for index, metric in enumerate(metrics):
+        field = f"metrics[{index}]"
+        if not isinstance(metric, dict) or set(metric) - {
+            "name",
+            "value",
+            "slice",
+            "dataset_sha256",
+        }:
+            errors.add(
+                field, "An object with name, value, and optionally slice and dataset_sha256."
+            )
+            continue
+        errors.text(metric.get("name"), f"{field}.name", limit=100)
+        errors.decimal(metric.get("value"), f"{field}.value")
+        if "slice" in metric:
+            errors.text(metric["slice"], f"{field}.slice", limit=200)
+        if "dataset_sha256" in metric:
+            errors.sha256(metric["dataset_sha256"], f"{field}.dataset_sha256")
+
+
+@transaction.atomic
+def version_register(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    version: str,
+    artifact_sha256: str,
+    artifact_uri: str,
+    datasets: list[dict[str, str]],
+    code_repository: str = "",
+    code_commit: str = "",
+    pipeline_run_id: str = "",
+    pipeline_run_url: str = "",
+    environment_lock_sha256: str = "",
+    hyperparameters: dict[str, str] | None = None,
+    metrics: list[dict[str, str]] | None = None,
+    parent: str | None = None,
+    description: str = "",
+) -> ModelVersion:
+    """Register an immutable model version with its lineage and log `version.registered`.
+
+    `datasets` are [{"sha256", "role"}] of already registered datasets (at least one training
+    set); `parent` names an earlier version of the same model. Raise InvalidInput, NotVisible,
+    Forbidden or Conflict; nothing is written unless everything holds.
+    """
+    _require(actor, "register", model)
+    hyperparameters = {} if hyperparameters is None else hyperparameters
+    metrics = [] if metrics is None else metrics
+    errors = Errors()
+    errors.check(
+        isinstance(version, str) and bool(VERSION_RE.match(version)),
+        "version",
+        "Letters, digits and . + _ -, at most 64, e.g. 1.2.0.",
+    )
+    errors.sha256(artifact_sha256, "artifact_sha256")
+    errors.text(artifact_uri, "artifact_uri", limit=1000)
+    errors.sha256(environment_lock_sha256, "environment_lock_sha256", optional=True)
+    errors.text(code_commit, "code_commit", limit=64, required=False)
+    if (
+        not isinstance(hyperparameters, dict)
+        or len(hyperparameters) > MAX_HYPERPARAMETERS
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in hyperparameters.items())
+    ):
+        errors.add("hyperparameters", "An object of string values (numbers as decimal strings).")
+    _check_metrics(metrics, errors)
+    links: list[tuple[str, str]] = []
+    if not isinstance(datasets, list) or not datasets:
+        errors.add("datasets", "At least one dataset, with role training.")
+    else:
+        for index, item in enumerate(datasets):
+            if not isinstance(item, dict) or item.get("role") not in VersionDataset.Role.values:
+                errors.add(
+                    f"datasets[{index}]",
+                    f"An object with sha256 and role ({', '.join(VersionDataset.Role.values)}).",
+                )
+                continue
+            errors.sha256(item.get("sha256"), f"datasets[{index}].sha256")
+            links.append((item["role"], item.get("sha256", "")))
+        errors.check(
+            any(role == "training" for role, _ in links),
+            "datasets",
+            "At least one dataset must have the role training.",
+        )
+    errors.raise_if_any()
+    known = {d.sha256: d for d in Dataset.objects.filter(sha256__in=[sha for _, sha in links])}
+    for index, (_, sha) in enumerate(links):
+        errors.check(
+            sha in known, f"datasets[{index}].sha256", "No dataset is registered with that hash."
+        )
+    parent_version = None
+    if parent:
+        parent_version = ModelVersion.objects.filter(model=model, version=parent).first()
+        errors.check(
+            parent_version is not None, "parent", f"Model {model.slug} has no version {parent!r}."
+        )
+    errors.raise_if_any()
+    if ModelVersion.objects.filter(model=model, version=version).exists():
+        raise Conflict(
+            f"{model.slug} already has version {version}.", errors={"version": ["Taken."]}
+        )
+    row = ModelVersion.objects.create(
+        model=model,
+        version=version,
+        description=description,
+        artifact_sha256=artifact_sha256,
+        artifact_uri=artifact_uri,
+        code_repository=code_repository,
+        code_commit=code_commit,
+        pipeline_run_id=pipeline_run_id,
+        pipeline_run_url=pipeline_run_url,
+        environment_lock_sha256=environment_lock_sha256 or "",
+        hyperparameters=hyperparameters,
+        metrics=metrics,
+        parent=parent_version,
+        registered_by=actor,
+        registered_at=timezone.now(),
+        ledger_key=f"version.registered:{model.slug}:{version}",
+    )
+    VersionDataset.objects.bulk_create(
+        VersionDataset(version=row, dataset=known[sha], role=role)
+        for role, sha in sorted(set(links))
+    )
+    events.record(
+        type="version.registered",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=row.ledger_key,
+        data=version_record(row),
+    )
+    return row
+
+
+FROZEN_STATUSES = frozenset(
+    {
+        ModelVersion.Status.APPROVED,
+        ModelVersion.Status.REJECTED,
+        ModelVersion.Status.DEPLOYED,
+        ModelVersion.Status.RETIRED,
+    }
+)
+
+
+@transaction.atomic
+def card_revise(
+    *, actor: AbstractBaseUser, version: ModelVersion, content: dict[str, str]
+) -> ModelCard:
+    """Add a new model-card revision for `version` and log `card.revised`.
+
+    Sections are those of ModelCard.SECTIONS, each a string (Markdown). A version whose card an
+    approval has frozen (approved, rejected, deployed, retired) takes no new revision.
+    """
+    _require(actor, "register", version.model)
+    errors = Errors()
+    if not isinstance(content, dict) or not content:
+        errors.add("content", f"An object with sections: {', '.join(ModelCard.SECTIONS)}.")
+    else:
+        for key, value in content.items():
+            errors.check(key in ModelCard.SECTIONS, f"content.{key}", "Not a model-card section.")
+            errors.text(value, f"content.{key}", limit=100_000, required=False)
+    errors.raise_if_any()
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status in FROZEN_STATUSES:
+        raise Conflict(f"The card of {version} is frozen: the version is {version.status}.")
+    last = version.cards.order_by("-revision").values_list("revision", flat=True).first() or 0
+    card = ModelCard.objects.create(
+        version=version,
+        revision=last + 1,
+        content=content,
+        content_sha256=sha256_of(content),
+        author=actor,
+        created_at=timezone.now(),
+        ledger_key=f"card.revised:{version.model.slug}:{version.version}:{last + 1}",
+    )
+    events.record(
+        type="card.revised",
+        actor=actor,
+        subject=f"model:{version.model.slug}",
+        key=card.ledger_key,
+        data={
+            "model": version.model.slug,
+            "version": version.version,
+            "revision": card.revision,
+            "content_sha256": card.content_sha256,
+            "content": content,
+        },
+    )
+    return card
+
+
+def status_change(
+    *, actor: AbstractBaseUser, version: ModelVersion, to: str, reason: str = ""
+) -> StatusChange:
+    """Move `version` to status `to`, writing the history row and `version.status_changed`.
+
+    Call inside the service transaction that justifies the move.
+    """
+    change = StatusChange.objects.create(
+        version=version,
+        from_status=version.status,
+        to_status=to,
+        actor=actor,
+        reason=reason,
+        changed_at=timezone.now(),
+        ledger_key=f"version.status_changed:{uuid.uuid4()}",
+    )
+    version.status = to
+    version.save(update_fields=["status"])
+    events.record(
+        type="version.status_changed",
+        actor=actor,
+        subject=f"model:{version.model.slug}",
+        key=change.ledger_key,
+        data={
+            "model": version.model.slug,
+            "version": version.version,
+            "from": change.from_status,
+            "to": to,
+            "reason": reason,
+        },
+    )
+    return change
+
+
+@transaction.atomic
+def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) -> ModelVersion:
+    """Put a registered version in the review queue."""
+    _require(actor, "register", version.model)
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ModelVersion.Status.REGISTERED:
+        raise Conflict(f"{version} is {version.status}; only registered versions go to review.")
+    status_change(
+        actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested"
+    )
+    return version
+
+
+@transaction.atomic
+def model_update_validation(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    validated_at: date | None,
+    next_validation_due: date | None,
+    valid_until: date | None,
+) -> RegisteredModel:
+    """Record validation dates (compliance officers) and log `model.validation_updated`."""
+    _require(actor, "manage", model)
+    if validated_at and next_validation_due and next_validation_due < validated_at:
+        raise InvalidInput(
+            "The next validation cannot be due before the last one.",
+            errors={"next_validation_due": ["Before validated_at."]},
+        )
+    model.validated_at, model.next_validation_due, model.valid_until = (
+        validated_at,
+        next_validation_due,
+        valid_until,
+    )
+    model.save(update_fields=["validated_at", "next_validation_due", "valid_until"])
+    events.record(
+        type="model.validation_updated",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=f"model.validation_updated:{uuid.uuid4()}",
+        data=model_record(model),
+    )
+    return model
