@@ -15,10 +15,16 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance import errors as gov
 from ledger.errors import BadProofRequest, EventRejected, LedgerError, NotInLog, SigningRefused
 
 # Each domain error's HTTP status, most specific class first.
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (gov.NotVisible, status.HTTP_404_NOT_FOUND),
+    (gov.Forbidden, status.HTTP_403_FORBIDDEN),
+    (gov.Conflict, status.HTTP_409_CONFLICT),
+    (gov.InvalidInput, status.HTTP_400_BAD_REQUEST),
+    (gov.GovernanceError, status.HTTP_400_BAD_REQUEST),
     (NotInLog, status.HTTP_404_NOT_FOUND),
     (BadProofRequest, status.HTTP_400_BAD_REQUEST),
     (EventRejected, status.HTTP_400_BAD_REQUEST),
@@ -38,6 +44,11 @@ _DRF_CODES = {
     exceptions.ParseError: "parse_error",
     exceptions.ValidationError: "invalid",
 }
+
+
+def bad_request(message: str, *, field: str | None = None) -> BadProofRequest:
+    """Return an error for a malformed query parameter (400, code invalid_parameters)."""
+    return BadProofRequest(message, errors={field: [message]} if field else None)
 
 
 def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -64,7 +75,7 @@ def _field_errors(detail: Any) -> tuple[str, dict[str, Any]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     for error_class, http_status in STATUS_BY_ERROR:
         if isinstance(exc, error_class):
-            assert isinstance(exc, LedgerError)
+            assert isinstance(exc, LedgerError | gov.GovernanceError)
             return Response(error_body(exc.code, exc.message, exc.errors), status=http_status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from api import ledger
+from api.views import ledger, operations, registry
 
 app_name = "api"
 
+MODEL = "models/<slug:slug>"
+VERSION = f"{MODEL}/versions/<str:version>"
+DECISION = f"{MODEL}/decisions/<str:decision_id>"
+
 urlpatterns = [
+    # The ledger (auditors).
     path("ledger/checkpoint", ledger.CheckpointLatestView.as_view(), name="checkpoint-latest"),
     path("ledger/checkpoints", ledger.CheckpointListView.as_view(), name="checkpoint-list"),
     path("ledger/keys", ledger.KeyListView.as_view(), name="key-list"),
@@ -14,4 +19,52 @@ urlpatterns = [
     path(
         "ledger/proofs/consistency", ledger.ConsistencyProofView.as_view(), name="proof-consistency"
     ),
+    # The registry.
+    path("models", registry.ModelListView.as_view(), name="model-list"),
+    path(MODEL, registry.ModelDetailView.as_view(), name="model-detail"),
+    path(f"{MODEL}/validation", registry.ModelValidationView.as_view(), name="model-validation"),
+    path(f"{MODEL}/transfers", registry.TransferRequestView.as_view(), name="model-transfer"),
+    path(
+        "transfers/<int:pk>/accept", registry.TransferAcceptView.as_view(), name="transfer-accept"
+    ),
+    path(f"{MODEL}/access", registry.AccessView.as_view(), name="model-access"),
+    path(
+        f"{MODEL}/access/grant",
+        registry.AccessChangeView.as_view(grant=True),
+        name="model-access-grant",
+    ),
+    path(
+        f"{MODEL}/access/revoke",
+        registry.AccessChangeView.as_view(grant=False),
+        name="model-access-revoke",
+    ),
+    path("datasets", registry.DatasetListView.as_view(), name="dataset-list"),
+    path("datasets/<str:sha256>", registry.DatasetDetailView.as_view(), name="dataset-detail"),
+    path(
+        "datasets/<str:sha256>/versions",
+        registry.DatasetVersionsView.as_view(),
+        name="dataset-versions",
+    ),
+    path("versions", registry.VersionQueueView.as_view(), name="version-queue"),
+    path(f"{MODEL}/versions", registry.VersionListView.as_view(), name="version-list"),
+    path(VERSION, registry.VersionDetailView.as_view(), name="version-detail"),
+    path(f"{VERSION}/lineage", registry.VersionLineageView.as_view(), name="version-lineage"),
+    path(f"{VERSION}/review", registry.VersionReviewView.as_view(), name="version-review"),
+    path(f"{VERSION}/retire", registry.VersionRetireView.as_view(), name="version-retire"),
+    path(f"{VERSION}/cards", registry.CardListView.as_view(), name="card-list"),
+    path(f"{VERSION}/approvals", registry.ApprovalListView.as_view(), name="approval-list"),
+    path(f"{VERSION}/signature", registry.SignaturePreviewView.as_view(), name="signature-preview"),
+    # Operations.
+    path(f"{MODEL}/deployments", operations.DeploymentListView.as_view(), name="deployment-list"),
+    path(f"{MODEL}/deployments/at", operations.DeploymentAtView.as_view(), name="deployment-at"),
+    path(
+        f"{MODEL}/deployments/<int:pk>/end",
+        operations.DeploymentEndView.as_view(),
+        name="deployment-end",
+    ),
+    path(f"{MODEL}/decisions", operations.DecisionListView.as_view(), name="decision-list"),
+    path(DECISION, operations.DecisionDetailView.as_view(), name="decision-detail"),
+    path(f"{DECISION}/reviews", operations.DecisionReviewView.as_view(), name="decision-review"),
+    path(f"{DECISION}/erase", operations.DecisionEraseView.as_view(), name="decision-erase"),
+    path("decisions", operations.DecisionSearchView.as_view(), name="decision-search"),
 ]

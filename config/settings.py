@@ -154,6 +154,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        "write": env_str("API_WRITE_RATE", "1200/min"),
+        "auth": env_str("API_AUTH_RATE", "20/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model governance ledger API",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -12,6 +13,14 @@ from governance import access, events
 from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from governance.models import OwnershipTransfer, RegisteredModel
 from governance.roles import Role, has_role
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """The grantee's actions after the change, and the change's ledger key."""
+
+    actions: list[str]
+    ledger_key: str
 
 
 def _grantee_name(grantee: AbstractBaseUser | Group) -> str:
@@ -44,7 +53,7 @@ def access_grant(
         raise Forbidden("Only compliance officers and admins grant access.")
     actions = _check_actions(actions)
     held = access.grant(grantee, actions, model)
-    events.record(
+    key = events.record(
         type="access.granted",
         actor=actor,
         subject=f"model:{model.slug}",
@@ -57,7 +66,7 @@ def access_grant(
             "reason": reason,
         },
     )
-    return access.grants_of(grantee, model)
+    return AccessChange(access.grants_of(grantee, model), key)
 
 
 @transaction.atomic
@@ -76,7 +85,7 @@ def access_revoke(
         raise Forbidden("Only compliance officers and admins revoke access.")
     actions = _check_actions(actions)
     removed = access.revoke(grantee, actions, model)
-    events.record(
+    key = events.record(
         type="access.revoked",
         actor=actor,
         subject=f"model:{model.slug}",
@@ -89,7 +98,7 @@ def access_revoke(
             "reason": reason,
         },
     )
-    return access.grants_of(grantee, model)
+    return AccessChange(access.grants_of(grantee, model), key)
 
 
 @transaction.atomic

@@ -1,0 +1,50 @@
+"""What every governance endpoint shares: authentication, throttles, pagination, receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from api.pagination import Pagination
+
+
+class WriteThrottle(ScopedRateThrottle):
+    """Throttle writes only; reads are limited by pagination instead."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+
+class GovernanceView(APIView):
+    throttle_classes = [WriteThrottle]
+    throttle_scope = "write"
+    filterset_class = None
+
+    def parse(self, serializer_class: type[Serializer], data: Any | None = None) -> dict[str, Any]:
+        """Validate the request body (or `data`) and return the clean values; 400 otherwise."""
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginate(self, queryset: QuerySet, serializer_class: type[Serializer]) -> Response:
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(
+                self.request.query_params, queryset=queryset, request=self.request
+            )
+            if not filterset.is_valid():
+                from api.errors import bad_request
+
+                first = next(iter(filterset.errors.items()))
+                raise bad_request(f"{first[0]}: {first[1][0]}", field=first[0])
+            queryset = filterset.qs
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)

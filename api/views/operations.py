@@ -1,0 +1,236 @@
+"""Deployments and the decision log."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.errors import bad_request
+from api.filters import DecisionFilter, DeploymentFilter
+from api.receipts import receipts, wants_checkpoint
+from api.serializers.operations import (
+    DecisionBatchInSerializer,
+    DecisionDetailSerializer,
+    DecisionInSerializer,
+    DecisionOutSerializer,
+    DecisionReviewInSerializer,
+    DecisionReviewOutSerializer,
+    DeploymentInSerializer,
+    DeploymentOutSerializer,
+)
+from api.serializers.registry import ApprovalOutSerializer, ReasonSerializer
+from api.views.base import GovernanceView
+from api.views.registry import written
+from governance import selectors
+from governance.errors import InvalidInput, NotVisible
+from governance.services import decisions as decision_services
+from governance.services import deployments as deployment_services
+
+
+class DeploymentListView(GovernanceView):
+    filterset_class = DeploymentFilter
+
+    @extend_schema(
+        summary="Deployments of a model, newest first", responses=DeploymentOutSerializer(many=True)
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        return self.paginate(
+            selectors.deployment_list(request.user, model), DeploymentOutSerializer
+        )
+
+    @extend_schema(
+        summary="Deploy an approved version (a rollback when it is older than what serves)",
+        request=DeploymentInSerializer,
+        responses={201: DeploymentOutSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        data = self.parse(DeploymentInSerializer)
+        version = selectors.version_get(request.user, slug, data.pop("version"))
+        deployment = deployment_services.deployment_start(
+            actor=request.user, version=version, **data
+        )
+        assert deployment.model_id == model.pk
+        return written(request, DeploymentOutSerializer(deployment).data, deployment.ledger_key)
+
+
+class DeploymentEndView(GovernanceView):
+    @extend_schema(
+        summary="End (suspend) a deployment",
+        request=ReasonSerializer,
+        responses=DeploymentOutSerializer,
+    )
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        model = selectors.model_get(request.user, slug)
+        deployment = selectors.deployment_list(request.user, model).filter(pk=pk).first()
+        if deployment is None:
+            raise NotVisible("No such deployment.")
+        deployment = deployment_services.deployment_end(
+            actor=request.user, deployment=deployment, **self.parse(ReasonSerializer)
+        )
+        return written(
+            request,
+            DeploymentOutSerializer(deployment).data,
+            deployment.end_ledger_key,
+            status.HTTP_200_OK,
+        )
+
+
+class DeploymentAtView(GovernanceView):
+    @extend_schema(
+        summary="Which version served an environment at a time, and who approved it",
+        parameters=[
+            OpenApiParameter("environment", str, required=True),
+            OpenApiParameter("at", str, required=True, description="RFC 3339 time"),
+        ],
+        responses=inline_serializer(
+            "DeploymentAt",
+            {
+                "deployment": DeploymentOutSerializer(allow_null=True),
+                "approvals": ApprovalOutSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        environment = request.query_params.get("environment", "")
+        at = parse_datetime(request.query_params.get("at", "") or "")
+        if not environment:
+            raise bad_request("`environment` is required.", field="environment")
+        if at is None or at.tzinfo is None:
+            raise bad_request(
+                "`at` must be an RFC 3339 time with a zone, e.g. 2026-11-01T12:00:00Z.", field="at"
+            )
+        deployment = selectors.deployment_at(model, environment, at)
+        approvals = selectors.approval_list(deployment.version) if deployment else []
+        return Response(
+            {
+                "deployment": DeploymentOutSerializer(deployment).data if deployment else None,
+                "approvals": ApprovalOutSerializer(approvals, many=True).data,
+            }
+        )
+
+
+def _parse_batch(items: list[dict]) -> list[dict]:
+    """Validate each decision's shape; collect the errors by item index (all or nothing)."""
+    clean, errors = [], {}
+    for index, item in enumerate(items):
+        serializer = DecisionInSerializer(data=item)
+        if serializer.is_valid():
+            data = dict(serializer.validated_data)
+            data["reasons"] = [dict(reason) for reason in data["reasons"]]
+            clean.append(data)
+        else:
+            errors[str(index)] = serializer.errors
+    if errors:
+        raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
+    return clean
+
+
+class DecisionListView(GovernanceView):
+    filterset_class = DecisionFilter
+
+    @extend_schema(
+        summary="Decisions of a model (filter by version and time range)",
+        responses=DecisionOutSerializer(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        return self.paginate(selectors.decision_list(request.user, model), DecisionOutSerializer)
+
+    @extend_schema(
+        summary="Log a batch of up to 1,000 decisions (all or nothing; resending changes nothing)",
+        request=DecisionBatchInSerializer,
+        responses={
+            201: inline_serializer(
+                "DecisionBatchResult",
+                {
+                    "created": serializers.IntegerField(),
+                    "decisions": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        items = _parse_batch(self.parse(DecisionBatchInSerializer)["decisions"])
+        result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
+        proofs = receipts(result.ledger_keys, checkpoint=wants_checkpoint(request))
+        body = {
+            "created": result.created,
+            "decisions": [
+                {"decision_id": d.decision_id, "receipt": r}
+                for d, r in zip(result.decisions, proofs, strict=True)
+            ],
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
+
+
+class DecisionDetailView(GovernanceView):
+    @extend_schema(
+        summary="One decision, with its reviews and (unless erased) its payload",
+        responses=DecisionDetailSerializer,
+    )
+    def get(self, request: Request, slug: str, decision_id: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        return Response(
+            DecisionDetailSerializer(selectors.decision_get(request.user, model, decision_id)).data
+        )
+
+
+class DecisionReviewView(GovernanceView):
+    @extend_schema(
+        summary="Record a human review of a decision",
+        request=DecisionReviewInSerializer,
+        responses={201: DecisionReviewOutSerializer},
+    )
+    def post(self, request: Request, slug: str, decision_id: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        decision = selectors.decision_get(request.user, model, decision_id)
+        review = decision_services.decision_review(
+            actor=request.user, decision=decision, **self.parse(DecisionReviewInSerializer)
+        )
+        return written(request, DecisionReviewOutSerializer(review).data, review.ledger_key)
+
+
+class DecisionEraseView(GovernanceView):
+    @extend_schema(
+        summary="Erase a decision's personal data (the ledger keeps its commitment)",
+        request=ReasonSerializer,
+        responses=DecisionDetailSerializer,
+    )
+    def post(self, request: Request, slug: str, decision_id: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        decision = selectors.decision_get(request.user, model, decision_id)
+        decision_services.decision_payload_erase(
+            actor=request.user, decision=decision, **self.parse(ReasonSerializer)
+        )
+        decision.payload.refresh_from_db()
+        return written(
+            request,
+            DecisionDetailSerializer(decision).data,
+            f"decision.payload_erased:{decision.pk}",
+            status.HTTP_200_OK,
+        )
+
+
+class DecisionSearchView(GovernanceView):
+    @extend_schema(
+        summary="Decisions about a pseudonymous subject (explanation requests)",
+        parameters=[OpenApiParameter("subject_ref", str, required=True)],
+        responses=DecisionOutSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        subject_ref = request.query_params.get("subject_ref", "")
+        if not subject_ref:
+            raise bad_request("`subject_ref` is required.", field="subject_ref")
+        return self.paginate(
+            decision_services.decisions_for_subject(request.user, subject_ref),
+            DecisionOutSerializer,
+        )

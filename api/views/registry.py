@@ -1,0 +1,385 @@
+"""Models, datasets, versions, model cards, approvals, access grants, ownership transfers."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.filters import ModelFilter, VersionFilter
+from api.receipts import receipt
+from api.serializers.registry import (
+    ApprovalInSerializer,
+    ApprovalOutSerializer,
+    CardInSerializer,
+    CardOutSerializer,
+    DatasetInSerializer,
+    DatasetOutSerializer,
+    GrantInSerializer,
+    ModelInSerializer,
+    ModelOutSerializer,
+    ReasonSerializer,
+    TransferInSerializer,
+    TransferOutSerializer,
+    ValidationDatesSerializer,
+    VersionInSerializer,
+    VersionOutSerializer,
+    VersionRefSerializer,
+)
+from api.views.base import GovernanceView
+from governance import access, selectors
+from governance.errors import InvalidInput, NotVisible
+from governance.models import OwnershipTransfer
+from governance.services import access as access_services
+from governance.services import approvals, registry
+from governance.services.deployments import version_retire
+
+
+def written(
+    request: Request, data: dict, key: str, code: int = status.HTTP_201_CREATED
+) -> Response:
+    return Response({**data, "receipt": receipt(request, key)}, status=code)
+
+
+class ModelListView(GovernanceView):
+    filterset_class = ModelFilter
+
+    @extend_schema(
+        summary="Registered models the caller may read", responses=ModelOutSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(selectors.model_list(request.user), ModelOutSerializer)
+
+    @extend_schema(
+        summary="Register a model", request=ModelInSerializer, responses={201: ModelOutSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        model = registry.model_register(actor=request.user, **self.parse(ModelInSerializer))
+        return written(request, ModelOutSerializer(model).data, model.ledger_key)
+
+
+class ModelDetailView(GovernanceView):
+    @extend_schema(summary="One registered model", responses=ModelOutSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(ModelOutSerializer(selectors.model_get(request.user, slug)).data)
+
+
+class ModelValidationView(GovernanceView):
+    @extend_schema(
+        summary="Record validation dates",
+        request=ValidationDatesSerializer,
+        responses=ModelOutSerializer,
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        model = registry.model_update_validation(
+            actor=request.user,
+            model=selectors.model_get(request.user, slug),
+            **self.parse(ValidationDatesSerializer),
+        )
+        return Response(ModelOutSerializer(model).data)
+
+
+class TransferRequestView(GovernanceView):
+    @extend_schema(
+        summary="Propose a new owner",
+        request=TransferInSerializer,
+        responses={201: TransferOutSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        transfer = access_services.ownership_transfer_request(
+            actor=request.user,
+            model=selectors.model_get(request.user, slug),
+            **self.parse(TransferInSerializer),
+        )
+        return written(request, TransferOutSerializer(transfer).data, transfer.ledger_key)
+
+
+class TransferAcceptView(GovernanceView):
+    @extend_schema(
+        summary="Accept ownership (the proposed owner)", request=None, responses=ModelOutSerializer
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        transfer = OwnershipTransfer.objects.filter(pk=pk, to_owner=request.user).first()
+        if transfer is None:
+            raise NotVisible("No such transfer for you.")
+        model = access_services.ownership_transfer_accept(actor=request.user, transfer=transfer)
+        return written(
+            request,
+            ModelOutSerializer(model).data,
+            f"owner.changed:{transfer.pk}",
+            status.HTTP_200_OK,
+        )
+
+
+GrantList = inline_serializer(
+    "Grants",
+    {
+        "grants": inline_serializer(
+            "Grant",
+            {
+                "kind": serializers.CharField(),
+                "name": serializers.CharField(),
+                "action": serializers.CharField(),
+            },
+            many=True,
+        )
+    },
+)
+
+
+class AccessView(GovernanceView):
+    @extend_schema(summary="Object permissions held on a model", responses=GrantList)
+    def get(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        if not access.can(request.user, "manage", model):
+            from governance.errors import Forbidden
+
+            raise Forbidden("Only compliance officers and admins see access grants.")
+        rows = access.grant_rows(model)
+        return Response({"grants": [{"kind": k, "name": n, "action": a} for k, n, a in rows]})
+
+
+def _grantee(data: dict):
+    if data.get("user"):
+        user = get_user_model().objects.filter(username=data["user"], is_active=True).first()
+        if user is None:
+            raise InvalidInput("No such active user.", errors={"user": ["Not found."]})
+        return user
+    group = Group.objects.filter(name=data["group"]).first()
+    if group is None:
+        raise InvalidInput("No such group.", errors={"group": ["Not found."]})
+    return group
+
+
+class AccessChangeView(GovernanceView):
+    grant = True
+
+    @extend_schema(
+        request=GrantInSerializer,
+        responses={
+            200: inline_serializer(
+                "GrantResult",
+                {
+                    "actions": serializers.ListField(child=serializers.CharField()),
+                    "receipt": serializers.DictField(),
+                },
+            )
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        data = self.parse(GrantInSerializer)
+        service = access_services.access_grant if self.grant else access_services.access_revoke
+        change = service(
+            actor=request.user,
+            model=model,
+            grantee=_grantee(data),
+            actions=data["actions"],
+            reason=data["reason"],
+        )
+        return written(request, {"actions": change.actions}, change.ledger_key, status.HTTP_200_OK)
+
+
+class DatasetListView(GovernanceView):
+    @extend_schema(
+        summary="Datasets the caller may read", responses=DatasetOutSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(
+            selectors.dataset_list(request.user).select_related("registered_by"),
+            DatasetOutSerializer,
+        )
+
+    @extend_schema(
+        summary="Register a dataset by content hash (idempotent)",
+        request=DatasetInSerializer,
+        responses={201: DatasetOutSerializer, 200: DatasetOutSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        dataset, created = registry.dataset_register(
+            actor=request.user, **self.parse(DatasetInSerializer)
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return written(request, DatasetOutSerializer(dataset).data, dataset.ledger_key, code)
+
+
+class DatasetDetailView(GovernanceView):
+    @extend_schema(summary="One dataset", responses=DatasetOutSerializer)
+    def get(self, request: Request, sha256: str) -> Response:
+        return Response(DatasetOutSerializer(selectors.dataset_get(request.user, sha256)).data)
+
+
+class DatasetVersionsView(GovernanceView):
+    @extend_schema(
+        summary="Versions trained on this dataset", responses=VersionOutSerializer(many=True)
+    )
+    def get(self, request: Request, sha256: str) -> Response:
+        selectors.dataset_get(request.user, sha256)
+        return self.paginate(
+            selectors.versions_trained_on(request.user, sha256), VersionOutSerializer
+        )
+
+
+class VersionQueueView(GovernanceView):
+    filterset_class = VersionFilter
+
+    @extend_schema(
+        summary="Versions across models (e.g. ?status=in_review: the review queue)",
+        responses=VersionOutSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(
+            selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer
+        )
+
+
+class VersionListView(GovernanceView):
+    filterset_class = VersionFilter
+
+    @extend_schema(summary="Versions of a model", responses=VersionOutSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        return self.paginate(selectors.version_list(request.user, model), VersionOutSerializer)
+
+    @extend_schema(
+        summary="Register a version with its lineage",
+        request=VersionInSerializer,
+        responses={201: VersionOutSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        model = selectors.model_get(request.user, slug)
+        data = self.parse(VersionInSerializer)
+        data["metrics"] = [dict(metric) for metric in data["metrics"]]
+        data["datasets"] = [dict(link) for link in data["datasets"]]
+        version = registry.version_register(actor=request.user, model=model, **data)
+        return written(request, VersionOutSerializer(version).data, version.ledger_key)
+
+
+class VersionDetailView(GovernanceView):
+    @extend_schema(summary="One version", responses=VersionOutSerializer)
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        return Response(
+            VersionOutSerializer(selectors.version_get(request.user, slug, version)).data
+        )
+
+
+class VersionLineageView(GovernanceView):
+    @extend_schema(
+        summary="Ancestors (nearest first) and descendants of a version",
+        responses=inline_serializer(
+            "Lineage",
+            {
+                "ancestors": VersionRefSerializer(many=True),
+                "descendants": VersionRefSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        return Response(
+            {
+                "ancestors": VersionRefSerializer(selectors.version_ancestors(row), many=True).data,
+                "descendants": VersionRefSerializer(
+                    selectors.version_descendants(row), many=True
+                ).data,
+            }
+        )
+
+
+class VersionReviewView(GovernanceView):
+    @extend_schema(
+        summary="Send a registered version to review", request=None, responses=VersionOutSerializer
+    )
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        row = registry.version_request_review(
+            actor=request.user, version=selectors.version_get(request.user, slug, version)
+        )
+        return written(
+            request,
+            VersionOutSerializer(row).data,
+            row.status_changes.latest("changed_at").ledger_key,
+            status.HTTP_200_OK,
+        )
+
+
+class VersionRetireView(GovernanceView):
+    @extend_schema(
+        summary="Retire a version (ends its deployments)",
+        request=ReasonSerializer,
+        responses=VersionOutSerializer,
+    )
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        row = version_retire(
+            actor=request.user,
+            version=selectors.version_get(request.user, slug, version),
+            **self.parse(ReasonSerializer),
+        )
+        return written(
+            request,
+            VersionOutSerializer(row).data,
+            row.status_changes.latest("changed_at").ledger_key,
+            status.HTTP_200_OK,
+        )
+
+
+class CardListView(GovernanceView):
+    @extend_schema(
+        summary="Model-card revisions of a version", responses=CardOutSerializer(many=True)
+    )
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        return self.paginate(selectors.card_list(row), CardOutSerializer)
+
+    @extend_schema(
+        summary="Submit a new card revision",
+        request=CardInSerializer,
+        responses={201: CardOutSerializer},
+    )
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        card = registry.card_revise(actor=request.user, version=row, **self.parse(CardInSerializer))
+        return written(request, CardOutSerializer(card).data, card.ledger_key)
+
+
+class ApprovalListView(GovernanceView):
+    @extend_schema(summary="Signatures on a version", responses=ApprovalOutSerializer(many=True))
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        return self.paginate(selectors.approval_list(row), ApprovalOutSerializer)
+
+    @extend_schema(
+        summary="Sign (approve, reject, review, accept risk) with password re-entry",
+        request=ApprovalInSerializer,
+        responses={201: ApprovalOutSerializer},
+    )
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        approval = approvals.approval_sign(
+            signer=request.user, version=row, **self.parse(ApprovalInSerializer)
+        )
+        return written(request, ApprovalOutSerializer(approval).data, approval.ledger_key)
+
+
+class SignaturePreviewView(GovernanceView):
+    @extend_schema(
+        summary="What a signature on this version would sign now",
+        responses=inline_serializer(
+            "SignaturePreview",
+            {
+                "card_revision": serializers.IntegerField(allow_null=True),
+                "signed_sha256": serializers.CharField(),
+                "approvals_required": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        row = selectors.version_get(request.user, slug, version)
+        return Response(
+            {
+                **approvals.signature_preview(row),
+                "approvals_required": approvals.approvals_required(row.model),
+            }
+        )
