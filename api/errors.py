@@ -78,9 +78,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             assert isinstance(exc, LedgerError | gov.GovernanceError)
             return Response(error_body(exc.code, exc.message, exc.errors), status=http_status)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        )
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -17,9 +17,7 @@ class ModelFilter(django_filters.FilterSet):
 
 class VersionFilter(django_filters.FilterSet):
     model = django_filters.CharFilter(field_name="model__slug")
-    registered_after = django_filters.IsoDateTimeFilter(
-        field_name="registered_at", lookup_expr="gte"
-    )
+    registered_after = django_filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
 
     class Meta:
         model = ModelVersion

@@ -16,17 +16,13 @@ urlpatterns = [
     path("ledger/entries", ledger.EntryRangeView.as_view(), name="entry-range"),
     path("ledger/entries/<int:seq>", ledger.EntryDetailView.as_view(), name="entry-detail"),
     path("ledger/proofs/inclusion", ledger.InclusionProofView.as_view(), name="proof-inclusion"),
-    path(
-        "ledger/proofs/consistency", ledger.ConsistencyProofView.as_view(), name="proof-consistency"
-    ),
+    path("ledger/proofs/consistency", ledger.ConsistencyProofView.as_view(), name="proof-consistency"),
     # The registry.
     path("models", registry.ModelListView.as_view(), name="model-list"),
     path(MODEL, registry.ModelDetailView.as_view(), name="model-detail"),
     path(f"{MODEL}/validation", registry.ModelValidationView.as_view(), name="model-validation"),
     path(f"{MODEL}/transfers", registry.TransferRequestView.as_view(), name="model-transfer"),
-    path(
-        "transfers/<int:pk>/accept", registry.TransferAcceptView.as_view(), name="transfer-accept"
-    ),
+    path("transfers/<int:pk>/accept", registry.TransferAcceptView.as_view(), name="transfer-accept"),
     path(f"{MODEL}/access", registry.AccessView.as_view(), name="model-access"),
     path(
         f"{MODEL}/access/grant",

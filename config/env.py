@@ -25,8 +25,7 @@ def env_str(name: str, default: str | None = None) -> str | None:
             return Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ImproperlyConfigured(
-                f"{name}_FILE={file_name!r} cannot be read ({exc.strerror}); "
-                f"point it at a readable file or unset it."
+                f"{name}_FILE={file_name!r} cannot be read ({exc.strerror}); point it at a readable file or unset it."
             ) from exc
     return os.environ.get(name, default)
 

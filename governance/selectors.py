@@ -36,12 +36,8 @@ def model_get(user: AbstractBaseUser, slug: str) -> RegisteredModel:
     return model
 
 
-def version_list(
-    user: AbstractBaseUser, model: RegisteredModel | None = None
-) -> QuerySet[ModelVersion]:
-    queryset = ModelVersion.objects.select_related(
-        "model", "registered_by", "parent"
-    ).prefetch_related(
+def version_list(user: AbstractBaseUser, model: RegisteredModel | None = None) -> QuerySet[ModelVersion]:
+    queryset = ModelVersion.objects.select_related("model", "registered_by", "parent").prefetch_related(
         Prefetch("dataset_links", queryset=VersionDataset.objects.select_related("dataset"))
     )
     if model is not None:
@@ -74,9 +70,7 @@ def version_descendants(version: ModelVersion) -> list[ModelVersion]:
     found, frontier, seen = [], [version.pk], {version.pk}
     while frontier and len(found) < MAX_LINEAGE_DEPTH:
         children = list(
-            ModelVersion.objects.filter(parent_id__in=frontier)
-            .select_related("model")
-            .order_by("registered_at")
+            ModelVersion.objects.filter(parent_id__in=frontier).select_related("model").order_by("registered_at")
         )
         children = [child for child in children if child.pk not in seen]
         seen.update(child.pk for child in children)
@@ -111,17 +105,11 @@ def dataset_get(user: AbstractBaseUser, sha256: str) -> Dataset:
 
 
 def versions_trained_on(user: AbstractBaseUser, sha256: str) -> QuerySet[ModelVersion]:
-    return (
-        version_list(user)
-        .filter(dataset_links__dataset__sha256=sha256, dataset_links__role="training")
-        .distinct()
-    )
+    return version_list(user).filter(dataset_links__dataset__sha256=sha256, dataset_links__role="training").distinct()
 
 
 def deployment_list(user: AbstractBaseUser, model: RegisteredModel) -> QuerySet[Deployment]:
-    queryset = Deployment.objects.filter(model=model).select_related(
-        "version", "deployed_by", "rollback_of__version"
-    )
+    queryset = Deployment.objects.filter(model=model).select_related("version", "deployed_by", "rollback_of__version")
     return access.restrict(user, "view", queryset, model_field="model")
 
 
@@ -136,9 +124,7 @@ def deployment_at(model: RegisteredModel, environment: str, at: datetime) -> Dep
     )
 
 
-def decision_list(
-    user: AbstractBaseUser, model: RegisteredModel | None = None
-) -> QuerySet[Decision]:
+def decision_list(user: AbstractBaseUser, model: RegisteredModel | None = None) -> QuerySet[Decision]:
     queryset = Decision.objects.select_related("model", "version")
     if model is not None:
         queryset = queryset.filter(model=model)
@@ -146,9 +132,7 @@ def decision_list(
 
 
 def decision_get(user: AbstractBaseUser, model: RegisteredModel, decision_id: str) -> Decision:
-    decision = (
-        decision_list(user, model).select_related("payload").filter(decision_id=decision_id).first()
-    )
+    decision = decision_list(user, model).select_related("payload").filter(decision_id=decision_id).first()
     if decision is None:
         raise NotVisible(f"{model.slug} has no decision {decision_id!r}.")
     return decision

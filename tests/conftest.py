@@ -19,8 +19,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
-        if item.get_closest_marker("redis") and not (
-            settings.CELERY_BROKER_URL or "").startswith("redis"):
+        if item.get_closest_marker("redis") and not (settings.CELERY_BROKER_URL or "").startswith("redis"):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL"))
 
 

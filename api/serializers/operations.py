@@ -10,13 +10,9 @@ from governance.models import Decision, DecisionReview, Deployment
 class DeploymentInSerializer(serializers.Serializer):
     version = serializers.CharField(max_length=64)
     environment = serializers.CharField(max_length=50)
-    change_ticket = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
+    change_ticket = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     ci_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    config_version = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
+    config_version = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -51,9 +47,7 @@ class DeploymentOutSerializer(serializers.ModelSerializer):
 class ReasonCodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=100)
     text = serializers.CharField(max_length=1000)
-    contribution = serializers.RegexField(
-        r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$", max_length=40, required=False
-    )
+    contribution = serializers.RegexField(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$", max_length=40, required=False)
 
 
 class DecisionInSerializer(serializers.Serializer):
@@ -67,9 +61,7 @@ class DecisionInSerializer(serializers.Serializer):
         default="",
         help_text="A pseudonymous reference, never a name or account number.",
     )
-    input_sha256 = serializers.RegexField(
-        r"^[0-9a-f]{64}$", help_text="SHA-256 of the canonical input."
-    )
+    input_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="SHA-256 of the canonical input.")
     input_snapshot = serializers.JSONField(required=False, allow_null=True, default=None)
     output_label = serializers.CharField(max_length=200)
     output_score = serializers.RegexField(
@@ -84,9 +76,7 @@ class DecisionInSerializer(serializers.Serializer):
     reviewer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     overridden = serializers.BooleanField(required=False, default=False)
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
-    final_label = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
+    final_label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
         if attrs["overridden"] and not attrs["override_reason"].strip():
@@ -140,20 +130,14 @@ class DecisionDetailSerializer(DecisionOutSerializer):
         ]
 
     def get_reviews(self, decision: Decision) -> list[dict]:
-        return DecisionReviewOutSerializer(
-            decision.reviews.select_related("reviewer"), many=True
-        ).data
+        return DecisionReviewOutSerializer(decision.reviews.select_related("reviewer"), many=True).data
 
 
 class DecisionReviewInSerializer(serializers.Serializer):
     action = serializers.ChoiceField(DecisionReview.Action.choices)
-    reason_code = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    reason_code = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-    final_label = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
+    final_label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class DecisionReviewOutSerializer(serializers.ModelSerializer):

@@ -20,9 +20,7 @@ User = get_user_model()
 
 class UsernameField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(
-            slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
-        )
+        super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
 
 class ReceiptSerializer(serializers.Serializer):
@@ -112,9 +110,7 @@ class DatasetInSerializer(serializers.Serializer):
     sha256 = serializers.CharField(max_length=64)
     size_bytes = serializers.IntegerField(min_value=0)
     row_count = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
-    schema_sha256 = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, default=""
-    )
+    schema_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     provenance = serializers.CharField(required=False, allow_blank=True, default="")
     preparation = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -158,22 +154,12 @@ class VersionInSerializer(serializers.Serializer):
     artifact_sha256 = serializers.CharField(max_length=64)
     artifact_uri = serializers.CharField(max_length=1000)
     datasets = DatasetLinkSerializer(many=True)
-    code_repository = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default=""
-    )
+    code_repository = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     code_commit = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    pipeline_run_id = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    pipeline_run_url = serializers.CharField(
-        max_length=1000, required=False, allow_blank=True, default=""
-    )
-    environment_lock_sha256 = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, default=""
-    )
-    hyperparameters = serializers.DictField(
-        child=serializers.CharField(max_length=1000), required=False, default=dict
-    )
+    pipeline_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    pipeline_run_url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    environment_lock_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    hyperparameters = serializers.DictField(child=serializers.CharField(max_length=1000), required=False, default=dict)
     metrics = MetricSerializer(many=True, required=False, default=list)
     parent = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
 
@@ -253,9 +239,7 @@ class ApprovalInSerializer(serializers.Serializer):
         help_text="The signer's password, re-entered to sign.",
     )
     card_revision = serializers.IntegerField(required=False, allow_null=True, default=None)
-    expected_sha256 = serializers.CharField(
-        required=False, allow_null=True, default=None, max_length=64
-    )
+    expected_sha256 = serializers.CharField(required=False, allow_null=True, default=None, max_length=64)
 
 
 class ApprovalOutSerializer(serializers.ModelSerializer):
@@ -284,13 +268,9 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class GrantInSerializer(serializers.Serializer):
-    user = serializers.CharField(
-        required=False, help_text="Username of the grantee (or give group)."
-    )
+    user = serializers.CharField(required=False, help_text="Username of the grantee (or give group).")
     group = serializers.CharField(required=False)
-    actions = serializers.ListField(
-        child=serializers.ChoiceField(["view", "register", "log", "reports"])
-    )
+    actions = serializers.ListField(child=serializers.ChoiceField(["view", "register", "log", "reports"]))
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:

@@ -36,9 +36,7 @@ class GovernanceView(APIView):
 
     def paginate(self, queryset: QuerySet, serializer_class: type[Serializer]) -> Response:
         if self.filterset_class is not None:
-            filterset = self.filterset_class(
-                self.request.query_params, queryset=queryset, request=self.request
-            )
+            filterset = self.filterset_class(self.request.query_params, queryset=queryset, request=self.request)
             if not filterset.is_valid():
                 from api.errors import bad_request
 

@@ -37,14 +37,10 @@ def _int_param(request: Request, name: str, *, default: int | None = None) -> in
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         if default is None:
-            raise BadProofRequest(
-                f"The `{name}` parameter is required.", errors={name: ["Required."]}
-            )
+            raise BadProofRequest(f"The `{name}` parameter is required.", errors={name: ["Required."]})
         return default
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 19:
-        raise BadProofRequest(
-            f"`{name}` must be a non-negative integer.", errors={name: ["Not an integer."]}
-        )
+        raise BadProofRequest(f"`{name}` must be a non-negative integer.", errors={name: ["Not an integer."]})
     value = int(raw)
     if value < 0:
         raise BadProofRequest(f"`{name}` cannot be negative.", errors={name: ["Negative."]})
@@ -184,9 +180,7 @@ class EntryRangeView(APIView):
         summary="A range of entries as NDJSON (one Entry object per line)",
         parameters=[
             OpenApiParameter("start", int, description="first seq (default 0)"),
-            OpenApiParameter(
-                "end", int, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"
-            ),
+            OpenApiParameter("end", int, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"),
         ],
         responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
     )
@@ -194,9 +188,7 @@ class EntryRangeView(APIView):
         start = _int_param(request, "start", default=0)
         end = _int_param(request, "end", default=start + 1000)
         if end < start:
-            raise BadProofRequest(
-                "`end` must not be before `start`.", errors={"end": ["Before start."]}
-            )
+            raise BadProofRequest("`end` must not be before `start`.", errors={"end": ["Before start."]})
         if end - start > MAX_ENTRY_RANGE:
             raise BadProofRequest(
                 f"At most {MAX_ENTRY_RANGE} entries per request; page with `start`.",
@@ -205,10 +197,7 @@ class EntryRangeView(APIView):
 
         def lines() -> Iterator[bytes]:
             for seq, leaf_hash, leaf in selectors.entry_range(start, end):
-                yield (
-                    json.dumps(_entry_json(seq, leaf_hash, leaf), separators=(",", ":")).encode()
-                    + b"\n"
-                )
+                yield (json.dumps(_entry_json(seq, leaf_hash, leaf), separators=(",", ":")).encode() + b"\n")
 
         return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
 

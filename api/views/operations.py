@@ -33,14 +33,10 @@ from governance.services import deployments as deployment_services
 class DeploymentListView(GovernanceView):
     filterset_class = DeploymentFilter
 
-    @extend_schema(
-        summary="Deployments of a model, newest first", responses=DeploymentOutSerializer(many=True)
-    )
+    @extend_schema(summary="Deployments of a model, newest first", responses=DeploymentOutSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        return self.paginate(
-            selectors.deployment_list(request.user, model), DeploymentOutSerializer
-        )
+        return self.paginate(selectors.deployment_list(request.user, model), DeploymentOutSerializer)
 
     @extend_schema(
         summary="Deploy an approved version (a rollback when it is older than what serves)",
@@ -51,9 +47,7 @@ class DeploymentListView(GovernanceView):
         model = selectors.model_get(request.user, slug)
         data = self.parse(DeploymentInSerializer)
         version = selectors.version_get(request.user, slug, data.pop("version"))
-        deployment = deployment_services.deployment_start(
-            actor=request.user, version=version, **data
-        )
+        deployment = deployment_services.deployment_start(actor=request.user, version=version, **data)
         assert deployment.model_id == model.pk
         return written(request, DeploymentOutSerializer(deployment).data, deployment.ledger_key)
 
@@ -102,9 +96,7 @@ class DeploymentAtView(GovernanceView):
         if not environment:
             raise bad_request("`environment` is required.", field="environment")
         if at is None or at.tzinfo is None:
-            raise bad_request(
-                "`at` must be an RFC 3339 time with a zone, e.g. 2026-11-01T12:00:00Z.", field="at"
-            )
+            raise bad_request("`at` must be an RFC 3339 time with a zone, e.g. 2026-11-01T12:00:00Z.", field="at")
         deployment = selectors.deployment_at(model, environment, at)
         approvals = selectors.approval_list(deployment.version) if deployment else []
         return Response(
@@ -163,13 +155,10 @@ class DecisionListView(GovernanceView):
         body = {
             "created": result.created,
             "decisions": [
-                {"decision_id": d.decision_id, "receipt": r}
-                for d, r in zip(result.decisions, proofs, strict=True)
+                {"decision_id": d.decision_id, "receipt": r} for d, r in zip(result.decisions, proofs, strict=True)
             ],
         }
-        return Response(
-            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        )
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 class DecisionDetailView(GovernanceView):
@@ -179,9 +168,7 @@ class DecisionDetailView(GovernanceView):
     )
     def get(self, request: Request, slug: str, decision_id: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        return Response(
-            DecisionDetailSerializer(selectors.decision_get(request.user, model, decision_id)).data
-        )
+        return Response(DecisionDetailSerializer(selectors.decision_get(request.user, model, decision_id)).data)
 
 
 class DecisionReviewView(GovernanceView):
@@ -208,9 +195,7 @@ class DecisionEraseView(GovernanceView):
     def post(self, request: Request, slug: str, decision_id: str) -> Response:
         model = selectors.model_get(request.user, slug)
         decision = selectors.decision_get(request.user, model, decision_id)
-        decision_services.decision_payload_erase(
-            actor=request.user, decision=decision, **self.parse(ReasonSerializer)
-        )
+        decision_services.decision_payload_erase(actor=request.user, decision=decision, **self.parse(ReasonSerializer))
         decision.payload.refresh_from_db()
         return written(
             request,

@@ -38,24 +38,18 @@ from governance.services import approvals, registry
 from governance.services.deployments import version_retire
 
 
-def written(
-    request: Request, data: dict, key: str, code: int = status.HTTP_201_CREATED
-) -> Response:
+def written(request: Request, data: dict, key: str, code: int = status.HTTP_201_CREATED) -> Response:
     return Response({**data, "receipt": receipt(request, key)}, status=code)
 
 
 class ModelListView(GovernanceView):
     filterset_class = ModelFilter
 
-    @extend_schema(
-        summary="Registered models the caller may read", responses=ModelOutSerializer(many=True)
-    )
+    @extend_schema(summary="Registered models the caller may read", responses=ModelOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(selectors.model_list(request.user), ModelOutSerializer)
 
-    @extend_schema(
-        summary="Register a model", request=ModelInSerializer, responses={201: ModelOutSerializer}
-    )
+    @extend_schema(summary="Register a model", request=ModelInSerializer, responses={201: ModelOutSerializer})
     def post(self, request: Request) -> Response:
         model = registry.model_register(actor=request.user, **self.parse(ModelInSerializer))
         return written(request, ModelOutSerializer(model).data, model.ledger_key)
@@ -98,9 +92,7 @@ class TransferRequestView(GovernanceView):
 
 
 class TransferAcceptView(GovernanceView):
-    @extend_schema(
-        summary="Accept ownership (the proposed owner)", request=None, responses=ModelOutSerializer
-    )
+    @extend_schema(summary="Accept ownership (the proposed owner)", request=None, responses=ModelOutSerializer)
     def post(self, request: Request, pk: int) -> Response:
         transfer = OwnershipTransfer.objects.filter(pk=pk, to_owner=request.user).first()
         if transfer is None:
@@ -184,9 +176,7 @@ class AccessChangeView(GovernanceView):
 
 
 class DatasetListView(GovernanceView):
-    @extend_schema(
-        summary="Datasets the caller may read", responses=DatasetOutSerializer(many=True)
-    )
+    @extend_schema(summary="Datasets the caller may read", responses=DatasetOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(
             selectors.dataset_list(request.user).select_related("registered_by"),
@@ -199,9 +189,7 @@ class DatasetListView(GovernanceView):
         responses={201: DatasetOutSerializer, 200: DatasetOutSerializer},
     )
     def post(self, request: Request) -> Response:
-        dataset, created = registry.dataset_register(
-            actor=request.user, **self.parse(DatasetInSerializer)
-        )
+        dataset, created = registry.dataset_register(actor=request.user, **self.parse(DatasetInSerializer))
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return written(request, DatasetOutSerializer(dataset).data, dataset.ledger_key, code)
 
@@ -213,14 +201,10 @@ class DatasetDetailView(GovernanceView):
 
 
 class DatasetVersionsView(GovernanceView):
-    @extend_schema(
-        summary="Versions trained on this dataset", responses=VersionOutSerializer(many=True)
-    )
+    @extend_schema(summary="Versions trained on this dataset", responses=VersionOutSerializer(many=True))
     def get(self, request: Request, sha256: str) -> Response:
         selectors.dataset_get(request.user, sha256)
-        return self.paginate(
-            selectors.versions_trained_on(request.user, sha256), VersionOutSerializer
-        )
+        return self.paginate(selectors.versions_trained_on(request.user, sha256), VersionOutSerializer)
 
 
 class VersionQueueView(GovernanceView):
@@ -231,9 +215,7 @@ class VersionQueueView(GovernanceView):
         responses=VersionOutSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return self.paginate(
-            selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer
-        )
+        return self.paginate(selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer)
 
 
 class VersionListView(GovernanceView):
@@ -261,9 +243,7 @@ class VersionListView(GovernanceView):
 class VersionDetailView(GovernanceView):
     @extend_schema(summary="One version", responses=VersionOutSerializer)
     def get(self, request: Request, slug: str, version: str) -> Response:
-        return Response(
-            VersionOutSerializer(selectors.version_get(request.user, slug, version)).data
-        )
+        return Response(VersionOutSerializer(selectors.version_get(request.user, slug, version)).data)
 
 
 class VersionLineageView(GovernanceView):
@@ -282,17 +262,13 @@ class VersionLineageView(GovernanceView):
         return Response(
             {
                 "ancestors": VersionRefSerializer(selectors.version_ancestors(row), many=True).data,
-                "descendants": VersionRefSerializer(
-                    selectors.version_descendants(row), many=True
-                ).data,
+                "descendants": VersionRefSerializer(selectors.version_descendants(row), many=True).data,
             }
         )
 
 
 class VersionReviewView(GovernanceView):
-    @extend_schema(
-        summary="Send a registered version to review", request=None, responses=VersionOutSerializer
-    )
+    @extend_schema(summary="Send a registered version to review", request=None, responses=VersionOutSerializer)
     def post(self, request: Request, slug: str, version: str) -> Response:
         row = registry.version_request_review(
             actor=request.user, version=selectors.version_get(request.user, slug, version)
@@ -326,9 +302,7 @@ class VersionRetireView(GovernanceView):
 
 
 class CardListView(GovernanceView):
-    @extend_schema(
-        summary="Model-card revisions of a version", responses=CardOutSerializer(many=True)
-    )
+    @extend_schema(summary="Model-card revisions of a version", responses=CardOutSerializer(many=True))
     def get(self, request: Request, slug: str, version: str) -> Response:
         row = selectors.version_get(request.user, slug, version)
         return self.paginate(selectors.card_list(row), CardOutSerializer)
@@ -357,9 +331,7 @@ class ApprovalListView(GovernanceView):
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
         row = selectors.version_get(request.user, slug, version)
-        approval = approvals.approval_sign(
-            signer=request.user, version=row, **self.parse(ApprovalInSerializer)
-        )
+        approval = approvals.approval_sign(signer=request.user, version=row, **self.parse(ApprovalInSerializer))
         return written(request, ApprovalOutSerializer(approval).data, approval.ledger_key)
 
 

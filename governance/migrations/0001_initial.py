@@ -19,9 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=200)),
                 ("uri", models.CharField(max_length=1000)),
@@ -51,9 +49,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("decision_id", models.CharField(max_length=200)),
                 ("occurred_at", models.DateTimeField()),
@@ -96,9 +92,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("subject_ref", models.CharField(blank=True, max_length=200)),
                 ("input_snapshot", models.JSONField(blank=True, null=True)),
@@ -119,9 +113,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "action",
@@ -166,9 +158,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("version", models.CharField(max_length=64)),
                 ("description", models.TextField(blank=True)),
@@ -226,9 +216,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("revision", models.PositiveIntegerField()),
                 ("content", models.JSONField()),
@@ -270,9 +258,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("signer_name", models.CharField(max_length=300)),
                 ("signer_role", models.CharField(max_length=100)),
@@ -329,9 +315,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("slug", models.SlugField(max_length=100, unique=True)),
                 ("name", models.CharField(max_length=200)),
@@ -404,9 +388,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("reason", models.TextField(blank=True)),
                 (
@@ -475,27 +457,19 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "permission",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission"),
                 ),
                 (
                     "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL),
                 ),
                 (
                     "content_object",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="governance.registeredmodel"
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="governance.registeredmodel"),
                 ),
             ],
             options={
@@ -507,9 +481,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "group",
@@ -517,15 +489,11 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "permission",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission"),
                 ),
                 (
                     "content_object",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="governance.registeredmodel"
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="governance.registeredmodel"),
                 ),
             ],
             options={
@@ -537,9 +505,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("environment", models.SlugField()),
                 ("started_at", models.DateTimeField()),
@@ -615,9 +581,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "from_status",
@@ -676,9 +640,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "role",
@@ -780,9 +742,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="approval",
             constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("meaning__in", ["reviewed", "approved", "rejected", "risk_accepted"])
-                ),
+                condition=models.Q(("meaning__in", ["reviewed", "approved", "rejected", "risk_accepted"])),
                 name="governance_approval_meaning_valid",
                 violation_error_message="meaning must be one of reviewed, approved, rejected, risk_accepted.",
             ),
@@ -843,9 +803,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="deployment",
-            index=models.Index(
-                fields=["model", "environment", "started_at"], name="gov_deploy_env_time_idx"
-            ),
+            index=models.Index(fields=["model", "environment", "started_at"], name="gov_deploy_env_time_idx"),
         ),
         migrations.AddIndex(
             model_name="deployment",
@@ -874,9 +832,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="decision",
-            index=models.Index(
-                fields=["version", "occurred_at"], name="gov_decision_version_time_idx"
-            ),
+            index=models.Index(fields=["version", "occurred_at"], name="gov_decision_version_time_idx"),
         ),
         migrations.AddConstraint(
             model_name="decision",

@@ -39,9 +39,7 @@ class Decision(models.Model):
     override_reason = models.TextField(blank=True)
     final_label = models.CharField(max_length=200, blank=True)
     payload_commitment = sha256_field()
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField()
     ledger_key = models.CharField(max_length=200, unique=True)
 
@@ -107,9 +105,7 @@ class DecisionReview(models.Model):
     Action = DecisionReviewAction
 
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=Action.choices)
     reason_code = models.CharField(max_length=100, blank=True)
     reason = models.TextField(blank=True)
@@ -120,9 +116,7 @@ class DecisionReview(models.Model):
     class Meta:
         ordering = ["reviewed_at"]
         constraints = [
-            choices_check(
-                "action", DecisionReviewAction, name="%(app_label)s_%(class)s_action_valid"
-            ),
+            choices_check("action", DecisionReviewAction, name="%(app_label)s_%(class)s_action_valid"),
         ]
 
     def __str__(self) -> str:

@@ -21,9 +21,7 @@ class Deployment(models.Model):
     environment = models.SlugField(max_length=50)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    deployed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -57,9 +55,7 @@ class Deployment(models.Model):
         ]
         indexes = [
             # "Which version served environment E at time T": by model, environment, start.
-            models.Index(
-                fields=["model", "environment", "started_at"], name="gov_deploy_env_time_idx"
-            ),
+            models.Index(fields=["model", "environment", "started_at"], name="gov_deploy_env_time_idx"),
             # Decision logging checks the version was deployed at occurred_at.
             models.Index(fields=["version", "started_at"], name="gov_deploy_version_idx"),
         ]

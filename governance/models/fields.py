@@ -24,9 +24,7 @@ def sha256_check(field: str, *, name: str, nullable: bool = False) -> models.Che
     )
 
 
-def choices_check(
-    field: str, choices: type[models.TextChoices], *, name: str
-) -> models.CheckConstraint:
+def choices_check(field: str, choices: type[models.TextChoices], *, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}),
         name=name,

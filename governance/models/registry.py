@@ -42,16 +42,12 @@ class RegisteredModel(models.Model):
     regulated_use = models.CharField(max_length=20, choices=RegulatedUse.choices)
     risk_tier = models.CharField(max_length=10, choices=RiskTier.choices)
     provider = models.CharField(max_length=200, blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
     runbook = models.TextField(blank=True, help_text="URL or text of the operating runbook.")
     validated_at = models.DateField(null=True, blank=True)
     next_validation_due = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     ledger_key = models.CharField(max_length=200, unique=True)
 
@@ -70,9 +66,7 @@ class RegisteredModel(models.Model):
                 RegisteredModelRegulatedUse,
                 name="%(app_label)s_%(class)s_regulated_use_valid",
             ),
-            choices_check(
-                "risk_tier", RegisteredModelRiskTier, name="%(app_label)s_%(class)s_risk_tier_valid"
-            ),
+            choices_check("risk_tier", RegisteredModelRiskTier, name="%(app_label)s_%(class)s_risk_tier_valid"),
         ]
 
     def __str__(self) -> str:
@@ -90,9 +84,7 @@ class Dataset(models.Model):
     schema_sha256 = sha256_field(blank=True)
     provenance = models.TextField(blank=True)
     preparation = models.TextField(blank=True)
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField()
     ledger_key = models.CharField(max_length=200, unique=True)
 
@@ -100,9 +92,7 @@ class Dataset(models.Model):
         ordering = ["-registered_at"]
         constraints = [
             sha256_check("sha256", name="%(app_label)s_%(class)s_sha256_hex"),
-            sha256_check(
-                "schema_sha256", name="%(app_label)s_%(class)s_schema_sha256_hex", nullable=True
-            ),
+            sha256_check("schema_sha256", name="%(app_label)s_%(class)s_schema_sha256_hex", nullable=True),
             models.CheckConstraint(
                 condition=Q(size_bytes__gte=0) & (Q(row_count__isnull=True) | Q(row_count__gte=0)),
                 name="%(app_label)s_%(class)s_sizes_non_negative",
@@ -146,14 +136,10 @@ class ModelVersion(models.Model):
     hyperparameters = models.JSONField(default=dict, blank=True)
     # [{"name", "value" (decimal string), "slice" (optional), "dataset_sha256" (optional)}]
     metrics = models.JSONField(default=list, blank=True)
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
-    )
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     datasets = models.ManyToManyField(Dataset, through="VersionDataset", related_name="versions")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REGISTERED)
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField()
     ledger_key = models.CharField(max_length=200, unique=True)
 
@@ -171,9 +157,7 @@ class ModelVersion(models.Model):
                 name="%(app_label)s_%(class)s_environment_lock_sha256_hex",
                 nullable=True,
             ),
-            choices_check(
-                "status", ModelVersionStatus, name="%(app_label)s_%(class)s_status_valid"
-            ),
+            choices_check("status", ModelVersionStatus, name="%(app_label)s_%(class)s_status_valid"),
         ]
         indexes = [
             # The review queue: versions waiting for review, oldest first.
@@ -195,9 +179,7 @@ class VersionDataset(models.Model):
 
     Role = VersionDatasetRole
 
-    version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="dataset_links"
-    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="dataset_links")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="version_links")
     role = models.CharField(max_length=20, choices=Role.choices)
 
@@ -277,9 +259,7 @@ class Approval(models.Model):
     Meaning = ApprovalMeaning
 
     version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="approvals")
-    card = models.ForeignKey(
-        ModelCard, on_delete=models.PROTECT, related_name="approvals", null=True
-    )
+    card = models.ForeignKey(ModelCard, on_delete=models.PROTECT, related_name="approvals", null=True)
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField(max_length=300)
     signer_role = models.CharField(max_length=100)
@@ -305,9 +285,7 @@ class Approval(models.Model):
 class StatusChange(models.Model):
     """A version's move from one lifecycle status to another, with who and why."""
 
-    version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="status_changes"
-    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ModelVersionStatus.choices)
     to_status = models.CharField(max_length=20, choices=ModelVersionStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -334,15 +312,9 @@ class OwnershipTransfer(models.Model):
     State = OwnershipTransferState
 
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="transfers")
-    from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    to_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     requested_at = models.DateTimeField()
@@ -358,9 +330,7 @@ class OwnershipTransfer(models.Model):
                 name="%(app_label)s_%(class)s_one_pending",
                 violation_error_message="This model already has a pending ownership transfer.",
             ),
-            choices_check(
-                "state", OwnershipTransferState, name="%(app_label)s_%(class)s_state_valid"
-            ),
+            choices_check("state", OwnershipTransferState, name="%(app_label)s_%(class)s_state_valid"),
         ]
 
     def __str__(self) -> str:

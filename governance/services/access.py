@@ -24,16 +24,12 @@ class AccessChange:
 
 
 def _grantee_name(grantee: AbstractBaseUser | Group) -> str:
-    return (
-        f"group:{grantee.name}" if isinstance(grantee, Group) else f"user:{grantee.get_username()}"
-    )
+    return f"group:{grantee.name}" if isinstance(grantee, Group) else f"user:{grantee.get_username()}"
 
 
 def _check_actions(actions: list[str]) -> list[str]:
     if not isinstance(actions, list) or not actions or set(actions) - set(access.GRANTABLE):
-        raise InvalidInput(
-            "Unknown actions.", errors={"actions": [f"A list of: {', '.join(access.GRANTABLE)}."]}
-        )
+        raise InvalidInput("Unknown actions.", errors={"actions": [f"A list of: {', '.join(access.GRANTABLE)}."]})
     return sorted(set(actions))
 
 
@@ -111,9 +107,7 @@ def ownership_transfer_request(
     if actor.pk != model.owner_id and not access.can(actor, "manage", model):
         raise Forbidden("Only the owner, compliance officers and admins propose a new owner.")
     if not (to_owner.is_active and has_role(to_owner, Role.MODEL_OWNER)):
-        raise InvalidInput(
-            "The new owner must be an active model owner.", errors={"to_owner": ["Not eligible."]}
-        )
+        raise InvalidInput("The new owner must be an active model owner.", errors={"to_owner": ["Not eligible."]})
     if to_owner.pk == model.owner_id:
         raise Conflict("That user already owns the model.")
     if model.transfers.filter(state=OwnershipTransfer.State.PENDING).exists():
@@ -143,13 +137,9 @@ def ownership_transfer_request(
 
 
 @transaction.atomic
-def ownership_transfer_accept(
-    *, actor: AbstractBaseUser, transfer: OwnershipTransfer
-) -> RegisteredModel:
+def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTransfer) -> RegisteredModel:
     """The proposed owner accepts: the model changes hands and `owner.changed` is logged."""
-    transfer = (
-        OwnershipTransfer.objects.select_for_update().select_related("model").get(pk=transfer.pk)
-    )
+    transfer = OwnershipTransfer.objects.select_for_update().select_related("model").get(pk=transfer.pk)
     if actor.pk != transfer.to_owner_id:
         raise Forbidden("Only the proposed owner accepts a transfer.")
     if transfer.state != OwnershipTransfer.State.PENDING:

@@ -54,9 +54,7 @@ def separation_checks(
         ),
     ]
     if meaning == Approval.Meaning.APPROVED:
-        already = version.approvals.filter(
-            signer=signer, meaning=Approval.Meaning.APPROVED
-        ).exists()
+        already = version.approvals.filter(signer=signer, meaning=Approval.Meaning.APPROVED).exists()
         checks.append(
             (
                 "signer_has_not_approved_before",
@@ -104,22 +102,14 @@ def approval_sign(
             errors={"meaning": [f"One of {', '.join(Approval.Meaning.values)}."]},
         )
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput(
-            "A signature needs a reason.", errors={"reason": ["This field is required."]}
-        )
+        raise InvalidInput("A signature needs a reason.", errors={"reason": ["This field is required."]})
     if not isinstance(password, str) or not password or not signer.check_password(password):
-        raise ReauthenticationFailed(
-            "Re-enter your password to sign.", errors={"password": ["Incorrect password."]}
-        )
+        raise ReauthenticationFailed("Re-enter your password to sign.", errors={"password": ["Incorrect password."]})
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     if version.status not in SIGNABLE:
-        raise Conflict(
-            f"{version} is {version.status}; only registered or in-review versions are signed."
-        )
+        raise Conflict(f"{version} is {version.status}; only registered or in-review versions are signed.")
     cards = version.cards.order_by("-revision")
-    card = (
-        cards.filter(revision=card_revision).first() if card_revision is not None else cards.first()
-    )
+    card = cards.filter(revision=card_revision).first() if card_revision is not None else cards.first()
     if card_revision is not None and card is None:
         raise InvalidInput("No such card revision.", errors={"card_revision": ["Not found."]})
     if card is not None and card_revision is None and cards.first() != card:
@@ -188,9 +178,7 @@ def _settle(signer: AbstractBaseUser, version: ModelVersion) -> None:
             reason="rejected by signature",
         )
         return
-    approvers = (
-        signatures.filter(meaning=Approval.Meaning.APPROVED).values("signer").distinct().count()
-    )
+    approvers = signatures.filter(meaning=Approval.Meaning.APPROVED).values("signer").distinct().count()
     if approvers >= approvals_required(version.model):
         status_change(
             actor=signer,

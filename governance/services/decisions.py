@@ -82,17 +82,14 @@ def _deployed_at(versions: dict[str, ModelVersion], items: list[dict[str, Any]])
         version = versions.get(item["version"])
         moment = item["occurred_at"]
         if version is None or not any(
-            start <= moment and (end is None or moment < end)
-            for start, end in spans.get(version.pk, [])
+            start <= moment and (end is None or moment < end) for start, end in spans.get(version.pk, [])
         ):
             bad.add(index)
     return bad
 
 
 @transaction.atomic
-def decision_log_batch(
-    *, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]]
-) -> BatchResult:
+def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]]) -> BatchResult:
     """Log up to MAX_BATCH decisions, all or nothing; resending the same batch changes nothing.
 
     Items are already shaped by the API (types checked). Raise InvalidInput with per-item errors
@@ -104,9 +101,7 @@ def decision_log_batch(
     if not access.can(actor, "log", model):
         raise Forbidden(f"You may not log decisions for {model.slug}.")
     if not items or len(items) > MAX_BATCH:
-        raise InvalidInput(
-            f"Send 1 to {MAX_BATCH} decisions per request.", errors={"decisions": ["Bad size."]}
-        )
+        raise InvalidInput(f"Send 1 to {MAX_BATCH} decisions per request.", errors={"decisions": ["Bad size."]})
     errors: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -121,25 +116,17 @@ def decision_log_batch(
                 errors[str(index)] = {"input_snapshot": [str(exc)]}
                 continue
             if digest != item["input_sha256"]:
-                errors[str(index)] = {
-                    "input_sha256": ["Does not match the SHA-256 of the canonical input_snapshot."]
-                }
-    versions = {
-        v.version: v for v in model.versions.filter(version__in={i["version"] for i in items})
-    }
+                errors[str(index)] = {"input_sha256": ["Does not match the SHA-256 of the canonical input_snapshot."]}
+    versions = {v.version: v for v in model.versions.filter(version__in={i["version"] for i in items})}
     for index, item in enumerate(items):
         if item["version"] not in versions:
-            errors.setdefault(str(index), {})["version"] = [
-                f"{model.slug} has no version {item['version']!r}."
-            ]
+            errors.setdefault(str(index), {})["version"] = [f"{model.slug} has no version {item['version']!r}."]
     if errors:
         raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
 
     existing = {
         d.decision_id: d
-        for d in Decision.objects.filter(model=model, decision_id__in=list(seen)).select_related(
-            "version"
-        )
+        for d in Decision.objects.filter(model=model, decision_id__in=list(seen)).select_related("version")
     }
     conflicts: dict[str, Any] = {}
     for index, item in enumerate(items):
@@ -154,19 +141,13 @@ def decision_log_batch(
             ) == tuple(item[f] if f != "output_score" else item.get(f, "") for f in IDENTITY_FIELDS)
             if not same:
                 conflicts[str(index)] = {"decision_id": ["Already logged with different content."]}
-    fresh = [
-        (index, item) for index, item in enumerate(items) if item["decision_id"] not in existing
-    ]
+    fresh = [(index, item) for index, item in enumerate(items) if item["decision_id"] not in existing]
     for index in _deployed_at(versions, [item for _, item in fresh]):
         original_index, item = fresh[index]
         when = rfc3339(item["occurred_at"])
-        conflicts[str(original_index)] = {
-            "version": [f"Version {item['version']} was not deployed at {when}."]
-        }
+        conflicts[str(original_index)] = {"version": [f"Version {item['version']} was not deployed at {when}."]}
     if conflicts:
-        raise Conflict(
-            "Some decisions conflict with the record; none was logged.", errors=conflicts
-        )
+        raise Conflict("Some decisions conflict with the record; none was logged.", errors=conflicts)
 
     now = timezone.now()
     new_decisions, payloads, ledger_events = [], [], []
@@ -186,9 +167,7 @@ def decision_log_batch(
             overridden=item.get("overridden", False),
             override_reason=item.get("override_reason", ""),
             final_label=item.get("final_label", ""),
-            payload_commitment=commitment(
-                salt, item.get("subject_ref", ""), item.get("input_snapshot")
-            ),
+            payload_commitment=commitment(salt, item.get("subject_ref", ""), item.get("input_snapshot")),
             posted_by=actor,
             posted_at=now,
             ledger_key=f"decision.logged:{model.slug}:{item['decision_id']}",
@@ -245,18 +224,14 @@ def decision_review(
     if not access.can(actor, "view", model):
         raise NotVisible("No such decision.")
     if not (access.can(actor, "log", model) or access.can(actor, "approve", model)):
-        raise Forbidden(
-            "Only the model's decision loggers and compliance officers review decisions."
-        )
+        raise Forbidden("Only the model's decision loggers and compliance officers review decisions.")
     if action not in DecisionReview.Action.values:
         raise InvalidInput(
             "Unknown action.",
             errors={"action": [f"One of {', '.join(DecisionReview.Action.values)}."]},
         )
     if action != DecisionReview.Action.CONFIRM and not (isinstance(reason, str) and reason.strip()):
-        raise InvalidInput(
-            "Overrides, reversals and escalations need a reason.", errors={"reason": ["Required."]}
-        )
+        raise InvalidInput("Overrides, reversals and escalations need a reason.", errors={"reason": ["Required."]})
     review = DecisionReview.objects.create(
         decision=decision,
         reviewer=actor,
@@ -287,16 +262,12 @@ def decision_review(
 
 
 @transaction.atomic
-def decision_payload_erase(
-    *, actor: AbstractBaseUser, decision: Decision, reason: str
-) -> DecisionPayload:
+def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reason: str) -> DecisionPayload:
     """Erase a decision's personal data (GDPR Art. 17); the ledger keeps the commitment only."""
     if not access.can(actor, "manage", decision.model):
         raise Forbidden("Only compliance officers and admins erase personal data.")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput(
-            "Say on what basis the data is erased.", errors={"reason": ["Required."]}
-        )
+        raise InvalidInput("Say on what basis the data is erased.", errors={"reason": ["Required."]})
     payload = DecisionPayload.objects.select_for_update().get(decision=decision)
     if payload.erased_at is not None:
         raise Conflict("This decision's personal data is already erased.")
@@ -315,7 +286,5 @@ def decision_payload_erase(
 
 def decisions_for_subject(user: AbstractBaseUser, subject_ref: str):
     """Return the decisions about a pseudonymous subject that `user` may read (explanations)."""
-    queryset = Decision.objects.filter(payload__subject_ref=subject_ref).filter(
-        ~Q(payload__subject_ref="")
-    )
+    queryset = Decision.objects.filter(payload__subject_ref=subject_ref).filter(~Q(payload__subject_ref=""))
     return access.restrict(user, "view", queryset, model_field="model")

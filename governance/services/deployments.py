@@ -72,9 +72,7 @@ def deployment_start(
         raise Forbidden(f"You may not deploy versions of {model.slug}.")
     errors = Errors()
     errors.check(
-        isinstance(environment, str)
-        and bool(SLUG_RE.match(environment or ""))
-        and len(environment) <= 50,
+        isinstance(environment, str) and bool(SLUG_RE.match(environment or "")) and len(environment) <= 50,
         "environment",
         "A short lowercase name such as production or staging.",
     )
@@ -163,14 +161,8 @@ def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: s
     if not access.can(actor, "register", deployment.model):
         raise Forbidden(f"You may not end deployments of {deployment.model.slug}.")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput(
-            "Say why the deployment ends.", errors={"reason": ["This field is required."]}
-        )
-    deployment = (
-        Deployment.objects.select_for_update()
-        .select_related("model", "version")
-        .get(pk=deployment.pk)
-    )
+        raise InvalidInput("Say why the deployment ends.", errors={"reason": ["This field is required."]})
+    deployment = Deployment.objects.select_for_update().select_related("model", "version").get(pk=deployment.pk)
     if deployment.ended_at is not None:
         raise Conflict("This deployment has already ended.")
     _end(deployment, actor, reason)
@@ -185,15 +177,11 @@ def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: st
     if not access.can(actor, "register", version.model):
         raise Forbidden(f"You may not retire versions of {version.model.slug}.")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput(
-            "Say why the version retires.", errors={"reason": ["This field is required."]}
-        )
+        raise InvalidInput("Say why the version retires.", errors={"reason": ["This field is required."]})
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.RETIRED:
         raise Conflict(f"{version} is already retired.")
-    for deployment in version.deployments.filter(ended_at__isnull=True).select_related(
-        "model", "version"
-    ):
+    for deployment in version.deployments.filter(ended_at__isnull=True).select_related("model", "version"):
         _end(deployment, actor, f"version retired: {reason}")
     status_change(actor=actor, version=version, to=ModelVersion.Status.RETIRED, reason=reason)
     return version

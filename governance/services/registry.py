@@ -95,9 +95,7 @@ def model_register(
     )
     errors.raise_if_any()
     if RegisteredModel.objects.filter(slug=slug).exists():
-        raise Conflict(
-            f"A model named {slug!r} is already registered.", errors={"slug": ["Taken."]}
-        )
+        raise Conflict(f"A model named {slug!r} is already registered.", errors={"slug": ["Taken."]})
     model = RegisteredModel.objects.create(
         slug=slug,
         name=name,
@@ -150,9 +148,7 @@ def dataset_register(
     errors.text(uri, "uri", limit=1000)
     errors.sha256(sha256, "sha256")
     errors.sha256(schema_sha256, "schema_sha256", optional=True)
-    errors.check(
-        isinstance(size_bytes, int) and size_bytes >= 0, "size_bytes", "A non-negative integer."
-    )
+    errors.check(isinstance(size_bytes, int) and size_bytes >= 0, "size_bytes", "A non-negative integer.")
     errors.check(
         row_count is None or (isinstance(row_count, int) and row_count >= 0),
         "row_count",
@@ -197,9 +193,7 @@ def _check_metrics(metrics: Any, errors: Errors) -> None:
             "slice",
             "dataset_sha256",
         }:
-            errors.add(
-                field, "An object with name, value, and optionally slice and dataset_sha256."
-            )
+            errors.add(field, "An object with name, value, and optionally slice and dataset_sha256.")
             continue
         errors.text(metric.get("name"), f"{field}.name", limit=100)
         errors.decimal(metric.get("value"), f"{field}.value")
@@ -275,20 +269,14 @@ def version_register(
     errors.raise_if_any()
     known = {d.sha256: d for d in Dataset.objects.filter(sha256__in=[sha for _, sha in links])}
     for index, (_, sha) in enumerate(links):
-        errors.check(
-            sha in known, f"datasets[{index}].sha256", "No dataset is registered with that hash."
-        )
+        errors.check(sha in known, f"datasets[{index}].sha256", "No dataset is registered with that hash.")
     parent_version = None
     if parent:
         parent_version = ModelVersion.objects.filter(model=model, version=parent).first()
-        errors.check(
-            parent_version is not None, "parent", f"Model {model.slug} has no version {parent!r}."
-        )
+        errors.check(parent_version is not None, "parent", f"Model {model.slug} has no version {parent!r}.")
     errors.raise_if_any()
     if ModelVersion.objects.filter(model=model, version=version).exists():
-        raise Conflict(
-            f"{model.slug} already has version {version}.", errors={"version": ["Taken."]}
-        )
+        raise Conflict(f"{model.slug} already has version {version}.", errors={"version": ["Taken."]})
     row = ModelVersion.objects.create(
         model=model,
         version=version,
@@ -308,8 +296,7 @@ def version_register(
         ledger_key=f"version.registered:{model.slug}:{version}",
     )
     VersionDataset.objects.bulk_create(
-        VersionDataset(version=row, dataset=known[sha], role=role)
-        for role, sha in sorted(set(links))
+        VersionDataset(version=row, dataset=known[sha], role=role) for role, sha in sorted(set(links))
     )
     events.record(
         type="version.registered",
@@ -332,9 +319,7 @@ FROZEN_STATUSES = frozenset(
 
 
 @transaction.atomic
-def card_revise(
-    *, actor: AbstractBaseUser, version: ModelVersion, content: dict[str, str]
-) -> ModelCard:
+def card_revise(*, actor: AbstractBaseUser, version: ModelVersion, content: dict[str, str]) -> ModelCard:
     """Add a new model-card revision for `version` and log `card.revised`.
 
     Sections are those of ModelCard.SECTIONS, each a string (Markdown). A version whose card an
@@ -378,9 +363,7 @@ def card_revise(
     return card
 
 
-def status_change(
-    *, actor: AbstractBaseUser, version: ModelVersion, to: str, reason: str = ""
-) -> StatusChange:
+def status_change(*, actor: AbstractBaseUser, version: ModelVersion, to: str, reason: str = "") -> StatusChange:
     """Move `version` to status `to`, writing the history row and `version.status_changed`.
 
     Call inside the service transaction that justifies the move.
@@ -419,9 +402,7 @@ def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) ->
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.REGISTERED:
         raise Conflict(f"{version} is {version.status}; only registered versions go to review.")
-    status_change(
-        actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested"
-    )
+    status_change(actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested")
     return version
 
 

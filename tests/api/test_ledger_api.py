@@ -113,7 +113,10 @@ def test_an_inclusion_proof_verifies_against_the_signed_checkpoint(as_alice, log
     checkpoint = notes.open_checkpoint(body["checkpoint"], [_verifier(signing_key_file)])
     assert body["tree_size"] == checkpoint.size == 25
     merkle.verify_inclusion(
-        7, 25, bytes.fromhex(body["leaf_hash"]), [bytes.fromhex(p) for p in body["proof"]],
+        7,
+        25,
+        bytes.fromhex(body["leaf_hash"]),
+        [bytes.fromhex(p) for p in body["proof"]],
         checkpoint.root,
     )
 

@@ -20,7 +20,7 @@ BASE_ENV = {
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 — our own interpreter and manage.py
+    return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
         env={**BASE_ENV, **env},
@@ -56,7 +56,8 @@ def test_secrets_are_read_from_files(tmp_path):
     secret.write_text("from-a-file\n")
     result = _run(
         ["-c", "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"],
-        SECRET_KEY="", SECRET_KEY_FILE=str(secret),
+        SECRET_KEY="",
+        SECRET_KEY_FILE=str(secret),
     )
     assert result.stdout.strip() == "from-a-file"
 
@@ -66,7 +67,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     key.write_text(notes.generate_signer_key("prod.example/ledger") + "\n")
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        ALLOWED_HOSTS="ledger.example.com", LEDGER_SIGNING_KEY_FILE=str(key),
+        ALLOWED_HOSTS="ledger.example.com",
+        LEDGER_SIGNING_KEY_FILE=str(key),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     assert result.returncode == 0, result.stderr + result.stdout
@@ -75,7 +77,9 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_check_deploy_reports_the_development_key(tmp_path):
     result = _run(
         ["manage.py", "check", "--deploy"],
-        DJANGO_DEBUG="1", VAR_DIR=str(tmp_path), ALLOWED_HOSTS="ledger.example.com",
+        DJANGO_DEBUG="1",
+        VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="ledger.example.com",
     )
     assert result.returncode != 0
     assert "ledger.E001" in result.stderr
@@ -84,7 +88,8 @@ def test_check_deploy_reports_the_development_key(tmp_path):
 def test_a_malformed_key_file_is_reported_by_check(tmp_path):
     key = tmp_path / "ledger.key"
     key.write_text("PRIVATE+KEY+not-a-key\n")
-    result = _run(["manage.py", "check"], LEDGER_SIGNING_KEY_FILE=str(key),
-                  DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = _run(
+        ["manage.py", "check"], LEDGER_SIGNING_KEY_FILE=str(key), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    )
     assert result.returncode != 0
     assert "ledger.E002" in result.stderr

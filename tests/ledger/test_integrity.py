@@ -72,9 +72,7 @@ def test_it_detects_two_swapped_rows(log):
     a, b = (bytes(Entry.objects.get(seq=s).leaf) for s in (8, 9))
     ha, hb = (bytes(Entry.objects.get(seq=s).leaf_hash) for s in (8, 9))
     with triggers_bypassed():
-        swap = (
-            "UPDATE ledger_entry SET leaf = %s, leaf_hash = %s, idempotency_key = %s WHERE seq = %s"
-        )
+        swap = "UPDATE ledger_entry SET leaf = %s, leaf_hash = %s, idempotency_key = %s WHERE seq = %s"
         _sql(swap, [b"", b"\x00" * 32, "x", 8])
         _sql(swap, [a, ha, "x9", 9])
         _sql(swap, [b, hb, "x8", 8])

@@ -42,9 +42,7 @@ def test_stored_proofs_equal_the_reference_for_every_size_up_to_300(tree):
 
 
 @given(data=st.data())
-@hsettings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_stored_proofs_equal_the_reference_at_random_larger_sizes(tree, data):
     size = data.draw(st.integers(min_value=301, max_value=TREE))
     index = data.draw(st.integers(min_value=0, max_value=size - 1))

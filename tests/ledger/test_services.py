@@ -124,9 +124,7 @@ def test_sequence_numbers_stay_contiguous_across_batches(db):
 
 
 @given(
-    st.text(min_size=1, max_size=20).filter(
-        lambda s: s.strip() and not any(c in s for c in "\r\n\t\x00")
-    ),
+    st.text(min_size=1, max_size=20).filter(lambda s: s.strip() and not any(c in s for c in "\r\n\t\x00")),
     st.integers(min_value=0, max_value=2**40),
 )
 @hsettings(max_examples=200)

@@ -1,0 +1,316 @@
+"""The demo story behind `manage.py seed_demo`: one high-risk credit model's life.
+
+credit-risk (owned by demo-owner) has four versions: 1.0.0 (approved, deployed, later retired),
+1.1.0 (approved by both officers, serving production), 2.0.0 (approved, deployed, rolled back to
+1.1.0 after an alert) and 2.1.0 (registered by the pipeline, card incomplete, no approvals: the
+review candidate), plus 10,000 decisions on the versions deployed at their times.
+
+The story is dated over past months: the services run under a simulated clock so deployments
+and signatures carry those dates. Ledger integration times are real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from governance.models import ModelVersion, RegisteredModel
+from governance.roles import Role
+from governance.services import access as access_services
+from governance.services import approvals, decisions, deployments, registry
+
+PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
+PEOPLE = {
+    "demo-owner": ("Olivia", "Okafor", Role.MODEL_OWNER),
+    "demo-officer-1": ("Αθηνά", "Παπαδοπούλου", Role.COMPLIANCE_OFFICER),
+    "demo-officer-2": ("Zoë", "Ångström-Núñez", Role.COMPLIANCE_OFFICER),
+    "demo-auditor": ("Дмитрий", "Иванов", Role.AUDITOR),
+    "demo-admin": ("Ada", "Admin", Role.ADMIN),
+}
+DECISIONS = 10_000
+BATCH = 1_000
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+FULL_CARD = {
+    "model_details": "Gradient-boosted trees scoring consumer credit applications; owner: Olivia Okafor.",
+    "intended_use": "Rank applications for manual and automated credit decisions in the EU and US.",
+    "factors": "Age band, region and income band examined for disparate impact.",
+    "metrics": "AUC, KS and approval-rate impact ratio by protected group (four-fifths rule).",
+    "evaluation_data": "Held-out 2025 applications (test set), stratified by region.",
+    "training_data": "2019-2024 applications with 24-month repayment outcomes.",
+    "quantitative_analyses": "AUC 0.87 overall; impact ratios 0.86-0.97 across groups.",
+    "ethical_considerations": "No protected attributes as inputs; adverse-action reasons from SHAP.",
+    "caveats_and_recommendations": "Re-validate yearly and on drift alerts; not for small-business credit.",
+}
+
+
+class _Clock:
+    """A clock that only moves forward when told; stands in for timezone.now during the story."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@contextlib.contextmanager
+def _simulated(clock: _Clock) -> Iterator[None]:
+    with mock.patch("django.utils.timezone.now", clock):
+        yield
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def people(password: str) -> dict[str, User]:
+    """Create (or refresh) the demo users and role groups; return them by username."""
+    groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+    auditor_perm = "view_entry"
+    from django.contrib.auth.models import Permission
+
+    for role in (Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.ADMIN):
+        groups[role].permissions.add(Permission.objects.get(codename=auditor_perm))
+    users: dict[str, User] = {}
+    for username, (first, last, role) in PEOPLE.items():
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last}
+        )
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        user.groups.add(groups[role])
+        users[username] = user
+    admin = users["demo-admin"]
+    if not admin.is_staff:
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+    pipeline, created = User.objects.get_or_create(username="demo-pipeline", defaults={"first_name": "Pipeline"})
+    if created:
+        pipeline.set_unusable_password()  # a service account: it signs in with API tokens only
+        pipeline.save(update_fields=["password"])
+    pipeline.groups.add(groups[Role.PIPELINE])
+    users["demo-pipeline"] = pipeline
+    return users
+
+
+def _version(
+    pipeline: User,
+    model: RegisteredModel,
+    number: str,
+    parent: str | None,
+    auc: str,
+    datasets: list[dict[str, str]],
+) -> ModelVersion:
+    return registry.version_register(
+        actor=pipeline,
+        model=model,
+        version=number,
+        parent=parent,
+        artifact_sha256=_sha(f"credit-risk-{number}-weights"),
+        artifact_uri=f"s3://models/credit-risk/{number}/model.tar.gz",
+        datasets=datasets,
+        code_repository="https://git.example.com/risk/credit-risk",
+        code_commit=_sha(number)[:40],
+        pipeline_run_id=f"run-{number}",
+        pipeline_run_url=f"https://ci.example.com/runs/{number}",
+        environment_lock_sha256=_sha(f"lock-{number}"),
+        hyperparameters={"max_depth": "6", "learning_rate": "0.05", "n_estimators": "400"},
+        metrics=[
+            {"name": "auc", "value": auc},
+            {"name": "ks", "value": "0.52"},
+            {"name": "impact_ratio", "value": "0.86", "slice": "age_band=65+"},
+        ],
+        description=f"credit-risk {number}",
+    )
+
+
+def _approve(version: ModelVersion, officers: list[User], password: str) -> None:
+    for officer in officers:
+        approvals.approval_sign(
+            signer=officer,
+            version=version,
+            password=password,
+            meaning="approved",
+            reason="Validation report reviewed; metrics within thresholds.",
+        )
+
+
+def story(users: dict[str, User], password: str) -> RegisteredModel:
+    """Write the credit-risk story through the services; return the model."""
+    owner, pipeline = users["demo-owner"], users["demo-pipeline"]
+    officers = [users["demo-officer-1"], users["demo-officer-2"]]
+    clock = _Clock(START)
+    with _simulated(clock):
+        model = registry.model_register(
+            actor=owner,
+            slug="credit-risk",
+            name="Consumer credit risk",
+            owner=owner,
+            risk_tier="high",
+            regulated_use="credit",
+            intended_purpose="Estimate 24-month default risk of consumer credit applicants.",
+            out_of_scope_uses="Small-business credit; employment or insurance decisions.",
+            provider="Example Bank plc, 1 Bank Street, London",
+            runbook="https://wiki.example.com/runbooks/credit-risk",
+        )
+        access_services.access_grant(
+            actor=officers[0],
+            model=model,
+            grantee=pipeline,
+            actions=["register", "log"],
+            reason="Training and serving pipeline",
+        )
+        sets = {}
+        for name, rows in (
+            ("train-2024", 1_200_000),
+            ("validation-2024", 150_000),
+            ("test-2024", 150_000),
+            ("train-2025", 1_400_000),
+        ):
+            sets[name], _ = registry.dataset_register(
+                actor=pipeline,
+                name=f"credit-{name}",
+                uri=f"s3://data/credit/{name}.parquet",
+                sha256=_sha(name),
+                size_bytes=rows * 120,
+                row_count=rows,
+                provenance="Core banking exports, pseudonymised.",
+                preparation="Deduplicated; outcomes joined at 24 months.",
+            )
+
+        def links(train: str) -> list[dict[str, str]]:
+            return [
+                {"sha256": sets[train].sha256, "role": "training"},
+                {"sha256": sets["validation-2024"].sha256, "role": "validation"},
+                {"sha256": sets["test-2024"].sha256, "role": "test"},
+            ]
+
+        v100 = _version(pipeline, model, "1.0.0", None, "0.8512", links("train-2024"))
+        registry.card_revise(actor=pipeline, version=v100, content=FULL_CARD)
+        clock.advance(days=3)
+        _approve(v100, officers, password)
+        deployments.deployment_start(
+            actor=pipeline,
+            version=v100,
+            environment="production",
+            change_ticket="CHG-1001",
+            ci_run_id="ci-100",
+        )
+        clock.advance(days=60)
+        v110 = _version(pipeline, model, "1.1.0", "1.0.0", "0.8731", links("train-2024"))
+        registry.card_revise(actor=pipeline, version=v110, content=FULL_CARD)
+        clock.advance(days=2)
+        _approve(v110, officers, password)
+        deployments.deployment_start(
+            actor=pipeline,
+            version=v110,
+            environment="production",
+            change_ticket="CHG-1002",
+            ci_run_id="ci-110",
+        )
+        clock.advance(days=1)
+        deployments.version_retire(actor=owner, version=v100, reason="Superseded by 1.1.0.")
+        clock.advance(days=90)
+        v200 = _version(pipeline, model, "2.0.0", "1.1.0", "0.8804", links("train-2025"))
+        registry.card_revise(actor=pipeline, version=v200, content=FULL_CARD)
+        clock.advance(days=4)
+        _approve(v200, officers, password)
+        deployments.deployment_start(
+            actor=pipeline,
+            version=v200,
+            environment="production",
+            change_ticket="CHG-1003",
+            ci_run_id="ci-200",
+        )
+        clock.advance(days=20)
+        v110.refresh_from_db()
+        deployments.deployment_start(
+            actor=owner,
+            version=v110,
+            environment="production",
+            change_ticket="CHG-1004",
+            reason="Rollback: input drift alert on 2.0.0.",
+        )
+        clock.advance(days=30)
+        v210 = _version(pipeline, model, "2.1.0", "2.0.0", "0.8822", links("train-2025"))
+        partial = {k: v for k, v in FULL_CARD.items() if k not in ("quantitative_analyses", "ethical_considerations")}
+        registry.card_revise(actor=pipeline, version=v210, content=partial)
+    return model
+
+
+def decision_items(model: RegisteredModel) -> Iterator[list[dict]]:
+    """Yield batches of demo decisions, each on the version serving production at its time."""
+    spans = list(model.deployments.filter(environment="production").select_related("version").order_by("started_at"))
+    first, last = (
+        spans[0].started_at,
+        (spans[-1].ended_at or spans[-1].started_at + timedelta(days=30)),
+    )
+    step = (last - first) / (DECISIONS + 1)
+    batch: list[dict] = []
+    for n in range(1, DECISIONS + 1):
+        at = first + step * n
+        serving = next(d for d in reversed(spans) if d.started_at <= at)
+        score = (n * 7919) % 1000
+        label = "approve" if score < 700 else "decline"
+        overridden = n % 97 == 0
+        features = {
+            "income_band": str(n % 7),
+            "region": ["north", "south", "east", "west"][n % 4],
+            "utilisation": f"0.{(n * 31) % 100:02d}",
+        }
+        from ledger import canonical
+
+        batch.append(
+            {
+                "decision_id": f"demo-{n:05d}",
+                "version": serving.version.version,
+                "occurred_at": at,
+                "subject_ref": f"applicant-{(n * 104729) % 50000:05d}",
+                "input_snapshot": features,
+                "input_sha256": hashlib.sha256(canonical.dumps(features)).hexdigest(),
+                "output_label": label,
+                "output_score": f"0.{score:03d}",
+                "reasons": [
+                    {"code": "R01", "text": "Credit utilisation is high", "contribution": "0.31"},
+                    {"code": "R07", "text": "Short credit history", "contribution": "0.12"},
+                ],
+                "mode": "human_reviewed" if overridden else "automated",
+                "reviewer": "underwriter-7" if overridden else "",
+                "overridden": overridden,
+                "override_reason": "Verified income documents" if overridden else "",
+                "final_label": "approve" if overridden else label,
+            }
+        )
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def seed(password: str = PASSWORD, progress=None) -> tuple[int, int]:
+    """Create the demo data if missing; return (new decisions, total decisions)."""
+    with transaction.atomic():
+        users = people(password)
+        model = RegisteredModel.objects.filter(slug="credit-risk").first()
+        if model is None:
+            model = story(users, password)
+    created = 0
+    for batch in decision_items(model):
+        created += decisions.decision_log_batch(actor=users["demo-pipeline"], model=model, items=batch).created
+        if progress:
+            progress(int(batch[-1]["decision_id"].split("-")[1]), DECISIONS)
+    return created, DECISIONS
