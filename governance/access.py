@@ -95,9 +95,7 @@ def can(user: User, action: str, model: RegisteredModel) -> bool:
     return restrict(user, action, RegisteredModel.objects.filter(pk=model.pk)).exists()
 
 
-def grant(
-    grantee: AbstractBaseUser | Group, actions: Iterable[str], model: RegisteredModel
-) -> list[str]:
+def grant(grantee: AbstractBaseUser | Group, actions: Iterable[str], model: RegisteredModel) -> list[str]:
     """Give `grantee` the object permissions for `actions` on `model` (view always included).
 
     Return the permission codenames now held.
@@ -108,9 +106,7 @@ def grant(
     return sorted(codenames)
 
 
-def revoke(
-    grantee: AbstractBaseUser | Group, actions: Iterable[str], model: RegisteredModel
-) -> list[str]:
+def revoke(grantee: AbstractBaseUser | Group, actions: Iterable[str], model: RegisteredModel) -> list[str]:
     """Remove the object permissions for `actions`; revoking view removes them all."""
     actions = set(actions)
     codenames = set(GRANTABLE.values()) if "view" in actions else {GRANTABLE[a] for a in actions}
@@ -132,16 +128,16 @@ def grant_rows(model: RegisteredModel) -> list[tuple[str, str, str]]:
     by_codename = {codename: action for action, codename in GRANTABLE.items()}
     rows = [
         ("user", username, by_codename[codename])
-        for username, codename in ModelUserObjectPermission.objects.filter(
-            content_object=model
-        ).values_list("user__username", "permission__codename")
+        for username, codename in ModelUserObjectPermission.objects.filter(content_object=model).values_list(
+            "user__username", "permission__codename"
+        )
         if codename in by_codename
     ]
     rows += [
         ("group", name, by_codename[codename])
-        for name, codename in ModelGroupObjectPermission.objects.filter(
-            content_object=model
-        ).values_list("group__name", "permission__codename")
+        for name, codename in ModelGroupObjectPermission.objects.filter(content_object=model).values_list(
+            "group__name", "permission__codename"
+        )
         if codename in by_codename
     ]
     return sorted(rows)

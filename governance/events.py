@@ -15,17 +15,13 @@ def actor_name(user: AbstractBaseUser | None) -> str:
     return f"user:{user.get_username()}" if user is not None else "system"
 
 
-def record(
-    *, type: str, actor: AbstractBaseUser | None, subject: str, key: str, data: dict[str, Any]
-) -> str:
+def record(*, type: str, actor: AbstractBaseUser | None, subject: str, key: str, data: dict[str, Any]) -> str:
     """Queue the event in the caller's transaction; return its idempotency key.
 
     Raise InvalidInput if the ledger refuses the event (too large, a float…).
     """
     try:
-        ledger_services.submit(
-            type=type, actor=actor_name(actor), subject=subject, idempotency_key=key, data=data
-        )
+        ledger_services.submit(type=type, actor=actor_name(actor), subject=subject, idempotency_key=key, data=data)
     except EventRejected as exc:
         raise InvalidInput(exc.message, errors=exc.errors) from None
     return key

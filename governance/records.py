@@ -62,9 +62,7 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
 
 def version_record(version: ModelVersion) -> dict[str, Any]:
     """Return the immutable facts of a version (not its status, which moves by events)."""
-    links = sorted(
-        (link.role, link.dataset.sha256) for link in version.dataset_links.select_related("dataset")
-    )
+    links = sorted((link.role, link.dataset.sha256) for link in version.dataset_links.select_related("dataset"))
     return {
         "model": version.model.slug,
         "version": version.version,
@@ -89,7 +87,5 @@ def signed_content(version: ModelVersion, card: ModelCard | None) -> dict[str, A
     """Return exactly what an approval signs: the version record and the card revision."""
     return {
         "version": version_record(version),
-        "card": None
-        if card is None
-        else {"revision": card.revision, "content_sha256": card.content_sha256},
+        "card": None if card is None else {"revision": card.revision, "content_sha256": card.content_sha256},
     }

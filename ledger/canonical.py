@@ -56,9 +56,7 @@ def _utf16_key(key: str) -> bytes:
 
 def _string(value: str, path: str) -> str:
     if _SURROGATE.search(value):
-        raise CanonicalError(
-            f"string at {_where(path)} contains a lone surrogate and is not valid Unicode"
-        )
+        raise CanonicalError(f"string at {_where(path)} contains a lone surrogate and is not valid Unicode")
     return '"' + value.translate(_ESCAPES) + '"'
 
 
@@ -93,9 +91,7 @@ def _encode(value: Any, path: str, depth: int, out: list[str]) -> None:
             if not isinstance(key, str):
                 raise CanonicalError(f"object at {_where(path)} has a non-string key {key!r}")
             if _SURROGATE.search(key):
-                raise CanonicalError(
-                    f"object at {_where(path)} has a key containing a lone surrogate"
-                )
+                raise CanonicalError(f"object at {_where(path)} has a key containing a lone surrogate")
         # RFC 8785 §3.2.3: members sorted by key, no whitespace, recursively.
         out.append("{")
         for i, key in enumerate(sorted(value, key=_utf16_key)):
@@ -135,9 +131,7 @@ def dumps(value: Any) -> bytes:
 
 
 def _reject_float(text: str) -> Any:
-    raise CanonicalError(
-        f"number {text} is not an integer: non-integer numbers must travel as decimal strings"
-    )
+    raise CanonicalError(f"number {text} is not an integer: non-integer numbers must travel as decimal strings")
 
 
 def _reject_constant(name: str) -> Any:

@@ -7,16 +7,13 @@ from django.core import checks
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_signing_key_configured(
-    app_configs: object = None, **_: object
-) -> list[checks.CheckMessage]:
+def check_signing_key_configured(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
     if settings.LEDGER_SIGNING_KEY_FILE is None:
         return [
             checks.Error(
                 "No checkpoint signing key is configured: the ledger would sign with a throwaway "
                 "development key (with DJANGO_DEBUG on) or not at all.",
-                hint="Set LEDGER_SIGNING_KEY_FILE to a key made by "
-                "`manage.py ledger_keys --generate NAME`.",
+                hint="Set LEDGER_SIGNING_KEY_FILE to a key made by `manage.py ledger_keys --generate NAME`.",
                 id="ledger.E001",
             )
         ]
@@ -24,9 +21,7 @@ def check_signing_key_configured(
 
 
 @checks.register()
-def check_signing_key_readable(
-    app_configs: object = None, **_: object
-) -> list[checks.CheckMessage]:
+def check_signing_key_readable(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
     from ledger import keys
     from ledger.errors import SigningKeyUnavailable
 

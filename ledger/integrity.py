@@ -72,9 +72,7 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         for (level, index), digest in sorted(expected_nodes.items(), key=order):
             if stored.get((level, index)) != digest:
                 first, last = index << level, ((index + 1) << level) - 1
-                problem = (
-                    "is missing" if (level, index) not in stored else "does not match the leaves"
-                )
+                problem = "is missing" if (level, index) not in stored else "does not match the leaves"
                 raise IntegrityError(f"seq {first}..{last}: stored node {level}/{index} {problem}.")
         report.nodes += len(expected_nodes)
         expected_nodes.clear()
@@ -100,20 +98,15 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
     report.entries = next_seq
     if next_seq != size:
         raise IntegrityError(
-            f"seq {min(next_seq, size)}: the tree state says {size} entries "
-            f"but {next_seq} are stored."
+            f"seq {min(next_seq, size)}: the tree state says {size} entries but {next_seq} are stored."
         )
     stored_nodes = Node.objects.count()
     if stored_nodes != report.nodes:
-        raise IntegrityError(
-            f"seq {size}: {stored_nodes - report.nodes} stored nodes lie outside the tree."
-        )
+        raise IntegrityError(f"seq {size}: {stored_nodes - report.nodes} stored nodes lie outside the tree.")
     report.root = compact.root()
     if state is not None and bytes(state.root) != report.root:
         raise IntegrityError(f"seq {size}: the tree state root does not match the leaves.")
-    verifiers = {
-        key.pk: notes.Verifier.from_string(key.verifier_key) for key in SigningKey.objects.all()
-    }
+    verifiers = {key.pk: notes.Verifier.from_string(key.verifier_key) for key in SigningKey.objects.all()}
     for cp in checkpoints:
         if cp.size > size:
             raise IntegrityError(f"seq {size}: a checkpoint claims size {cp.size}, beyond the log.")
@@ -128,9 +121,7 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
                 raise notes.NoteError("its key is not registered")
             body = notes.open_checkpoint(cp.note, [verifier], origin=origin)
         except notes.NoteError as exc:
-            raise IntegrityError(
-                f"checkpoint at size {cp.size}: signature invalid ({exc})."
-            ) from None
+            raise IntegrityError(f"checkpoint at size {cp.size}: signature invalid ({exc}).") from None
         if body.size != cp.size or body.root != bytes(cp.root):
             raise IntegrityError(f"checkpoint at size {cp.size}: the signed note says otherwise.")
         report.checkpoints += 1

@@ -65,9 +65,7 @@ def active_signer() -> notes.Signer:
     try:
         mtime = path.stat().st_mtime
     except OSError as exc:
-        raise SigningKeyUnavailable(
-            f"LEDGER_SIGNING_KEY_FILE {path} cannot be read ({exc.strerror})."
-        ) from None
+        raise SigningKeyUnavailable(f"LEDGER_SIGNING_KEY_FILE {path} cannot be read ({exc.strerror}).") from None
     cached = _cache.get((str(path), mtime))
     if cached is not None:
         return cached

@@ -233,9 +233,7 @@ def _check_proof(proof: Sequence[bytes]) -> list[bytes]:
     return [bytes(h) for h in items]
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]) -> bytes:
     """Return the root implied by an inclusion proof, per RFC 9162 §2.1.3.2.
 
     Raise ProofError if ``index`` is not below ``size``, if any hash is not 32 bytes long, or if
@@ -266,9 +264,7 @@ def root_from_inclusion_proof(
     return r
 
 
-def verify_inclusion(
-    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` leaves with ``root``.
 
     Return None if the proof verifies (RFC 9162 §2.1.3.2). Raise ProofError otherwise,
@@ -280,9 +276,7 @@ def verify_inclusion(
         raise ProofError("inclusion proof does not lead to the expected root")
 
 
-def verify_consistency(
-    size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> None:
     """Check that the tree of ``size1`` leaves with ``root1`` is a prefix of the ``size2`` tree.
 
     Return None if the proof verifies (RFC 9162 §2.1.4.2). Raise ProofError otherwise, and for
@@ -366,9 +360,7 @@ class CompactRange:
             raise ValueError(f"tree size {size} is negative")
         hs = [bytes(h) for h in hashes]
         if len(hs) != size.bit_count():
-            raise ValueError(
-                f"a tree of size {size} has {size.bit_count()} complete subtrees, not {len(hs)}"
-            )
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} complete subtrees, not {len(hs)}")
         if any(len(h) != _HASH_SIZE for h in hs):
             raise ValueError(f"subtree hashes must be {_HASH_SIZE} bytes")
         self._size = size

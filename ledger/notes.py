@@ -150,8 +150,7 @@ class Verifier:
         verifier = cls(name, public_key)
         if verifier.key_id != kid:
             raise NoteError(
-                f"verifier key id {kid.hex()} does not match its name and key "
-                f"(expected {verifier.key_id.hex()})"
+                f"verifier key id {kid.hex()} does not match its name and key (expected {verifier.key_id.hex()})"
             )
         return verifier
 
@@ -212,8 +211,7 @@ class Signer:
         signer = cls(name, seed)
         if signer.key_id != kid:
             raise NoteError(
-                f"signer key id {kid.hex()} does not match its name and key "
-                f"(expected {signer.key_id.hex()})"
+                f"signer key id {kid.hex()} does not match its name and key (expected {signer.key_id.hex()})"
             )
         return signer
 
@@ -422,9 +420,7 @@ def sign_checkpoint(checkpoint: Checkpoint, signer: Signer) -> str:
     return sign_note(checkpoint.to_text(), [signer])
 
 
-def open_checkpoint(
-    note: str | bytes, verifiers: Sequence[Verifier], origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(note: str | bytes, verifiers: Sequence[Verifier], origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint note and return the checkpoint.
 
     Raise NoteError if :func:`open_note` rejects the note, the text is not a valid checkpoint,

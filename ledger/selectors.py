@@ -57,11 +57,7 @@ def entry_by_leaf_hash(leaf_hash: bytes) -> Entry:
 
 def entry_range(start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (seq, leaf_hash, leaf) for start ≤ seq < end, in order, in bounded chunks."""
-    rows = (
-        Entry.objects.filter(seq__gte=start, seq__lt=end)
-        .order_by("seq")
-        .values_list("seq", "leaf_hash", "leaf")
-    )
+    rows = Entry.objects.filter(seq__gte=start, seq__lt=end).order_by("seq").values_list("seq", "leaf_hash", "leaf")
     for seq, leaf_hash, leaf in rows.iterator(chunk_size=EXPORT_CHUNK):
         yield seq, bytes(leaf_hash), bytes(leaf)
 
@@ -86,9 +82,7 @@ def node_hashes(wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], byte
         condition = Q()
         for level, indexes in by_level.items():
             condition |= Q(level=level, index__in=indexes)
-        for level, index, digest in Node.objects.filter(condition).values_list(
-            "level", "index", "hash"
-        ):
+        for level, index, digest in Node.objects.filter(condition).values_list("level", "index", "hash"):
             found[(level, index)] = bytes(digest)
     missing = wanted - found.keys()
     if missing:
@@ -134,9 +128,7 @@ def _check_size(size: int, *, checkpoint_bound: bool) -> None:
         if latest is None:
             raise BadProofRequest("No checkpoint has been signed yet.")
         if size > latest:
-            raise BadProofRequest(
-                f"Tree size {size} is beyond the latest signed checkpoint ({latest})."
-            )
+            raise BadProofRequest(f"Tree size {size} is beyond the latest signed checkpoint ({latest}).")
     elif size > tree_size():
         raise BadProofRequest(f"Tree size {size} is beyond the log's size ({tree_size()}).")
 

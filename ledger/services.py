@@ -61,9 +61,7 @@ def _validate(type: str, actor: str, subject: str, idempotency_key: str, data: A
         if problems := _text(name, value, limit=limit):
             errors[name] = problems
     if not isinstance(idempotency_key, str) or not _KEY_RE.match(idempotency_key):
-        errors["idempotency_key"] = [
-            "idempotency_key must be 1 to 200 printable ASCII characters without spaces."
-        ]
+        errors["idempotency_key"] = ["idempotency_key must be 1 to 200 printable ASCII characters without spaces."]
     if not isinstance(data, Mapping):
         errors["data"] = ["data must be a JSON object."]
     if errors:
@@ -71,9 +69,7 @@ def _validate(type: str, actor: str, subject: str, idempotency_key: str, data: A
     try:
         data_bytes = canonical.dumps(dict(data))
     except canonical.CanonicalError as exc:
-        raise EventRejected(
-            f"The event's data cannot be logged: {exc}", errors={"data": [str(exc)]}
-        ) from None
+        raise EventRejected(f"The event's data cannot be logged: {exc}", errors={"data": [str(exc)]}) from None
     size = len(data_bytes) + sum(len(s.encode()) for s in (type, actor, subject, idempotency_key))
     if size > MAX_EVENT_BYTES:
         raise EventRejected(
@@ -85,9 +81,7 @@ def _validate(type: str, actor: str, subject: str, idempotency_key: str, data: A
 
 
 @transaction.atomic
-def submit(
-    *, type: str, actor: str, subject: str, idempotency_key: str, data: Mapping[str, Any]
-) -> SubmitResult:
+def submit(*, type: str, actor: str, subject: str, idempotency_key: str, data: Mapping[str, Any]) -> SubmitResult:
     """Queue an event for the log inside the caller's transaction and return what happened.
 
     A key already in the log or the queue writes nothing and returns the original. Raise
@@ -148,16 +142,10 @@ def submit_many(events: list[Mapping[str, Any]]) -> list[SubmitResult]:
                 )
             )
         except EventRejected as exc:
-            raise EventRejected(
-                f"Event {index}: {exc.message}", errors={str(index): exc.errors}
-            ) from None
+            raise EventRejected(f"Event {index}: {exc.message}", errors={str(index): exc.errors}) from None
     keys = [event["idempotency_key"] for event, _ in prepared]
     logged = {e.idempotency_key: e for e in Entry.objects.filter(idempotency_key__in=keys)}
-    queued = set(
-        Submission.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
+    queued = set(Submission.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
     now = timezone.now()
     results, new = [], []
     for event, data_bytes in prepared:
@@ -196,9 +184,7 @@ def entries_wait(keys: list[str], *, attempts: int = 50) -> dict[str, Entry]:
         missing = [key for key in wanted if key not in found]
         for chunk_start in range(0, len(missing), 1000):
             chunk = missing[chunk_start : chunk_start + 1000]
-            found.update(
-                (e.idempotency_key, e) for e in Entry.objects.filter(idempotency_key__in=chunk)
-            )
+            found.update((e.idempotency_key, e) for e in Entry.objects.filter(idempotency_key__in=chunk))
         if len(found) == len(wanted):
             return found
         tree_integrate_all()
@@ -284,21 +270,17 @@ def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
     """
     state = _tree_state_locked()
     queued = list(
-        Submission.objects.order_by("id").values_list(
-            "id", "idempotency_key", "type", "actor", "subject", "data"
-        )[:batch_size]
+        Submission.objects.order_by("id").values_list("id", "idempotency_key", "type", "actor", "subject", "data")[
+            :batch_size
+        ]
     )
     if not queued:
         return 0
     already = set(
-        Entry.objects.filter(idempotency_key__in=[row[1] for row in queued]).values_list(
-            "idempotency_key", flat=True
-        )
+        Entry.objects.filter(idempotency_key__in=[row[1] for row in queued]).values_list("idempotency_key", flat=True)
     )
     frontier = bytes(state.frontier)
-    compact = merkle.CompactRange(
-        state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)]
-    )
+    compact = merkle.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
     origin = settings.LEDGER_ORIGIN
     ts = _timestamp(timezone.now())
     entries: list[Entry] = []
@@ -361,9 +343,7 @@ def checkpoint_sign() -> Checkpoint:
                 raise SigningRefused(f"A different root was already signed for size {size}.")
             return last
         if last.size > size:
-            raise SigningRefused(
-                f"The tree has {size} entries but size {last.size} was already signed."
-            )
+            raise SigningRefused(f"The tree has {size} entries but size {last.size} was already signed.")
         proof = selectors.consistency_proof(last.size, size, checkpoint_bound=False)
         try:
             merkle.verify_consistency(last.size, size, bytes(last.root), root, proof)

@@ -50,12 +50,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ledger import canonical, merkle, notes
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -164,9 +166,7 @@ class VerificationError(Exception):
         }
 
 
-def _rebuild_error(
-    reason: str, file: str | None, line: int | None, seq: int | None
-) -> VerificationError:
+def _rebuild_error(reason: str, file: str | None, line: int | None, seq: int | None) -> VerificationError:
     return VerificationError(reason, file=file, line=line, seq=seq)
 
 
@@ -251,8 +251,7 @@ def _refuse(text: str) -> Any:
 
 _SCAN = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse).scan_once
 _GUARD_TABLE = bytes(
-    ord("d") if 0x30 <= b <= 0x39 else ord("X") if b >= 0xF0 else ord("b") if b in b"{[" else 46
-    for b in range(256)
+    ord("d") if 0x30 <= b <= 0x39 else ord("X") if b >= 0xF0 else ord("b") if b in b"{[" else 46 for b in range(256)
 )
 _SIXTEEN_DIGITS = b"d" * 16
 
@@ -260,9 +259,7 @@ _SIXTEEN_DIGITS = b"d" * 16
 def _make_encoder() -> Callable[[Any, int], Any]:
     """Return ``f(value, 0) -> iterable of str`` producing sorted, compact, non-ASCII-escaping
     JSON: the C encoder built once, or the pure-Python one if the C accelerator is missing."""
-    fallback = json.JSONEncoder(
-        ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-    )
+    fallback = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"))
     make = getattr(json.encoder, "c_make_encoder", None)
     escape = getattr(json.encoder, "c_encode_basestring", None)
     if make is not None and escape is not None:
@@ -303,6 +300,11 @@ def parse_canonical(data: bytes) -> Any:
     value = _fast_canonical(data)
     if value is not None:
         return value
+    return _parse_canonical_reference(data)
+
+
+def _parse_canonical_reference(data: bytes) -> Any:
+    """:func:`parse_canonical` by the reference check alone."""
     value = canonical.loads(data)
     if canonical.dumps(value) != data:
         raise canonical.CanonicalError(
@@ -397,9 +399,7 @@ def _check_manifest(bundle: Path, deferred: frozenset[str]) -> _Manifest:
     if not isinstance(manifest, dict):
         raise VerificationError("must be a JSON object", file=m)
     if manifest.get("format") != BUNDLE_FORMAT:
-        raise VerificationError(
-            f"format is {manifest.get('format')!r}, expected {BUNDLE_FORMAT!r}", file=m
-        )
+        raise VerificationError(f"format is {manifest.get('format')!r}, expected {BUNDLE_FORMAT!r}", file=m)
     origin = manifest.get("origin")
     if not isinstance(origin, str) or not origin or "\n" in origin:
         raise VerificationError("origin must be a non-empty one-line string", file=m)
@@ -427,9 +427,7 @@ def _check_manifest(bundle: Path, deferred: frozenset[str]) -> _Manifest:
             or not _is_int(meta.get("bytes"))
             or meta["bytes"] < 0
         ):
-            raise VerificationError(
-                f'files.{name} must be {{"sha256": "<64 lowercase hex>", "bytes": <n>}}', file=m
-            )
+            raise VerificationError(f'files.{name} must be {{"sha256": "<64 lowercase hex>", "bytes": <n>}}', file=m)
         files[name] = (meta["sha256"], meta["bytes"])
 
     for name, (digest, length) in files.items():
@@ -438,9 +436,7 @@ def _check_manifest(bundle: Path, deferred: frozenset[str]) -> _Manifest:
             raise VerificationError(f"lists {name}, which is missing from the bundle", file=m)
         actual = path.stat().st_size
         if actual != length:
-            raise VerificationError(
-                f"lists {name} as {length} bytes but the file has {actual}", file=m
-            )
+            raise VerificationError(f"lists {name} as {length} bytes but the file has {actual}", file=m)
         if name in deferred:
             continue
         actual_digest, actual = _file_digest(path, name)
@@ -506,9 +502,7 @@ def _open_signed(
     return cp, tuple(v.name for v in signed_by)
 
 
-def _read_checkpoints(
-    path: Path, verifiers: Sequence[notes.Verifier], origin: str
-) -> list[_CheckpointLine]:
+def _read_checkpoints(path: Path, verifiers: Sequence[notes.Verifier], origin: str) -> list[_CheckpointLine]:
     """Parse and signature-check checkpoints.ndjson line by line.
 
     The first problem is recorded on its line, which ends the list, instead of being raised.
@@ -523,8 +517,7 @@ def _read_checkpoints(
             cp, signers = _check_checkpoint_line(raw, number, verifiers, origin)
             if previous is not None and cp.size < previous.size:
                 raise VerificationError(
-                    f"checkpoints are not in size order: size {cp.size} follows size "
-                    f"{previous.size}",
+                    f"checkpoints are not in size order: size {cp.size} follows size {previous.size}",
                     file=CHECKPOINTS_FILE,
                     line=number,
                 )
@@ -552,17 +545,13 @@ def _check_checkpoint_line(
     c = CHECKPOINTS_FILE
     row = _load_json(raw, c, number)
     if not isinstance(row, dict) or row.keys() != _CHECKPOINT_MEMBERS:
-        raise VerificationError(
-            'line must be an object with exactly "size", "root" and "note"', file=c, line=number
-        )
+        raise VerificationError('line must be an object with exactly "size", "root" and "note"', file=c, line=number)
     size, root_hex = row["size"], row["root"]
     if not _is_int(size) or size < 0:
         raise VerificationError("size must be a non-negative integer", file=c, line=number)
     what = f"checkpoint of size {size}"
     if not isinstance(root_hex, str) or not _HEX64.fullmatch(root_hex):
-        raise VerificationError(
-            f"{what}: root must be 64 lowercase hex digits", file=c, line=number
-        )
+        raise VerificationError(f"{what}: root must be 64 lowercase hex digits", file=c, line=number)
     try:
         cp, signers = _open_signed(row["note"], verifiers, origin)
     except ValueError as exc:
@@ -593,9 +582,7 @@ def _lines(path: Path, name: str) -> Iterator[tuple[int, bytes]]:
         while line := fh.readline(MAX_LINE_BYTES + 1):
             number += 1
             if len(line) > MAX_LINE_BYTES:
-                raise VerificationError(
-                    f"line is longer than {MAX_LINE_BYTES} bytes", file=name, line=number
-                )
+                raise VerificationError(f"line is longer than {MAX_LINE_BYTES} bytes", file=name, line=number)
             yield number, line
 
 
@@ -648,9 +635,7 @@ def _check_line(line: bytes, seq: int, origin: str) -> bytes:
             line=number,
         )
     if not isinstance(row["leaf_hash"], str) or not _HEX64.fullmatch(row["leaf_hash"]):
-        raise VerificationError(
-            "leaf_hash is not 64 lowercase hex digits", file=e, line=number, seq=seq
-        )
+        raise VerificationError("leaf_hash is not 64 lowercase hex digits", file=e, line=number, seq=seq)
     try:
         if not isinstance(row["leaf"], str):
             raise TypeError
@@ -658,12 +643,7 @@ def _check_line(line: bytes, seq: int, origin: str) -> bytes:
     except (binascii.Error, ValueError, TypeError):
         raise VerificationError("leaf is not valid base64", file=e, line=number, seq=seq) from None
     try:
-        obj = canonical.loads(leaf)
-        if canonical.dumps(obj) != leaf:
-            raise canonical.CanonicalError(
-                "the JSON is valid but its bytes are not the RFC 8785 form "
-                "(member order, whitespace, escaping or number form differ)"
-            )
+        obj = _parse_canonical_reference(leaf)
     except canonical.CanonicalError as exc:
         raise VerificationError(
             f"leaf is not canonical JSON (RFC 8785): {exc}", file=e, line=number, seq=seq
@@ -688,8 +668,7 @@ def _check_line(line: bytes, seq: int, origin: str) -> bytes:
     digest = merkle.leaf_hash(leaf)
     if digest.hex() != row["leaf_hash"]:
         raise VerificationError(
-            f"leaf_hash {row['leaf_hash']} does not match the leaf, whose RFC 9162 leaf hash "
-            f"is {digest.hex()}",
+            f"leaf_hash {row['leaf_hash']} does not match the leaf, whose RFC 9162 leaf hash is {digest.hex()}",
             file=e,
             line=number,
             seq=seq,
@@ -745,11 +724,7 @@ def _check_block(data: bytes, first_line: int, origin: str) -> bytes:
         head = b'{"seq":%d,"leaf_hash":"' % seq
         k = len(head)
         digest = None
-        if (
-            line.startswith(head)
-            and line.endswith(b'"}')
-            and line[k + 64 : k + 74] == b'","leaf":"'
-        ):
+        if line.startswith(head) and line.endswith(b'"}') and line[k + 64 : k + 74] == b'","leaf":"':
             try:
                 leaf = a2b(line[k + 74 : -2], strict_mode=True)
             except binascii.Error:
@@ -910,17 +885,15 @@ def _scan_entries(
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise VerificationError(
-            f"cannot be read: {exc.strerror or exc}", file=ENTRIES_FILE
-        ) from None
+        raise VerificationError(f"cannot be read: {exc.strerror or exc}", file=ENTRIES_FILE) from None
     with fh:
         blocks = _blocks(fh, digest)
         try:
-            if workers <= 1:
+            if workers > 1:
+                _scan_in_pool(blocks, origin, workers, accept)
+            else:
                 for first_line, block in blocks:
                     accept(_check_block(block, first_line, origin))
-            else:
-                _scan_in_pool(blocks, origin, workers, accept)
         except VerificationError as exc:
             failure = exc
         while rest := fh.read(_BLOCK_BYTES):
@@ -928,15 +901,11 @@ def _scan_entries(
         length = fh.tell()
 
     if digest.hexdigest() != listed[0] or length != listed[1]:
-        raise VerificationError(
-            _digest_mismatch(ENTRIES_FILE, listed[0], digest.hexdigest()), file=MANIFEST_FILE
-        )
+        raise VerificationError(_digest_mismatch(ENTRIES_FILE, listed[0], digest.hexdigest()), file=MANIFEST_FILE)
     if failure is not None:
         raise failure
     if tree.size != total:
-        raise VerificationError(
-            f"has {tree.size} entries but {MANIFEST_FILE} says size {total}", file=ENTRIES_FILE
-        )
+        raise VerificationError(f"has {tree.size} entries but {MANIFEST_FILE} says size {total}", file=ENTRIES_FILE)
     return tree.size, tree.roots, tree.root()
 
 
@@ -948,7 +917,16 @@ def _scan_in_pool(
 ) -> None:
     """Check blocks in worker processes, keeping at most two per worker in flight, and pass
     their leaf hashes to ``accept`` in file order. Raise the first error in file order."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    # Imported here: a small bundle never needs worker processes (nor their machinery).
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    except (OSError, ImportError, NotImplementedError):
+        # No process support here (e.g. no POSIX semaphores): check in this process instead.
+        for first_line, block in blocks:
+            accept(_check_block(block, first_line, origin))
+        return
     inflight: collections.deque[Future[bytes | VerificationError]] = collections.deque()
     read_error: VerificationError | None = None
 

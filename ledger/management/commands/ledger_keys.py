@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--generate", metavar="NAME", help="make a new signing key named NAME")
         parser.add_argument("--out", metavar="FILE", help="where to write the new key (mode 0600)")
 
-    def handle(
-        self, *args: object, generate: str | None, out: str | None, **options: object
-    ) -> None:
+    def handle(self, *args: object, generate: str | None, out: str | None, **options: object) -> None:
         if generate:
             if not out:
                 raise CommandError("--generate needs --out FILE.")
