@@ -251,16 +251,16 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
     return model
 
 
-def decision_items(model: RegisteredModel) -> Iterator[list[dict]]:
+def decision_items(model: RegisteredModel, count: int = DECISIONS) -> Iterator[list[dict]]:
     """Yield batches of demo decisions, each on the version serving production at its time."""
     spans = list(model.deployments.filter(environment="production").select_related("version").order_by("started_at"))
     first, last = (
         spans[0].started_at,
         (spans[-1].ended_at or spans[-1].started_at + timedelta(days=30)),
     )
-    step = (last - first) / (DECISIONS + 1)
+    step = (last - first) / (count + 1)
     batch: list[dict] = []
-    for n in range(1, DECISIONS + 1):
+    for n in range(1, count + 1):
         at = first + step * n
         serving = next(d for d in reversed(spans) if d.started_at <= at)
         score = (n * 7919) % 1000
@@ -301,7 +301,7 @@ def decision_items(model: RegisteredModel) -> Iterator[list[dict]]:
         yield batch
 
 
-def seed(password: str = PASSWORD, progress=None) -> tuple[int, int]:
+def seed(password: str = PASSWORD, progress=None, decision_count: int = DECISIONS) -> tuple[int, int]:
     """Create the demo data if missing; return (new decisions, total decisions)."""
     with transaction.atomic():
         users = people(password)
@@ -309,8 +309,8 @@ def seed(password: str = PASSWORD, progress=None) -> tuple[int, int]:
         if model is None:
             model = story(users, password)
     created = 0
-    for batch in decision_items(model):
+    for batch in decision_items(model, decision_count):
         created += decisions.decision_log_batch(actor=users["demo-pipeline"], model=model, items=batch).created
         if progress:
-            progress(int(batch[-1]["decision_id"].split("-")[1]), DECISIONS)
-    return created, DECISIONS
+            progress(int(batch[-1]["decision_id"].split("-")[1]), decision_count)
+    return created, decision_count

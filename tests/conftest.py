@@ -52,6 +52,8 @@ def signing_key_file(tmp_path_factory: pytest.TempPathFactory):
 def _ledger_settings(settings, signing_key_file):
     settings.LEDGER_SIGNING_KEY_FILE = signing_key_file
     settings.LEDGER_ORIGIN = "test.example/ledger"
+    # Production hashing takes a third of a second per password by design; tests make many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

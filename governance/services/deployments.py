@@ -25,7 +25,8 @@ GateEvaluator = Callable[[ModelVersion, str], tuple[bool, list[dict[str, Any]]]]
 gate_evaluator: GateEvaluator | None = None
 
 
-def _end(deployment: Deployment, actor: AbstractBaseUser, reason: str) -> None:
+def _end(deployment: Deployment, actor: AbstractBaseUser, reason: str, *, settle: bool = True) -> None:
+    """End a deployment; with `settle`, a version left serving nowhere goes back to approved."""
     deployment.ended_at = timezone.now()
     deployment.ended_by = actor
     deployment.end_reason = reason
@@ -45,6 +46,10 @@ def _end(deployment: Deployment, actor: AbstractBaseUser, reason: str) -> None:
             "reason": reason,
         },
     )
+    version = deployment.version
+    serving_elsewhere = version.deployments.filter(ended_at__isnull=True).exists()
+    if settle and version.status == ModelVersion.Status.DEPLOYED and not serving_elsewhere:
+        status_change(actor=actor, version=version, to=ModelVersion.Status.APPROVED, reason="no longer serving")
 
 
 @transaction.atomic
@@ -182,6 +187,6 @@ def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: st
     if version.status == ModelVersion.Status.RETIRED:
         raise Conflict(f"{version} is already retired.")
     for deployment in version.deployments.filter(ended_at__isnull=True).select_related("model", "version"):
-        _end(deployment, actor, f"version retired: {reason}")
+        _end(deployment, actor, f"version retired: {reason}", settle=False)
     status_change(actor=actor, version=version, to=ModelVersion.Status.RETIRED, reason=reason)
     return version

@@ -15,14 +15,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default=demo.PASSWORD, help="password for the demo people")
+        parser.add_argument("--decisions", type=int, default=demo.DECISIONS, help="how many demo decisions")
 
-    def handle(self, *args: object, password: str, **options: object) -> None:
+    def handle(self, *args: object, password: str, decisions: int, **options: object) -> None:
         def progress(done: int, total: int) -> None:
             sys.stderr.write(f"\rdecisions {done:,}/{total:,}")
             if done == total:
                 sys.stderr.write("\n")
 
-        created, total = demo.seed(password, progress=progress)
+        created, total = demo.seed(password, progress=progress, decision_count=decisions)
         services.tree_integrate_all()
         checkpoint = services.checkpoint_sign()
         self.stdout.write(
