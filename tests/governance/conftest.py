@@ -75,7 +75,7 @@ def register_version(pipeline, model, datasets, number: str = "1.0.0", parent: s
         parent=parent,
         artifact_sha256="a" * 64,
         artifact_uri="s3://m",
-        datasets=[{"sha256": d.sha256, "role": role} for d, role in zip(datasets, ("training", "validation", "test"))],
+        datasets=[{"sha256": d.sha256, "role": role} for d, role in zip(datasets, ("training", "validation", "test"), strict=True)],
         metrics=[{"name": "auc", "value": "0.87"}],
     )
     if card:
