@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import ledger, operations, registry
+from api.views import ledger, operations, registry, reports
 
 app_name = "api"
 
@@ -63,4 +63,9 @@ urlpatterns = [
     path(f"{DECISION}/reviews", operations.DecisionReviewView.as_view(), name="decision-review"),
     path(f"{DECISION}/erase", operations.DecisionEraseView.as_view(), name="decision-erase"),
     path("decisions", operations.DecisionSearchView.as_view(), name="decision-search"),
+    # Reports.
+    path("reports", reports.ReportListView.as_view(), name="report-list"),
+    path("reports/<uuid:pk>", reports.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<uuid:pk>/retry", reports.ReportRetryView.as_view(), name="report-retry"),
+    path("reports/<uuid:pk>/download", reports.ReportDownloadView.as_view(), name="report-download"),
 ]

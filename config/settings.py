@@ -200,6 +200,22 @@ LEDGER_DEV_KEY_DIR = VAR_DIR / "dev-keys"
 LEDGER_CHECKPOINT_INTERVAL = env_int("LEDGER_CHECKPOINT_INTERVAL", 5, minimum=1)
 LEDGER_INTEGRATE_INTERVAL = env_int("LEDGER_INTEGRATE_INTERVAL", 5, minimum=1)
 
+# --- Reports -----------------------------------------------------------------------------------
+REPORT_SIGNING_P12_FILE = env_path("REPORT_SIGNING_P12_FILE")
+REPORT_SIGNING_P12_PASSPHRASE_FILE = env_path("REPORT_SIGNING_P12_PASSPHRASE_FILE")
+REPORT_TSA_URL = env_str("REPORT_TSA_URL") or None
+REPORT_STORAGE_DIR = env_path("REPORT_STORAGE_DIR", VAR_DIR / "reports")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Sealed reports; point at django-storages (S3, GCS, Azure) when files must leave the host.
+    "reports": {
+        "BACKEND": env_str("REPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(REPORT_STORAGE_DIR)},
+    },
+}
+CELERY_IMPORTS = ["governance.reports.tasks"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,7 @@ from governance.models.registry import (
     StatusChange,
     VersionDataset,
 )
+from governance.models.reports import Report
 
 __all__ = [
     "Approval",
@@ -27,6 +28,7 @@ __all__ = [
     "ModelVersion",
     "OwnershipTransfer",
     "RegisteredModel",
+    "Report",
     "StatusChange",
     "VersionDataset",
 ]

@@ -1,0 +1,13 @@
+"""Celery task for report generation: takes an id, calls one service, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from governance.services.reports import report_generate
+
+
+@shared_task(name="governance.reports.report_generate_task")
+def report_generate_task(report_id: str) -> str:
+    """Generate the report if it is not ready yet; return its status."""
+    return report_generate(report_id=report_id).status

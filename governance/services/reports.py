@@ -1,0 +1,204 @@
+"""Requesting, generating and downloading sealed audit reports.
+
+Generation is data (builder) → bytes (renderer) → evidence (ledger proofs) → seal (pyHanko), run
+by a Celery task enqueued on commit; it is safe to run twice and a failed one can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from governance import access, events
+from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.models import Decision, ModelVersion, Report
+from governance.records import rfc3339
+from governance.reports import builder, renderer, sealing
+from governance.reports.credentials import sealing_credentials
+from governance.roles import Role, has_role
+from ledger import selectors as ledger_selectors
+from ledger import services as ledger_services
+
+logger = logging.getLogger(__name__)
+
+
+def _check_reader(actor: AbstractBaseUser, report_model) -> None:
+    if not access.can(actor, "view", report_model):
+        raise NotVisible("No such record.")
+    if not access.can(actor, "reports", report_model):
+        raise Forbidden("Reports are for auditors, compliance officers, admins and the model's owner.")
+
+
+@transaction.atomic
+def report_request(
+    *,
+    actor: AbstractBaseUser,
+    kind: str,
+    version: ModelVersion | None = None,
+    decision: Decision | None = None,
+    purpose: str = "",
+) -> Report:
+    """Queue a report about a version or a decision; generation starts after commit."""
+    if kind not in Report.Kind.values:
+        raise InvalidInput("Unknown report kind.", errors={"kind": [f"One of {', '.join(Report.Kind.values)}."]})
+    subject = version if kind == Report.Kind.VERSION else decision
+    if subject is None:
+        raise InvalidInput(f"A {kind} report needs its {kind}.", errors={kind: ["Required."]})
+    _check_reader(actor, subject.model)
+    report = Report.objects.create(
+        kind=kind,
+        model=subject.model,
+        version=version if kind == Report.Kind.VERSION else decision.version,
+        decision=decision,
+        purpose=purpose,
+        requested_by=actor,
+        requested_at=timezone.now(),
+    )
+    from governance.reports.tasks import report_generate_task
+
+    transaction.on_commit(lambda: report_generate_task.delay(str(report.pk)))
+    return report
+
+
+def _evidence(keys: list[str]) -> tuple[dict, int]:
+    """Return the manifest's ledger member for `keys` and the checkpoint size it proves against."""
+    entries = ledger_services.entries_wait(keys)
+    checkpoint = ledger_services.checkpoint_sign()
+    cited = []
+    for key in keys:
+        entry = entries[key]
+        proof = ledger_selectors.inclusion_proof(entry.seq, checkpoint.size)
+        cited.append({"seq": entry.seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": [p.hex() for p in proof]})
+    return {"origin": settings.LEDGER_ORIGIN, "checkpoint": checkpoint.note, "entries": cited}, checkpoint.size
+
+
+def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict]:
+    """Return (sealed PDF, manifest) for `report`, generated as of `generated_at`."""
+    credentials = sealing_credentials()
+    if report.kind == Report.Kind.VERSION:
+        built = builder.version_dossier(
+            report.version, report_id=str(report.pk), generated_at=generated_at, development=credentials.development
+        )
+    else:
+        include_snapshot = report.requested_by is None or has_role(
+            report.requested_by, Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN
+        )
+        built = builder.decision_report(
+            report.decision,
+            report_id=str(report.pk),
+            generated_at=generated_at,
+            development=credentials.development,
+            include_snapshot=include_snapshot,
+        )
+    content = renderer.render(built.content)
+    ledger, _ = _evidence(built.ledger_keys)
+    manifest = sealing.build_manifest(
+        content,
+        report_id=str(report.pk),
+        kind=report.kind,
+        subject=report.subject,
+        generated_at=generated_at,
+        credentials=credentials,
+        ledger=ledger,
+    )
+    sealed = sealing.seal(
+        sealing.attach_manifest(content, manifest),
+        credentials,
+        tsa_url=settings.REPORT_TSA_URL,
+        reason=f"Evidence of {report.subject} in {settings.LEDGER_ORIGIN}",
+        location=settings.LEDGER_ORIGIN,
+    )
+    return sealed, manifest
+
+
+def report_generate(*, report_id: str) -> Report:
+    """Generate and store a pending or failed report; a ready one is returned untouched.
+
+    On failure the report is marked failed with the reason, and the error is logged.
+    """
+    with transaction.atomic():
+        report = Report.objects.select_for_update().select_related("model", "version", "decision").get(pk=report_id)
+        if report.status == Report.Status.READY:
+            return report
+        report.attempts += 1
+        report.save(update_fields=["attempts"])
+    generated_at = timezone.now()
+    try:
+        sealed, manifest = render_and_seal(report, generated_at)
+    except Exception as exc:
+        logger.exception("Report %s failed", report.pk)
+        Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, failure_reason=str(exc)[:2000])
+        report.refresh_from_db()
+        return report
+    name = storages["reports"].save(f"{report.kind}/{report.pk}.pdf", ContentFile(sealed))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        report.status, report.failure_reason, report.generated_at = Report.Status.READY, "", generated_at
+        report.file_name, report.file_sha256 = name, hashlib.sha256(sealed).hexdigest()
+        report.content_sha256, report.content_length = manifest["content_sha256"], manifest["content_length"]
+        report.certificate_sha256, report.development = manifest["certificate_sha256"], manifest["development"]
+        report.checkpoint_size = int(manifest["ledger"]["checkpoint"].split("\n")[1])
+        report.ledger_entries = len(manifest["ledger"]["entries"])
+        report.save()
+        events.record(
+            type="report.generated",
+            actor=report.requested_by,
+            subject=f"model:{report.model.slug}",
+            key=f"report.generated:{report.pk}",
+            data={
+                "report_id": str(report.pk),
+                "kind": report.kind,
+                "subject": report.subject,
+                "purpose": report.purpose,
+                "generated_at": rfc3339(generated_at),
+                "file_sha256": report.file_sha256,
+                "content_sha256": report.content_sha256,
+                "certificate_sha256": report.certificate_sha256,
+                "checkpoint_size": report.checkpoint_size,
+                "ledger_entries": report.ledger_entries,
+                "development": report.development,
+            },
+        )
+    return report
+
+
+@transaction.atomic
+def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
+    """Queue a failed report again."""
+    _check_reader(actor, report.model)
+    if report.status != Report.Status.FAILED:
+        raise Conflict(f"Only failed reports are retried; this one is {report.status}.")
+    Report.objects.filter(pk=report.pk).update(status=Report.Status.PENDING, failure_reason="")
+    from governance.reports.tasks import report_generate_task
+
+    transaction.on_commit(lambda: report_generate_task.delay(str(report.pk)))
+    report.refresh_from_db()
+    return report
+
+
+@transaction.atomic
+def report_download(*, actor: AbstractBaseUser, report: Report) -> tuple[bytes, str]:
+    """Return (PDF bytes, ledger key of the download event); log who fetched what, when."""
+    _check_reader(actor, report.model)
+    if report.status != Report.Status.READY:
+        raise Conflict(f"The report is {report.status}, not ready.")
+    with storages["reports"].open(report.file_name, "rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != report.file_sha256:
+        raise Conflict("The stored report does not match its recorded hash; it will not be served.")
+    key = events.record(
+        type="report.downloaded",
+        actor=actor,
+        subject=f"model:{report.model.slug}",
+        key=f"report.downloaded:{report.pk}:{timezone.now().timestamp()}:{actor.pk}",
+        data={"report_id": str(report.pk), "file_sha256": report.file_sha256, "at": rfc3339(timezone.now())},
+    )
+    return data, key
