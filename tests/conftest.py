@@ -76,3 +76,14 @@ def _append_only_triggers(request: pytest.FixtureRequest):
     yield
     if transactional:
         triggers.uninstall(connection)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process for this test, whatever broker is configured."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

@@ -125,7 +125,11 @@ def report_generate(*, report_id: str) -> Report:
     On failure the report is marked failed with the reason, and the error is logged.
     """
     with transaction.atomic():
-        report = Report.objects.select_for_update().select_related("model", "version", "decision").get(pk=report_id)
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("model", "version", "decision")
+            .get(pk=report_id)
+        )
         if report.status == Report.Status.READY:
             return report
         report.attempts += 1

@@ -1,0 +1,232 @@
+"""Sealed reports end to end: requested through the API, generated, downloaded, verified."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import close_old_connections
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from config.celery import app
+from governance.models import Report
+from governance.reports.credentials import sealing_credentials
+from governance.reports.verify import ReportVerificationError, verify_report
+from governance.roles import Role
+from governance.services import approvals, decisions, deployments
+from ledger import services as ledger_services
+from ledger.models import Entry, SigningKey
+from tests.governance.conftest import PASSWORD, make_user
+
+
+@pytest.fixture(autouse=True)
+def development_seal(settings, tmp_path):
+    """Reports sealed with throwaway development credentials in a temporary folder."""
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "reports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "reports")},
+        },
+    }
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("audrey", Role.AUDITOR)
+
+
+@pytest.fixture
+def approved(version, olga, oscar, pipeline):
+    for officer in (olga, oscar):
+        approvals.approval_sign(signer=officer, version=version, password=PASSWORD, meaning="approved", reason="ok")
+    deployments.deployment_start(actor=pipeline, version=version, environment="staging")
+    return version
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks(request, django_capture_on_commit_callbacks):
+    """In tests wrapped in a transaction, run on-commit work (report generation) at once."""
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    global _hooks
+    _hooks = django_capture_on_commit_callbacks
+    request.getfixturevalue("eager_tasks")
+    yield
+
+
+_hooks = None
+
+
+class _Client(APIClient):
+    """An API client whose requests run their on-commit work, as a committed request would."""
+
+    def generic(self, *args, **kwargs):
+        with _hooks(execute=True):
+            return super().generic(*args, **kwargs)
+
+
+def _client(user) -> APIClient:
+    client = _Client()
+    client.force_authenticate(user)
+    return client
+
+
+def _keys() -> list[str]:
+    return list(SigningKey.objects.values_list("verifier_key", flat=True))
+
+
+def test_an_auditor_requests_downloads_and_verifies_a_dossier(approved, auditor):
+    client = _client(auditor)
+    response = client.post(
+        "/api/v1/reports", {"kind": "version", "model": "credit-risk", "version": "1.0.0"}, format="json"
+    )
+    assert response.status_code == 202
+    status_url = response["Location"]
+    body = client.get(status_url).json()
+    assert body["status"] == "ready", body  # tasks run in-process without a broker
+    download = client.get(body["download_url"])
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    pdf = download.content
+    result = verify_report(pdf, trust_roots_pem=[sealing_credentials().trust_root_pem], ledger_keys=_keys())
+    assert result.report_id == body["id"]
+    assert result.development is True
+    assert result.ledger_entries >= 8  # model, version, datasets, card, approvals, status changes, deployment
+
+
+def test_each_generation_and_download_is_a_ledger_event(approved, auditor):
+    client = _client(auditor)
+    report_id = client.post(
+        "/api/v1/reports", {"kind": "version", "model": "credit-risk", "version": "1.0.0"}, format="json"
+    ).json()["id"]
+    client.get(f"/api/v1/reports/{report_id}/download")
+    client.get(f"/api/v1/reports/{report_id}/download")
+    ledger_services.tree_integrate_all()
+    types = [json.loads(bytes(e.leaf))["type"] for e in Entry.objects.all()]
+    assert types.count("report.generated") == 1
+    assert types.count("report.downloaded") == 2
+
+
+def test_one_changed_byte_anywhere_fails_verification(approved, auditor):
+    report = _generate(auditor, approved)
+    pdf = _pdf(report)
+    roots = [sealing_credentials().trust_root_pem]
+    for position in (100, len(pdf) // 2, len(pdf) - 300):
+        tampered = bytearray(pdf)
+        tampered[position] ^= 0x01
+        with pytest.raises(ReportVerificationError):
+            verify_report(bytes(tampered), trust_roots_pem=roots, ledger_keys=_keys())
+
+
+def test_a_pipeline_may_not_read_reports(approved, pipeline, auditor):
+    report = _generate(auditor, approved)
+    client = _client(pipeline)
+    assert (
+        client.post(
+            "/api/v1/reports", {"kind": "version", "model": "credit-risk", "version": "1.0.0"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert client.get(f"/api/v1/reports/{report.pk}").status_code == 404
+    assert client.get("/api/v1/reports").json()["count"] == 0
+
+
+def test_the_owner_reads_reports_of_their_own_model(approved, alice, auditor):
+    report = _generate(auditor, approved)
+    assert _client(alice).get(f"/api/v1/reports/{report.pk}/download").status_code == 200
+
+
+def test_a_decision_report_carries_the_decision_proof(approved, pipeline, auditor):
+    from tests.governance.test_operations import item
+
+    decisions.decision_log_batch(actor=pipeline, model=approved.model, items=[item(1, "1.0.0", timezone.now())])
+    response = _client(auditor).post(
+        "/api/v1/reports", {"kind": "decision", "model": "credit-risk", "decision_id": "d-1"}, format="json"
+    )
+    report = Report.objects.get(pk=response.json()["id"])
+    assert report.status == "ready", report.failure_reason
+    result = verify_report(_pdf(report), trust_roots_pem=[sealing_credentials().trust_root_pem], ledger_keys=_keys())
+    assert result.subject == "model:credit-risk/decision:d-1"
+
+
+def test_a_failed_generation_is_recorded_and_can_be_retried(approved, auditor, settings):
+    settings.DEBUG = False  # no certificate configured and not in development: sealing is refused
+    client = _client(auditor)
+    posted = client.post(
+        "/api/v1/reports", {"kind": "version", "model": "credit-risk", "version": "1.0.0"}, format="json"
+    ).json()
+    body = client.get(posted["status_url"]).json()
+    assert body["status"] == "failed"
+    assert "REPORT_SIGNING_P12_FILE" in body["failure_reason"]
+    settings.DEBUG = True
+    retried = client.post(f"/api/v1/reports/{body['id']}/retry")
+    assert retried.status_code == 202
+    assert client.get(f"/api/v1/reports/{body['id']}").json()["status"] == "ready"
+
+
+def _generate(user, version) -> Report:
+    from governance.services.reports import report_request
+
+    with _hooks(execute=True):
+        report = report_request(actor=user, kind="version", version=version)
+    report.refresh_from_db()
+    assert report.status == "ready", report.failure_reason
+    return report
+
+
+def _pdf(report: Report) -> bytes:
+    from django.core.files.storage import storages
+
+    with storages["reports"].open(report.file_name, "rb") as fh:
+        return fh.read()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_on_redis_generates_the_report(tmp_path, settings):
+    from governance.demo import FULL_CARD
+    from governance.services import registry
+    from governance.services.access import access_grant
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        owner = make_user("w-owner", Role.MODEL_OWNER)
+        officer = make_user("w-officer", Role.COMPLIANCE_OFFICER)
+        pipe = make_user("w-pipe", Role.PIPELINE)
+        auditor = make_user("w-auditor", Role.AUDITOR)
+        model = registry.model_register(
+            actor=owner, slug="m", name="M", intended_purpose="x", regulated_use="other", risk_tier="low", owner=owner
+        )
+        access_grant(actor=officer, model=model, grantee=pipe, actions=["register"])
+        dataset, _ = registry.dataset_register(actor=pipe, name="d", uri="s3://d", sha256="e" * 64, size_bytes=1)
+        version = registry.version_register(
+            actor=pipe,
+            model=model,
+            version="1.0.0",
+            artifact_sha256="f" * 64,
+            artifact_uri="s3://m",
+            datasets=[{"sha256": dataset.sha256, "role": "training"}],
+        )
+        registry.card_revise(actor=pipe, version=version, content=FULL_CARD)
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
+            from governance.services.reports import report_request
+
+            report = report_request(actor=auditor, kind="version", version=version)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                close_old_connections()
+                report.refresh_from_db()
+                if report.status != "pending":
+                    break
+                time.sleep(0.2)
+        assert report.status == "ready", report.failure_reason
+    finally:
+        app.conf.task_always_eager = eager
