@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 __all__ = [
@@ -61,9 +61,7 @@ def _require_aware(value: object, what: str) -> None:
         raise ValueError(f"{what} must be timezone-aware (UTC)")
 
 
-def _require_series(
-    series: object, length: int, what: str
-) -> tuple[tuple[str, tuple[float, ...]], ...]:
+def _require_series(series: object, length: int, what: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
     if not isinstance(series, tuple) or not series:
         raise ValueError(f"{what} must be a non-empty tuple of (name, values) pairs")
     for number, item in enumerate(series):
@@ -223,6 +221,9 @@ class Timeline:
                 raise ValueError(f"Timeline.events[{number}] must be a (datetime, label) pair")
             _require_aware(item[0], f"Timeline.events[{number}] time")
             _require_text(item[1], f"Timeline.events[{number}] label")
+        # Equal instants give equal content, whatever time zone object they came with.
+        events = tuple((moment.astimezone(UTC), label) for moment, label in self.events)
+        object.__setattr__(self, "events", events)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ _BLOCK_TYPES = (Paragraph, KeyValues, Table, BarChart, LineChart, Timeline, Call
 
 @dataclass(frozen=True)
 class Section:
-    """A numbered section: a heading, then its blocks in order."""
+    """A section: a heading (printed as given, numbering included), then its blocks in order."""
 
     heading: str
     blocks: tuple[Block, ...]
@@ -308,6 +309,7 @@ class ReportContent:
         _require_aware(self.generated_at, "ReportContent.generated_at")
         if self.generated_at.utcoffset() != timedelta(0):
             raise ValueError("ReportContent.generated_at must be in UTC")
+        object.__setattr__(self, "generated_at", self.generated_at.astimezone(UTC))
         if not isinstance(self.development, bool):
             raise ValueError("ReportContent.development must be a bool")
         if not isinstance(self.sections, tuple):

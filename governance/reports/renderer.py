@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,8 +113,7 @@ TONE_COLOURS = {
 }
 # Colour-blind-safe series colours (Okabe and Ito).
 PALETTE = tuple(
-    colors.HexColor(c)
-    for c in ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442")
+    colors.HexColor(c) for c in ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442")
 )
 
 _PAGE_TOTAL_FORM = "pageTotal"
@@ -132,9 +133,7 @@ def register_fonts() -> None:
         for name, filename in _FONT_FILES.items():
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
         # Paragraph markup <b>/<i> resolves through the family; there is no bold oblique.
-        pdfmetrics.registerFontFamily(
-            SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_OBLIQUE, boldItalic=SANS_BOLD
-        )
+        pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_OBLIQUE, boldItalic=SANS_BOLD)
         _fonts_registered = True
 
 
@@ -144,12 +143,8 @@ class _Styles:
     def __init__(self) -> None:
         base = ParagraphStyle("body", fontName=SANS, fontSize=9, leading=12.2, textColor=INK)
         self.body = base
-        self.title = ParagraphStyle(
-            "title", parent=base, fontName=SANS_BOLD, fontSize=17, leading=21, spaceAfter=3
-        )
-        self.subtitle = ParagraphStyle(
-            "subtitle", parent=base, fontSize=11, leading=14, textColor=MUTED, spaceAfter=8
-        )
+        self.title = ParagraphStyle("title", parent=base, fontName=SANS_BOLD, fontSize=17, leading=21, spaceAfter=3)
+        self.subtitle = ParagraphStyle("subtitle", parent=base, fontSize=11, leading=14, textColor=MUTED, spaceAfter=8)
         self.heading = ParagraphStyle(
             "heading",
             parent=base,
@@ -164,20 +159,39 @@ class _Styles:
         self.caption = ParagraphStyle(
             "caption", parent=base, fontName=SANS_BOLD, fontSize=9, leading=12, keepWithNext=1
         )
-        self.cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10)
-        self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=SANS_BOLD)
-        self.cell_header = ParagraphStyle(
-            "cell_header", parent=self.cell, fontName=SANS_BOLD, textColor=colors.white
-        )
-        # wordWrap "CJK" breaks between any two characters: a 64-hex hash wraps anywhere.
-        self.mono = ParagraphStyle(
-            "mono", parent=base, fontName=MONO, fontSize=7.2, leading=9.4, wordWrap="CJK"
-        )
+
+
+# Right-to-left scripts: Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
+_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
+_RTL_RUN = re.compile(f"[{_RTL}](?:[{_RTL} \u00a0]*[{_RTL}])?")
+
+
+def _reverse_clusters(run: str) -> str:
+    clusters: list[str] = []
+    for char in run:
+        if clusters and unicodedata.combining(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return "".join(reversed(clusters))
+
+
+def _visual(text: str) -> str:
+    """Return one line of ``text`` with each right-to-left run in visual (drawing) order.
+
+    ReportLab draws characters left to right in the order given and, without a shaping
+    engine, cannot apply the Unicode bidirectional algorithm (UAX #9). Reversing each run of
+    right-to-left characters (keeping combining marks on their base) makes names such as
+    Arabic or Hebrew ones read correctly, in isolated letter forms; text extractors apply
+    UAX #9 and recover the logical order. Digits inside such a run keep their place, and a
+    run wrapped over two lines is not reordered between the lines.
+    """
+    return _RTL_RUN.sub(lambda match: _reverse_clusters(match.group()), text)
 
 
 def _markup(text: str) -> str:
     """Return ``text`` as Paragraph markup: escaped, newlines as line breaks."""
-    return "<br/>".join(escape(line) for line in text.split("\n"))
+    return "<br/>".join(escape(_visual(line)) for line in text.split("\n"))
 
 
 def _utc(moment: datetime) -> str:
@@ -239,7 +253,7 @@ def _draw_page(canvas: Canvas, doc: BaseDocTemplate, content: ReportContent) -> 
     canvas.saveState()
     top = PAGE_HEIGHT - 13 * mm
     right = PAGE_WIDTH - MARGIN_X
-    report_label = f"Report {content.report_id}"
+    report_label = _visual(f"Report {content.report_id}")
     canvas.setFont(SANS, 7.5)
     canvas.setFillColor(MUTED)
     label_width = pdfmetrics.stringWidth(report_label, SANS, 7.5)
@@ -247,7 +261,9 @@ def _draw_page(canvas: Canvas, doc: BaseDocTemplate, content: ReportContent) -> 
     canvas.setFont(SANS_BOLD, 7.5)
     canvas.setFillColor(INK)
     canvas.drawString(
-        MARGIN_X, top, _fit(content.title, SANS_BOLD, 7.5, FRAME_WIDTH - label_width - 12)
+        MARGIN_X,
+        top,
+        _visual(_fit(content.title, SANS_BOLD, 7.5, FRAME_WIDTH - label_width - 12)),
     )
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.5)
@@ -267,13 +283,15 @@ def _draw_page(canvas: Canvas, doc: BaseDocTemplate, content: ReportContent) -> 
     canvas.drawString(
         MARGIN_X,
         bottom - 1 * mm,
-        f"Generated {_utc(content.generated_at)} \u00b7 {content.kind} report",
+        _visual(f"Generated {_utc(content.generated_at)} \u00b7 {content.kind} report"),
     )
     if content.footer_note:
         canvas.setFont(SANS, 7)
         note = content.footer_note.replace("\n", " ")
         canvas.drawString(
-            MARGIN_X, bottom + 2.5 * mm, _fit(note, SANS, 7, page_x - MARGIN_X - 6 * mm)
+            MARGIN_X,
+            bottom + 2.5 * mm,
+            _visual(_fit(note, SANS, 7, page_x - MARGIN_X - 6 * mm)),
         )
 
     if content.development:
@@ -296,98 +314,158 @@ def _draw_watermark(canvas: Canvas) -> None:
     canvas.restoreState()
 
 
-def _key_values(rows: Sequence[tuple[str, str]], styles: _Styles) -> RLTable:
-    data = [
-        [RLParagraph(_markup(k), styles.cell_bold), RLParagraph(_markup(v), styles.cell)]
-        for k, v in rows
-    ]
-    table = RLTable(data, colWidths=[0.3 * FRAME_WIDTH, 0.7 * FRAME_WIDTH], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("BACKGROUND", (0, 0), (0, -1), STRIPE),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
+def _split_word(word: str, font: str, size: float, width: float) -> list[str]:
+    """Return ``word`` cut into pieces no wider than ``width`` (at least one character each)."""
+    pieces = []
+    while word and pdfmetrics.stringWidth(word, font, size) > width:
+        low, high = 1, len(word)
+        # The longest prefix that fits, by bisection on the prefix length.
+        while low < high:
+            middle = (low + high + 1) // 2
+            if pdfmetrics.stringWidth(word[:middle], font, size) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        pieces.append(word[:low])
+        word = word[low:]
+    return [*pieces, word]
 
 
-def _table(block: Table, styles: _Styles) -> RLTable:
-    weights = block.column_widths or (1.0,) * len(block.columns)
-    scale = FRAME_WIDTH / sum(weights)
-    header = [RLParagraph(_markup(c), styles.cell_header) for c in block.columns]
-    body = [[RLParagraph(_markup(cell), styles.cell) for cell in row] for row in block.rows]
-    if not body:
-        body = [[RLParagraph("(none)", styles.cell)] + [""] * (len(block.columns) - 1)]
-    # repeatRows=1: the header row is drawn again at the top of every page the table reaches.
-    table = RLTable(
-        [header, *body], colWidths=[w * scale for w in weights], repeatRows=1, hAlign="LEFT"
-    )
-    commands: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Return the lines of ``text`` wrapped to ``width`` points, each in visual order.
+
+    Lines break at spaces; a word wider than the line (a hash, a URL) breaks anywhere.
+    Table cells are drawn as these pre-broken lines rather than as Paragraphs: the result is
+    the same for plain text and the layout costs a fraction of the time.
+    """
+    lines: list[str] = []
+    for source in text.split("\n"):
+        current = ""
+        for word in source.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if pdfmetrics.stringWidth(candidate, font, size) <= width:
+                current = candidate
+                continue
+            if pdfmetrics.stringWidth(word, font, size) > width:
+                # A word that must break anyway starts right here, filling this line.
+                *full, current = _split_word(candidate, font, size, width)
+            else:
+                full, current = [current], word
+            lines.extend(full)
+        lines.append(current)
+    return [_visual(line) for line in lines]
+
+
+_CELL_SIZE, _CELL_LEADING, _CELL_PAD = 8.0, 10.0, 4.0
+_MONO_SIZE, _MONO_LEADING = 7.2, 9.0
+
+
+def _cell(text: str, width: float, font: str = SANS) -> str:
+    return "\n".join(_wrap(text, font, _CELL_SIZE, width - 2 * _CELL_PAD))
+
+
+def _cell_style(font: str = SANS) -> list[tuple[Any, ...]]:
+    return [
+        ("FONTNAME", (0, 0), (-1, -1), font),
+        ("FONTSIZE", (0, 0), (-1, -1), _CELL_SIZE),
+        ("LEADING", (0, 0), (-1, -1), _CELL_LEADING),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD),
     ]
-    commands.extend(
-        ("BACKGROUND", (0, row), (-1, row), STRIPE) for row in range(2, len(body) + 1, 2)
-    )
+
+
+def _key_values(rows: Sequence[tuple[str, str]]) -> RLTable:
+    widths = [0.3 * FRAME_WIDTH, 0.7 * FRAME_WIDTH]
+    data = [[_cell(k, widths[0], SANS_BOLD), _cell(v, widths[1])] for k, v in rows]
+    table = RLTable(data, colWidths=widths, hAlign="LEFT")
+    commands = _cell_style()
+    commands += [
+        ("FONTNAME", (0, 0), (0, -1), SANS_BOLD),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("BACKGROUND", (0, 0), (0, -1), STRIPE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
     table.setStyle(TableStyle(commands))
     return table
 
 
-def _callout(block: Callout, styles: _Styles) -> RLTable:
-    ink, fill, label = TONE_COLOURS[block.tone]
-    title_style = ParagraphStyle("callout_title", parent=styles.cell_bold, textColor=ink)
-    rows = [[RLParagraph(_markup(block.title or label), title_style)]]
-    # One row per line, so that a long list of gaps may continue on the next page.
-    rows.extend([RLParagraph(_markup(line), styles.cell)] for line in block.text.split("\n"))
-    table = RLTable(rows, colWidths=[FRAME_WIDTH], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), fill),
-                ("LINEBEFORE", (0, 0), (0, -1), 3, ink),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ("TOPPADDING", (0, 0), (-1, 0), 4),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
-            ]
-        )
-    )
-    return table
-
-
-def _monospace(block: Monospace, styles: _Styles) -> RLTable:
-    rows = [
-        [RLParagraph(_markup(line) or "&nbsp;", styles.mono)] for line in block.text.split("\n")
+def _table(block: Table) -> RLTable:
+    weights = block.column_widths or (1.0,) * len(block.columns)
+    widths = [w * FRAME_WIDTH / sum(weights) for w in weights]
+    header = [_cell(c, w, SANS_BOLD) for c, w in zip(block.columns, widths, strict=True)]
+    body = [[_cell(c, w) for c, w in zip(row, widths, strict=True)] for row in block.rows]
+    if not body:
+        body = [["(none)"] + [""] * (len(block.columns) - 1)]
+    # repeatRows=1: the header row is drawn again at the top of every page the table reaches.
+    table = RLTable([header, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    commands = _cell_style()
+    commands += [
+        ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
     ]
-    table = RLTable(rows, colWidths=[FRAME_WIDTH], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), CODE_FILL),
-                ("LEFTPADDING", (0, 0), (-1, -1), 6),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-                ("TOPPADDING", (0, 0), (-1, -1), 0.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
-                ("TOPPADDING", (0, 0), (-1, 0), 4),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
-            ]
-        )
-    )
+    commands += [("BACKGROUND", (0, r), (-1, r), STRIPE) for r in range(2, len(body) + 1, 2)]
+    table.setStyle(TableStyle(commands))
     return table
 
 
-def _nice_scale(values: Sequence[float]) -> tuple[float, float, float]:
-    """Return (minimum, maximum, step) of a value axis with about five round steps."""
-    low, high = min(0.0, *values), max(0.0, *values)
+def _callout(block: Callout) -> RLTable:
+    ink, fill, label = TONE_COLOURS[block.tone]
+    width = FRAME_WIDTH - 8 - _CELL_PAD
+    title = _wrap(block.title or label, SANS_BOLD, _CELL_SIZE, width)
+    # One row per line, so that a long list of gaps may continue on the next page.
+    lines = title + _wrap(block.text, SANS, _CELL_SIZE, width)
+    table = RLTable([[line] for line in lines], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    commands = _cell_style()
+    commands += [
+        ("FONTNAME", (0, 0), (0, len(title) - 1), SANS_BOLD),
+        ("TEXTCOLOR", (0, 0), (0, len(title) - 1), ink),
+        ("BACKGROUND", (0, 0), (-1, -1), fill),
+        ("LINEBEFORE", (0, 0), (0, -1), 3, ink),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, 0), 4),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 5),
+    ]
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _monospace(block: Monospace) -> RLTable:
+    lines = _wrap(block.text, MONO, _MONO_SIZE, FRAME_WIDTH - 12)
+    table = RLTable([[line] for line in lines], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    commands = _cell_style(MONO)
+    commands += [
+        ("FONTSIZE", (0, 0), (-1, -1), _MONO_SIZE),
+        ("LEADING", (0, 0), (-1, -1), _MONO_LEADING),
+        ("BACKGROUND", (0, 0), (-1, -1), CODE_FILL),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.8),
+        ("TOPPADDING", (0, 0), (-1, 0), 4),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 5),
+    ]
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _nice_scale(values: Sequence[float], *, zero: bool) -> tuple[float, float, float]:
+    """Return (minimum, maximum, step) of a value axis with about five round steps.
+
+    With ``zero`` the axis includes 0, as bar lengths must start there; otherwise it spans
+    the values, so that a line's movement stays visible.
+    """
+    low, high = min(values), max(values)
+    if zero:
+        low, high = min(0.0, low), max(0.0, high)
     if high == low:
         high = low + 1.0
     raw = (high - low) / 5
@@ -418,10 +496,10 @@ def _chart_frame(
 ) -> tuple[Drawing, float, float]:
     """Return a drawing with the title, axis label and legend; and the plot's width, height."""
     drawing = Drawing(FRAME_WIDTH, _CHART_HEIGHT)
-    drawing.add(String(0, _CHART_HEIGHT - 11, title, fontName=SANS_BOLD, fontSize=9, fillColor=INK))
+    drawing.add(String(0, _CHART_HEIGHT - 11, _visual(title), fontName=SANS_BOLD, fontSize=9, fillColor=INK))
     plot_width = FRAME_WIDTH - _PLOT_LEFT - 8
     plot_height = _CHART_HEIGHT - _PLOT_BOTTOM - _PLOT_TOP_GAP
-    axis_label = String(0, 0, value_label, fontName=SANS, fontSize=7, fillColor=MUTED)
+    axis_label = String(0, 0, _visual(value_label), fontName=SANS, fontSize=7, fillColor=MUTED)
     axis_label.textAnchor = "middle"
     drawing.add(
         _rotated(axis_label, 9, _PLOT_BOTTOM + plot_height / 2),
@@ -438,7 +516,7 @@ def _chart_frame(
             drawing.add(Line(x, y + 3, x + 10, y + 3, strokeColor=colour, strokeDashArray=[2, 2]))
         else:
             drawing.add(Rect(x, y, 10, 6, fillColor=colour, strokeColor=None))
-        drawing.add(String(x + 14, y, name, fontName=SANS, fontSize=7, fillColor=INK))
+        drawing.add(String(x + 14, y, _visual(name), fontName=SANS, fontSize=7, fillColor=INK))
         x += width
     return drawing, plot_width, plot_height
 
@@ -472,7 +550,12 @@ def _draw_thresholds(
             )
         )
         text = String(
-            _PLOT_LEFT + plot_width - 2, y + 2, label, fontName=SANS, fontSize=6.5, fillColor=MUTED
+            _PLOT_LEFT + plot_width - 2,
+            y + 2,
+            _visual(label),
+            fontName=SANS,
+            fontSize=6.5,
+            fillColor=MUTED,
         )
         text.textAnchor = "end"
         drawing.add(text)
@@ -501,19 +584,17 @@ def _configure_axes(chart: Any, scale: tuple[float, float, float], labels: list[
 
 
 def _short(label: str, limit: int = 22) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "\u2026"
+    return _visual(label if len(label) <= limit else label[: limit - 1] + "\u2026")
 
 
 def _bar_chart(block: BarChart) -> Drawing:
     names = [name for name, _ in block.series]
-    drawing, plot_width, plot_height = _chart_frame(
-        block.title, block.value_label, names, block.thresholds
-    )
+    drawing, plot_width, plot_height = _chart_frame(block.title, block.value_label, names, block.thresholds)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = _PLOT_LEFT, _PLOT_BOTTOM, plot_width, plot_height
     chart.data = [list(values) for _, values in block.series]
     everything = [v for values in chart.data for v in values] + [v for _, v in block.thresholds]
-    scale = _nice_scale(everything)
+    scale = _nice_scale(everything, zero=True)
     _configure_axes(chart, scale, [_short(c) for c in block.categories])
     chart.groupSpacing = 8
     chart.barSpacing = 1
@@ -528,14 +609,12 @@ def _bar_chart(block: BarChart) -> Drawing:
 
 def _line_chart(block: LineChart) -> Drawing:
     names = [name for name, _ in block.series]
-    drawing, plot_width, plot_height = _chart_frame(
-        block.title, block.value_label, names, block.thresholds
-    )
+    drawing, plot_width, plot_height = _chart_frame(block.title, block.value_label, names, block.thresholds)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = _PLOT_LEFT, _PLOT_BOTTOM, plot_width, plot_height
     chart.data = [list(values) for _, values in block.series]
     everything = [v for values in chart.data for v in values] + [v for _, v in block.thresholds]
-    scale = _nice_scale(everything)
+    scale = _nice_scale(everything, zero=False)
     # Label at most about a dozen x positions; the others stay unlabelled.
     every = max(1, math.ceil(len(block.x_labels) / 12))
     labels = [_short(label) if i % every == 0 else "" for i, label in enumerate(block.x_labels)]
@@ -546,9 +625,7 @@ def _line_chart(block: LineChart) -> Drawing:
         chart.lines[index].strokeColor = colour
         chart.lines[index].strokeWidth = 1.4
         if len(block.x_labels) <= 40:
-            chart.lines[index].symbol = makeMarker(
-                "FilledCircle", size=3, fillColor=colour, strokeColor=colour
-            )
+            chart.lines[index].symbol = makeMarker("FilledCircle", size=3, fillColor=colour, strokeColor=colour)
     drawing.add(chart)
     _draw_thresholds(drawing, block.thresholds, scale, plot_width, plot_height)
     return drawing
@@ -567,20 +644,34 @@ def _elapsed(start: datetime, moment: datetime) -> str:
 def _timeline(block: Timeline, styles: _Styles) -> list[Flowable]:
     caption = RLParagraph(_markup(block.title), styles.caption)
     if not block.events:
-        return [caption, RLParagraph("(no events)", styles.cell)]
+        return [KeepTogether([caption, RLParagraph("(no events)", styles.body)])]
     times = [moment for moment, _ in block.events]
     first, last = min(times), max(times)
     span = (last - first).total_seconds() or 1.0
     # A rail with one numbered marker per event, placed in proportion to time.
-    drawing = Drawing(FRAME_WIDTH, 44)
-    left, right, rail_y = 14.0, FRAME_WIDTH - 14.0, 22.0
+    drawing = Drawing(FRAME_WIDTH, 50)
+    left, right, rail_y = 14.0, FRAME_WIDTH - 14.0, 28.0
     drawing.add(Line(left, rail_y, right, rail_y, strokeColor=RULE, strokeWidth=2))
-    for number, (moment, _) in enumerate(block.events, start=1):
-        x = left + (moment - first).total_seconds() / span * (right - left)
+    positions = sorted(
+        (left + (moment - first).total_seconds() / span * (right - left), number)
+        for number, (moment, _) in enumerate(block.events, start=1)
+    )
+    # Markers closer than a label's width share one label ("1-3"); labels alternate rows.
+    groups: list[list[tuple[float, int]]] = []
+    for x, number in positions:
         drawing.add(Circle(x, rail_y, 3.2, fillColor=HEADER_FILL, strokeColor=colors.white))
-        # Alternate label rows so that markers close in time stay readable.
-        label_y = rail_y + 8 if number % 2 else rail_y - 14
-        text = String(x, label_y, str(number), fontName=SANS_BOLD, fontSize=7, fillColor=INK)
+        if groups and x - groups[-1][0][0] < 16:
+            groups[-1].append((x, number))
+        else:
+            groups.append([(x, number)])
+    for index, group in enumerate(groups):
+        numbers = sorted(number for _, number in group)
+        label = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}\u2013{numbers[-1]}"
+        if len(numbers) > 1 and numbers[-1] - numbers[0] != len(numbers) - 1:
+            label = ",".join(map(str, numbers))
+        x = sum(x for x, _ in group) / len(group)
+        label_y = rail_y + 7 if index % 2 == 0 else rail_y - 13
+        text = String(x, label_y, label, fontName=SANS_BOLD, fontSize=7, fillColor=INK)
         text.textAnchor = "middle"
         drawing.add(text)
     start_label = String(left, 2, _utc(first), fontName=SANS, fontSize=6.5, fillColor=MUTED)
@@ -592,11 +683,9 @@ def _timeline(block: Timeline, styles: _Styles) -> list[Flowable]:
         (str(number), _utc(moment), _elapsed(first, moment), label)
         for number, (moment, label) in enumerate(block.events, start=1)
     ]
-    table = _table(
-        Table(("#", "Time (UTC)", "Since first", "Event"), tuple(rows), (0.4, 2.1, 1.4, 6.1)),
-        styles,
-    )
-    return [caption, drawing, table]
+    table = _table(Table(("#", "Time (UTC)", "Since first", "Event"), tuple(rows), (0.5, 2.9, 1.7, 5.0)))
+    # Keep the caption and rail with the table's first rows; a long table still splits.
+    return [KeepTogether([caption, drawing, table])]
 
 
 def _block(block: Block, styles: _Styles) -> list[Flowable]:
@@ -605,9 +694,9 @@ def _block(block: Block, styles: _Styles) -> list[Flowable]:
     if isinstance(block, Paragraph):
         return [RLParagraph(_markup(block.text), styles.body), gap]
     if isinstance(block, KeyValues):
-        return [_key_values(block.rows, styles), gap]
+        return [_key_values(block.rows), gap]
     if isinstance(block, Table):
-        return [_table(block, styles), gap]
+        return [_table(block), gap]
     if isinstance(block, BarChart):
         return [KeepTogether([_bar_chart(block)]), gap]
     if isinstance(block, LineChart):
@@ -615,9 +704,9 @@ def _block(block: Block, styles: _Styles) -> list[Flowable]:
     if isinstance(block, Timeline):
         return [*_timeline(block, styles), gap]
     if isinstance(block, Callout):
-        return [_callout(block, styles), gap]
+        return [_callout(block), gap]
     if isinstance(block, Monospace):
-        return [_monospace(block, styles), gap]
+        return [_monospace(block), gap]
     raise TypeError(f"cannot render a {type(block).__name__}")  # pragma: no cover
 
 
@@ -633,7 +722,7 @@ def _story(content: ReportContent, styles: _Styles) -> list[Flowable]:
         ("Generated at", _utc(content.generated_at)),
         *content.title_rows,
     ]
-    story += [_key_values(rows, styles), Spacer(1, 8)]
+    story += [_key_values(rows), Spacer(1, 8)]
     if content.development:
         notice = Callout(
             "This report was sealed with a development certificate that nobody trusts. "
@@ -641,9 +730,12 @@ def _story(content: ReportContent, styles: _Styles) -> list[Flowable]:
             tone="error",
             title="Development report",
         )
-        story += [_callout(notice, styles), Spacer(1, 6)]
+        story += [_callout(notice), Spacer(1, 6)]
     for number, section in enumerate(content.sections):
         story += _section(section, number, styles)
+    # A last spacer that does not fit would open an empty page.
+    while story and isinstance(story[-1], Spacer):
+        story.pop()
     return story
 
 

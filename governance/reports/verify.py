@@ -1,0 +1,410 @@
+"""Verify a sealed audit report offline, trusting only the roots and ledger keys given.
+
+This module runs without Django (``ledgerctl verify-report`` uses it) and imports only the
+standard library, ``cryptography``, pyHanko and the pure ledger core. The manifest format is
+described in ``governance.reports.sealing``; :func:`verify_report` checks, in order:
+
+1. the file is a PDF with exactly one signature;
+2. that signature is intact and cryptographically valid, covers the entire file (nothing
+   was appended after it) and chains to one of the given trust roots; a signature
+   timestamp, when present, must be valid and trusted too (PAdES B-T, ETSI EN 319 142-1);
+3. the embedded ``manifest.json`` is present, canonical JSON, of format ``ledger-report/1``,
+   names the certificate that sealed it, and its ``content_sha256``/``content_length`` are
+   those of the file prefix that holds the rendered content;
+4. its ledger checkpoint is signed by one of the given ledger keys (C2SP signed note), and
+   every cited entry's RFC 9162 inclusion proof leads to the checkpoint's root.
+
+The first failure raises :class:`ReportVerificationError` with a message naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from ledger import merkle, notes
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "MANIFEST_NAME",
+    "SIGNATURE_FIELD",
+    "ReportVerification",
+    "ReportVerificationError",
+    "canonical_json",
+    "read_manifest",
+    "verify_report",
+]
+
+MANIFEST_FORMAT = "ledger-report/1"
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_FIELD = "LedgerSeal"
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# A revision ends with the %%EOF marker and an optional end-of-line (ISO 32000-1 §7.5.5).
+_CONTENTS_HEX = re.compile(rb"<[0-9A-F]+>")
+_REVISION_END = re.compile(rb"%%EOF(\r\n|\r|\n)?\Z")
+
+
+class ReportVerificationError(Exception):
+    """The report does not verify; the message names the first check that failed."""
+
+
+@dataclass(frozen=True)
+class ReportVerification:
+    """What a verified report proves.
+
+    ``signer_subject`` is the sealing certificate's subject and ``certificate_sha256`` the hex
+    SHA-256 of its DER. ``signing_time`` is the time the signer claimed; ``timestamp_time``
+    the time attested by a trusted TSA, when ``timestamped``. ``report_id``, ``kind``,
+    ``subject`` and ``generated_at`` come from the manifest. ``ledger_entries`` entries were
+    proven included in the ledger ``checkpoint_origin`` of ``checkpoint_size`` leaves.
+    ``development`` is true when the report was sealed with development credentials.
+    """
+
+    signer_subject: str
+    signing_time: datetime | None
+    certificate_sha256: str
+    report_id: str
+    kind: str
+    subject: str
+    generated_at: str
+    ledger_entries: int
+    checkpoint_origin: str
+    checkpoint_size: int
+    timestamped: bool
+    timestamp_time: datetime | None
+    development: bool
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the manifest encoding of ``value``: sorted keys, no spaces, UTF-8.
+
+    Raise TypeError or ValueError if ``value`` is not JSON-serialisable, including floats
+    that are not finite.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def _fail(message: str) -> ReportVerificationError:
+    return ReportVerificationError(message)
+
+
+def _load_roots(trust_roots_pem: Sequence[bytes]) -> list[Any]:
+    """Return every certificate in the given PEM (or DER) blobs, as pyHanko takes them."""
+    roots: list[Any] = []
+    for number, blob in enumerate(trust_roots_pem):
+        try:
+            if b"-----BEGIN" in blob:
+                certs = x509.load_pem_x509_certificates(blob)
+            else:
+                certs = [x509.load_der_x509_certificate(blob)]
+        except ValueError as exc:
+            raise _fail(f"trust root {number} is not a PEM or DER certificate: {exc}") from exc
+        for cert in certs:
+            roots += load_certs_from_pemder_data(cert.public_bytes(serialization.Encoding.DER))
+    if not roots:
+        raise _fail("no trust roots given: a report can only be verified against a root")
+    return roots
+
+
+def _load_ledger_keys(ledger_keys: Sequence[str]) -> list[notes.Verifier]:
+    if not ledger_keys:
+        raise _fail("no ledger verifier keys given")
+    verifiers = []
+    for key in ledger_keys:
+        try:
+            verifiers.append(notes.Verifier.from_string(key))
+        except notes.NoteError as exc:
+            raise _fail(f"ledger verifier key {key[:40]!r} is malformed: {exc}") from exc
+    return verifiers
+
+
+def read_manifest(reader: PdfFileReader) -> dict[str, Any]:
+    """Return the parsed ``manifest.json`` embedded in the latest revision of ``reader``.
+
+    Raise ReportVerificationError if there is no such file or more than one, if it is larger
+    than :data:`MAX_MANIFEST_BYTES`, or if it is not canonical JSON of an object.
+    """
+    try:
+        tree = reader.root["/Names"]["/EmbeddedFiles"]
+        names = tree["/Names"]
+    except (KeyError, TypeError) as exc:
+        raise _fail("the report has no embedded manifest.json") from exc
+    specs = [names[i + 1] for i in range(0, len(names) - 1, 2) if str(names[i]) == MANIFEST_NAME]
+    if not specs:
+        raise _fail("the report has no embedded manifest.json")
+    if len(specs) > 1:
+        raise _fail("the report embeds more than one manifest.json")
+    try:
+        stream = specs[0].get_object()["/EF"]["/F"].get_object()
+        length = int(stream.get("/Length", 0))
+        if length > MAX_MANIFEST_BYTES:
+            raise _fail(f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
+        raw = stream.data
+    except ReportVerificationError:
+        raise
+    except Exception as exc:
+        raise _fail(f"manifest.json cannot be read: {exc}") from exc
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise _fail(f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _fail(f"manifest.json is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise _fail("manifest.json is not a JSON object")
+    # Canonical form rules out duplicate keys and any other second reading of the bytes.
+    if canonical_json(manifest) != raw:
+        raise _fail("manifest.json is not in canonical form (sorted keys, no whitespace)")
+    return manifest
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _text(manifest: dict[str, Any], key: str) -> str:
+    value = manifest.get(key)
+    if not isinstance(value, str):
+        raise _fail(f"manifest {key} is missing or not a string")
+    return value
+
+
+def _hex64(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise _fail(f"{what} is not 64 lowercase hex digits")
+    return value
+
+
+def _integer(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(f"{what} is not a non-negative integer")
+    return value
+
+
+def _check_signature(pdf: bytes, roots: list[bytes], validation_time: datetime | None) -> tuple[PdfFileReader, Any]:
+    """Return the reader and pyHanko's status of the report's one, whole-file signature."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        signatures = reader.embedded_signatures
+    except Exception as exc:
+        raise _fail(f"the file is not a readable PDF: {exc}") from exc
+    if not signatures:
+        raise _fail("the report is not sealed: it has no signature")
+    if len(signatures) > 1:
+        raise _fail(f"the report has {len(signatures)} signatures, not one: the seal does not cover the whole file")
+    signature = signatures[0]
+    if signature.sig_object_type != "/Sig":
+        raise _fail("the only signature is a document timestamp, not a seal")
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=validation_time)
+    # Seal certificates carry nonRepudiation (contentCommitment), digitalSignature or both.
+    usage = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"})
+    try:
+        status = validate_pdf_signature(
+            signature, signer_validation_context=context, key_usage_settings=usage, skip_diff=True
+        )
+    except Exception as exc:
+        raise _fail(f"the signature cannot be validated: {exc}") from exc
+    if not status.intact:
+        raise _fail("the signature is broken: the signed bytes were changed")
+    if not status.valid:
+        raise _fail("the signature is invalid: its cryptographic check failed")
+    # A signature followed by no further revision covers the entire file (ISO 32000-1
+    # §12.8.1: its /ByteRange spans every byte but its own /Contents).
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        raise _fail("the signature does not cover the whole file: something was appended after the seal")
+    _check_contents_gap(pdf, signature.byte_range)
+    if not status.trusted:
+        problem = status.trust_problem_indic.name if status.trust_problem_indic else "UNKNOWN"
+        # ETSI EN 319 102-1 sub-indications for a certificate outside its validity period.
+        if problem.startswith("OUT_OF_BOUNDS") or problem in ("EXPIRED", "NOT_YET_VALID"):
+            raise _fail(f"the sealing certificate is not valid at the validation time ({problem})")
+        raise _fail(f"the sealing certificate does not chain to a given trust root ({problem})")
+    _check_certificates(signature.signed_data, status.validation_path, "signature")
+    timestamp = status.timestamp_validity
+    if timestamp is not None and not (timestamp.intact and timestamp.valid):
+        raise _fail("the signature timestamp is broken or invalid")
+    if timestamp is not None and not timestamp.trusted:
+        raise _fail("the signature timestamp's TSA does not chain to a given trust root")
+    _check_unsigned_attributes(signature.signer_info, timestamp)
+    return reader, status
+
+
+def _absent(value: Any) -> bool:
+    """Return whether an optional ASN.1 field was left out (pyHanko's asn1crypto ``Void``)."""
+    return type(value).__name__ == "Void"
+
+
+def _check_certificates(signed_data: Any, path: Any, what: str) -> None:
+    """Check that a CMS object embeds only certificates of its validated chain, unchanged.
+
+    CMS (RFC 5652 §5.1) does not sign its certificate set, so a copy of the root, or a
+    certificate nobody needs, could be altered or added without breaking the signature. A
+    sealed report must change in no byte, so anything there but the chain itself is refused.
+    """
+    chain = {cert.dump() for cert in path.iter_certs(include_root=True)}
+    try:
+        certificates = signed_data["certificates"]
+        embedded = [] if _absent(certificates) else [(c.name, c.chosen.dump()) for c in certificates]
+        has_crls = not _absent(signed_data["crls"])
+    except Exception as exc:
+        raise _fail(f"the {what}'s embedded certificates cannot be read: {exc}") from exc
+    if any(kind != "certificate" or der not in chain for kind, der in embedded):
+        raise _fail(f"the {what} embeds a certificate that is not on its validated chain")
+    if has_crls:
+        raise _fail(f"the {what} embeds revocation lists, which sealed reports do not carry")
+
+
+def _check_unsigned_attributes(signer_info: Any, timestamp: Any) -> None:
+    """Check that the only unsigned attribute is a validated signature timestamp token."""
+    attributes = signer_info["unsigned_attrs"]
+    for attribute in [] if _absent(attributes) else attributes:
+        kind = attribute["type"].native
+        if kind != "signature_time_stamp_token":
+            raise _fail(f"the signature carries an unexpected unsigned attribute {kind}")
+        tokens = attribute["values"]
+        if len(tokens) != 1 or timestamp is None:
+            raise _fail("the signature carries a timestamp that was not validated")
+        _check_certificates(tokens[0]["content"], timestamp.validation_path, "signature timestamp")
+
+
+def _check_contents_gap(pdf: bytes, byte_range: Sequence[int]) -> None:
+    """Check that the one unsigned stretch of the file holds the signature and nothing else.
+
+    The /ByteRange (ISO 32000-1 §12.8.1) leaves out the /Contents hex string. Its decoded
+    bytes are the CMS object, padded with zeros; any other padding, or hex digits written
+    differently (lowercase), would change the file without touching the signature.
+    """
+    _, first_length, second_start, _ = (int(x) for x in byte_range)
+    start, end = first_length, second_start
+    gap = pdf[start:end]
+    if not _CONTENTS_HEX.fullmatch(gap):
+        raise _fail("the signature's /Contents is not the uppercase hex string pyHanko writes")
+    contents = bytes.fromhex(gap[1:-1].decode("ascii"))
+    if len(contents) < 2 or contents[0] != 0x30:
+        raise _fail("the signature's /Contents does not hold a DER SEQUENCE")
+    first = contents[1]
+    if first < 0x80:
+        length = 2 + first
+    else:
+        count = first & 0x7F
+        if not 0 < count <= 4 or len(contents) < 2 + count:
+            raise _fail("the signature's /Contents has a malformed DER length")
+        length = 2 + count + int.from_bytes(contents[2 : 2 + count], "big")
+    if length > len(contents) or any(contents[length:]):
+        raise _fail("the signature's /Contents padding was changed: it must be zeros")
+
+
+def _check_content(pdf: bytes, manifest: dict[str, Any]) -> None:
+    digest = _hex64(manifest.get("content_sha256"), "manifest content_sha256")
+    length = _integer(manifest.get("content_length"), "manifest content_length")
+    if not 0 < length < len(pdf):
+        raise _fail(f"manifest content_length {length} does not fit in a {len(pdf)}-byte file")
+    prefix = pdf[:length]
+    if not _REVISION_END.search(prefix[-8:]):
+        raise _fail("manifest content_length does not end at a PDF revision (%%EOF)")
+    if hashlib.sha256(prefix).hexdigest() != digest:
+        raise _fail("the content hash does not match: the rendered report differs from the one the manifest describes")
+
+
+def _check_ledger(manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> tuple[notes.Checkpoint, int]:
+    evidence = manifest.get("ledger")
+    if not isinstance(evidence, dict):
+        raise _fail("manifest ledger is missing or not an object")
+    origin = evidence.get("origin")
+    note = evidence.get("checkpoint")
+    entries = evidence.get("entries")
+    if not isinstance(origin, str) or not isinstance(note, str):
+        raise _fail("manifest ledger origin or checkpoint is missing or not a string")
+    try:
+        checkpoint = notes.open_checkpoint(note, verifiers, origin=origin)
+    except notes.NoteError as exc:
+        raise _fail(f"the ledger checkpoint does not verify: {exc}") from exc
+    if not isinstance(entries, list) or not entries:
+        raise _fail("manifest ledger entries are missing: the report proves no ledger record")
+    for number, entry in enumerate(entries):
+        what = f"ledger entry {number}"
+        if not isinstance(entry, dict):
+            raise _fail(f"{what} is not an object")
+        seq = _integer(entry.get("seq"), f"{what} seq")
+        leaf = bytes.fromhex(_hex64(entry.get("leaf_hash"), f"{what} leaf_hash"))
+        proof = entry.get("proof")
+        if not isinstance(proof, list):
+            raise _fail(f"{what} proof is not a list")
+        path = [bytes.fromhex(_hex64(h, f"{what} proof element")) for h in proof]
+        try:
+            merkle.verify_inclusion(seq, checkpoint.size, leaf, path, checkpoint.root)
+        except merkle.ProofError as exc:
+            raise _fail(
+                f"ledger entry seq {seq} is not proven in the checkpoint of size {checkpoint.size}: {exc}"
+            ) from exc
+    return checkpoint, len(entries)
+
+
+def verify_report(
+    pdf: bytes,
+    *,
+    trust_roots_pem: list[bytes],
+    ledger_keys: list[str],
+    validation_time: datetime | None = None,
+) -> ReportVerification:
+    """Verify a sealed report and return what it proves.
+
+    ``trust_roots_pem`` are the only certificates trusted (PEM, several per blob allowed, or
+    DER), for the seal and for any TSA; ``ledger_keys`` are C2SP verifier keys
+    (``name+hexid+base64``) of the ledger. Nothing is fetched from the network; revocation is
+    checked only from information embedded in the file. ``validation_time`` (default: now) is
+    the moment at which certificate validity is judged; pass a trusted timestamp's time to
+    check a report whose certificate has since expired.
+
+    Raise ReportVerificationError naming the first check that fails (see the module
+    docstring for the list).
+    """
+    roots = _load_roots(trust_roots_pem)
+    verifiers = _load_ledger_keys(ledger_keys)
+    reader, status = _check_signature(pdf, roots, validation_time)
+    manifest = read_manifest(reader)
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise _fail(f"manifest format is {manifest.get('format')!r}, not {MANIFEST_FORMAT!r}")
+    certificate_der = status.signing_cert.dump()
+    certificate_sha256 = hashlib.sha256(certificate_der).hexdigest()
+    named = _hex64(manifest.get("certificate_sha256"), "manifest certificate_sha256")
+    if named != certificate_sha256:
+        raise _fail("the manifest names another sealing certificate than the one that sealed the report")
+    _check_content(pdf, manifest)
+    checkpoint, proven = _check_ledger(manifest, verifiers)
+    subject = x509.load_der_x509_certificate(certificate_der).subject.rfc4514_string()
+    development = manifest.get("development") is True or "DEVELOPMENT" in subject
+    timestamp = status.timestamp_validity
+    return ReportVerification(
+        signer_subject=subject,
+        signing_time=status.signer_reported_dt,
+        certificate_sha256=certificate_sha256,
+        report_id=_text(manifest, "report_id"),
+        kind=_text(manifest, "kind"),
+        subject=_text(manifest, "subject"),
+        generated_at=_text(manifest, "generated_at"),
+        ledger_entries=proven,
+        checkpoint_origin=checkpoint.origin,
+        checkpoint_size=checkpoint.size,
+        timestamped=timestamp is not None,
+        timestamp_time=timestamp.timestamp if timestamp is not None else None,
+        development=development,
+    )
