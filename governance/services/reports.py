@@ -71,7 +71,11 @@ def report_request(
 def _evidence(keys: list[str]) -> tuple[dict, int]:
     """Return the manifest's ledger member for `keys` and the checkpoint size it proves against."""
     entries = ledger_services.entries_wait(keys)
-    checkpoint = ledger_services.checkpoint_sign()
+    # Prove against the latest checkpoint when it already covers every cited entry; sign a new
+    # one only when it does not (reports would otherwise sign a checkpoint each).
+    checkpoint = ledger_selectors.checkpoint_latest()
+    if checkpoint is None or checkpoint.size <= max(entry.seq for entry in entries.values()):
+        checkpoint = ledger_services.checkpoint_sign()
     cited = []
     for key in keys:
         entry = entries[key]
