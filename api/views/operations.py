@@ -108,18 +108,19 @@ class DeploymentAtView(GovernanceView):
 
 
 def _parse_batch(items: list[dict]) -> list[dict]:
-    """Validate each decision's shape; collect the errors by item index (all or nothing)."""
-    clean, errors = [], {}
-    for index, item in enumerate(items):
-        serializer = DecisionInSerializer(data=item)
-        if serializer.is_valid():
-            data = dict(serializer.validated_data)
-            data["reasons"] = [dict(reason) for reason in data["reasons"]]
-            clean.append(data)
-        else:
-            errors[str(index)] = serializer.errors
-    if errors:
+    """Validate each decision's shape; collect the errors by item index (all or nothing).
+
+    One list serializer builds its fields once for the whole batch, not once per item.
+    """
+    serializer = DecisionInSerializer(data=items, many=True)
+    if not serializer.is_valid():
+        errors = {str(index): item for index, item in enumerate(serializer.errors) if item}
         raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
+    clean = []
+    for data in serializer.validated_data:
+        data = dict(data)
+        data["reasons"] = [dict(reason) for reason in data["reasons"]]
+        clean.append(data)
     return clean
 
 
