@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
@@ -16,7 +15,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("health", health, name="health"),
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False), name="home"),
+    # The web console: sign-in at "/", then the review queue and the record pages.
+    path("", include("console.urls")),
 ]
 
 

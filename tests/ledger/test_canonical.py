@@ -69,9 +69,7 @@ def test_it_writes_integer_subclasses_as_plain_numbers() -> None:
 
 
 def test_it_sorts_nested_objects_too() -> None:
-    assert dumps({"z": {"b": 1, "a": 2}, "a": [{"y": 1, "x": 2}]}) == (
-        b'{"a":[{"x":2,"y":1}],"z":{"a":2,"b":1}}'
-    )
+    assert dumps({"z": {"b": 1, "a": 2}, "a": [{"y": 1, "x": 2}]}) == (b'{"a":[{"x":2,"y":1}],"z":{"a":2,"b":1}}')
 
 
 # -- dumps refusals ----------------------------------------------------------------------------
@@ -104,9 +102,7 @@ def test_it_rejects_lone_surrogates_in_strings_and_keys() -> None:
         dumps(["\udc00\ud800"])
 
 
-@pytest.mark.parametrize(
-    "value", [Decimal("0.5"), b"bytes", bytearray(b"x"), {1, 2}, frozenset(), object(), 1j]
-)
+@pytest.mark.parametrize("value", [Decimal("0.5"), b"bytes", bytearray(b"x"), {1, 2}, frozenset(), object(), 1j])
 def test_it_rejects_types_json_cannot_carry(value: Any) -> None:
     with pytest.raises(CanonicalError, match=r"data\.x"):
         dumps({"data": {"x": value}})
@@ -166,9 +162,7 @@ def test_it_rejects_duplicate_keys() -> None:
         loads(b'{"x":{"k":1,"\\u006b":2}}')
 
 
-@pytest.mark.parametrize(
-    "data", [b'"\xff"', b'"\xc3"', b'"\xed\xa0\x80"', b'"\xc0\xaf"', '"é"'.encode("latin-1")]
-)
+@pytest.mark.parametrize("data", [b'"\xff"', b'"\xc3"', b'"\xed\xa0\x80"', b'"\xc0\xaf"', '"é"'.encode("latin-1")])
 def test_it_rejects_invalid_utf8(data: bytes) -> None:
     with pytest.raises(CanonicalError, match="UTF-8"):
         loads(data)

@@ -121,9 +121,7 @@ def _check_vector(case: dict[str, Any]) -> None:
             _b64(case.get("root")),
         )
     else:
-        verify_consistency(
-            case["size1"], case["size2"], _b64(case.get("root1")), _b64(case.get("root2")), proof
-        )
+        verify_consistency(case["size1"], case["size2"], _b64(case.get("root1")), _b64(case.get("root2")), proof)
 
 
 @pytest.mark.parametrize("path", _vector_files())
@@ -141,9 +139,7 @@ def test_it_agrees_with_every_shared_test_vector(path: Path | None) -> None:
 
 
 def test_it_hashes_leaves_and_nodes_with_domain_separation() -> None:
-    assert leaf_hash(b"") == bytes.fromhex(
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-    )
+    assert leaf_hash(b"") == bytes.fromhex("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
     assert node_hash(b"a", b"b") != node_hash(b"b", b"a")
     assert leaf_hash(b"\x01ab") != node_hash(b"a", b"b")
     assert CT_ROOTS[0] == EMPTY_ROOT

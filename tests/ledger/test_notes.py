@@ -26,10 +26,7 @@ from ledger.notes import (
 # an independent implementation of the same formats.
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = (
-    "If you think cryptography is the answer to your problem,\n"
-    "then you don't know what your problem is.\n"
-)
+GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 GO_NOTE = (
     GO_TEXT + "\n\u2014 PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
@@ -90,9 +87,7 @@ def test_it_derives_the_rfc_8032_key_and_signature_from_a_fixed_seed() -> None:
     assert signer.key_id == key_id("example.com/rfc8032", RFC_PUBLIC)
     expected_vkey = vkey("example.com/rfc8032", signer.key_id.hex(), b"\x01" + RFC_PUBLIC)
     assert signer.verifier_key() == expected_vkey
-    assert signer.verifier_key() == (
-        "example.com/rfc8032+c0c5b2a9+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea"
-    )
+    assert signer.verifier_key() == ("example.com/rfc8032+c0c5b2a9+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea")
 
 
 def test_it_reads_and_writes_keys_exactly_like_the_go_note_package() -> None:
@@ -227,9 +222,7 @@ def test_it_rejects_a_tampered_signature(log_signer: Signer) -> None:
         open_note(f"{head} {b64(bytes(raw))}\n", [log_signer.verifier()])
 
 
-def test_it_rejects_a_note_signed_only_by_an_unknown_key(
-    log_signer: Signer, witness: Signer
-) -> None:
+def test_it_rejects_a_note_signed_only_by_an_unknown_key(log_signer: Signer, witness: Signer) -> None:
     note = sign_note("text\n", [witness])
     with pytest.raises(NoteError, match="no valid signature by a known key"):
         open_note(note, [log_signer.verifier()])
@@ -244,9 +237,7 @@ def test_it_rejects_a_signature_by_another_key_with_the_same_name(log_signer: Si
         open_note(note, [log_signer.verifier()])
 
 
-def test_it_ignores_unknown_signatures_next_to_a_valid_one(
-    log_signer: Signer, witness: Signer
-) -> None:
+def test_it_ignores_unknown_signatures_next_to_a_valid_one(log_signer: Signer, witness: Signer) -> None:
     note = sign_note("text\n", [witness, log_signer])
     assert open_note(note, [log_signer.verifier()]) == ("text\n", [log_signer.verifier()])
     both = open_note(note, [log_signer.verifier(), witness.verifier()])[1]
@@ -389,9 +380,7 @@ def test_it_rejects_a_signed_note_that_is_not_a_checkpoint(log_signer: Signer) -
         open_checkpoint(note, [log_signer.verifier()])
 
 
-def test_it_rejects_a_checkpoint_signed_by_an_unknown_key(
-    log_signer: Signer, witness: Signer
-) -> None:
+def test_it_rejects_a_checkpoint_signed_by_an_unknown_key(log_signer: Signer, witness: Signer) -> None:
     note = sign_checkpoint(Checkpoint("example.com/ledger", 1, ROOT), witness)
     with pytest.raises(NoteError):
         open_checkpoint(note, [log_signer.verifier()])

@@ -1,0 +1,362 @@
+"""What each console page shows, assembled from the governance and ledger selectors.
+
+Every read starts from a selector that narrows to what the user may see (a model, a version, a
+decision); rows hanging off an object already shown are read from it. Nothing here decides a
+rule: separation of duties, gates and permissions come from the governance modules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from console import charts, diffs
+from console.receipts import Receipt, receipt_list
+from governance import access, selectors, status
+from governance.errors import Forbidden, NotVisible
+from governance.models import (
+    Alert,
+    Approval,
+    Decision,
+    Deployment,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    Report,
+    RetrainingRequest,
+    StatusChange,
+)
+from governance.records import signed_content
+from governance.services import approvals as approval_services
+from governance.services import decisions as decision_services
+from governance.services.alerts import require_owner_or_officer
+from governance.services.gates import GateReport, gates_evaluate
+from ledger import selectors as ledger_selectors
+
+# The review queue shows at most this many versions; filters narrow it.
+QUEUE_LIMIT = 200
+RECENT_ENTRIES = 25
+RECENT_DECISIONS = 25
+SEARCH_LIMIT = 200
+
+
+# --- Review queue ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueRow:
+    version: ModelVersion
+    gates: GateReport
+    approvals: int
+    required: int
+
+
+def review_queue(user: AbstractBaseUser, *, model: str = "", risk_tier: str = "", state: str = "") -> list[QueueRow]:
+    """Return the versions waiting for review (oldest first) with their gates evaluated now."""
+    waiting = [state] if state else sorted(approval_services.SIGNABLE)
+    queryset = (
+        selectors.version_list(user)
+        .filter(status__in=waiting)
+        .annotate(approved=Count("approvals__signer", filter=Q(approvals__meaning="approved"), distinct=True))
+        .order_by("registered_at")
+    )
+    if model:
+        queryset = queryset.filter(model__slug=model)
+    if risk_tier:
+        queryset = queryset.filter(model__risk_tier=risk_tier)
+    return [
+        QueueRow(v, gates_evaluate(version=v), v.approved, approval_services.approvals_required(v.model))
+        for v in queryset[:QUEUE_LIMIT]
+    ]
+
+
+def model_slugs(user: AbstractBaseUser) -> list[str]:
+    return list(selectors.model_list(user).values_list("slug", flat=True))
+
+
+# --- Models ------------------------------------------------------------------------------------
+def model_rows(user: AbstractBaseUser) -> QuerySet[RegisteredModel]:
+    return selectors.model_list(user).annotate(
+        version_count=Count("versions", distinct=True),
+        open_alerts=Count("alerts", filter=~Q(alerts__state=Alert.State.RESOLVED), distinct=True),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    version: str = ""
+
+
+def timeline(model: RegisteredModel) -> list[TimelineItem]:
+    """Return the model's history, newest first: versions, status changes, signatures,
+    deployments and rollbacks, alerts and retraining requests."""
+    items = [TimelineItem(model.created_at, "registered", f"Model {model.slug} registered", model.name)]
+    for v in model.versions.select_related("registered_by"):
+        items.append(
+            TimelineItem(
+                v.registered_at, "version", f"Version {v.version} registered", f"by {v.registered_by}", v.version
+            )
+        )
+    # Status moves that settle a review or end a life; deployments say the rest themselves.
+    settled = [ModelVersion.Status.APPROVED, ModelVersion.Status.REJECTED, ModelVersion.Status.RETIRED]
+    changes = StatusChange.objects.filter(version__model=model, to_status__in=settled).select_related("version")
+    for change in changes:
+        items.append(
+            TimelineItem(
+                change.changed_at,
+                "status",
+                f"{change.version.version}: {change.from_status} → {change.to_status}",
+                change.reason,
+                change.version.version,
+            )
+        )
+    for a in Approval.objects.filter(version__model=model).select_related("version"):
+        items.append(
+            TimelineItem(
+                a.signed_at,
+                a.meaning,
+                f"{a.version.version} {a.get_meaning_display().lower()} by {a.signer_name}",
+                a.reason,
+                a.version.version,
+            )
+        )
+    for d in Deployment.objects.filter(model=model).select_related("version", "rollback_of__version"):
+        if d.rollback_of_id:
+            title = f"Rollback of {d.environment} to {d.version.version} (from {d.rollback_of.version.version})"
+            kind = "rollback"
+        else:
+            title, kind = f"{d.version.version} deployed to {d.environment}", "deployment"
+        items.append(TimelineItem(d.started_at, kind, title, d.change_ticket, d.version.version))
+        if d.ended_at:
+            items.append(
+                TimelineItem(
+                    d.ended_at, "ended", f"{d.version.version} left {d.environment}", d.end_reason, d.version.version
+                )
+            )
+    for alert in Alert.objects.filter(model=model).select_related("version"):
+        number = alert.version.version if alert.version_id else ""
+        title = f"{alert.get_kind_display()} alert opened"
+        items.append(TimelineItem(alert.opened_at, "alert", title, alert.summary, number))
+        if alert.acknowledged_at:
+            note = alert.acknowledgement_note
+            items.append(TimelineItem(alert.acknowledged_at, "acknowledged", "Alert acknowledged", note, number))
+        if alert.resolved_at:
+            items.append(TimelineItem(alert.resolved_at, "resolved", "Alert resolved", alert.resolution_note, number))
+    for request in RetrainingRequest.objects.filter(model=model):
+        title = f"Retraining requested ({request.get_rule_display()})"
+        items.append(TimelineItem(request.opened_at, "retraining", title))
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
+    model = selectors.model_get(user, slug)
+    versions = list(selectors.version_list(user, model).order_by("registered_at"))
+    return {
+        "model": model,
+        "status": status.model_status(user, model),
+        "versions": versions,
+        "timeline": timeline(model),
+        "charts": charts.metric_charts(versions, list(status.thresholds_current(model))),
+        "can_report": access.can(user, "reports", model),
+    }
+
+
+# --- Versions ------------------------------------------------------------------------------------
+@dataclass
+class SignOffer:
+    """Whether to offer `user` the signature form for a version, and why not when not."""
+
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    preview: dict[str, Any] = field(default_factory=dict)
+    content: str = ""
+
+    @property
+    def held(self) -> int:
+        return sum(1 for check in self.checks if check["passed"])
+
+
+def sign_offer(user: AbstractBaseUser, version: ModelVersion) -> SignOffer:
+    """Ask the approval service's own rules whether `user` could sign an approval now.
+
+    The service checks all of it again when the signature is submitted.
+    """
+    if not access.can(user, "approve", version.model):
+        return SignOffer(False, ["Only compliance officers sign approvals."])
+    if version.status not in approval_services.SIGNABLE:
+        return SignOffer(False, [f"The version is {version.get_status_display().lower()}; nothing to sign."])
+    card = version.cards.order_by("-revision").first()
+    checks = approval_services.separation_checks(user, version, card, Approval.Meaning.APPROVED)
+    reasons = [check["description"] for check in checks if not check["passed"]]
+    if card is None:
+        reasons.append("The version has no model card to approve.")
+    preview = approval_services.signature_preview(version)
+    content = json.dumps(signed_content(version, card), indent=2, ensure_ascii=False)
+    return SignOffer(not reasons, reasons, checks, preview, content)
+
+
+def previous_version(version: ModelVersion) -> ModelVersion | None:
+    """The version to compare with: the parent, else the one registered just before."""
+    if version.parent_id:
+        return version.parent
+    return (
+        ModelVersion.objects.filter(model_id=version.model_id, registered_at__lt=version.registered_at)
+        .order_by("-registered_at")
+        .first()
+    )
+
+
+def version_receipts(version: ModelVersion, cards: list[ModelCard], approvals: list[Approval]) -> list[Receipt]:
+    facts = [(f"Version {version.version} registered", version.ledger_key)]
+    facts += [(f"Dataset {d.dataset.name} registered", d.dataset.ledger_key) for d in version.dataset_links.all()]
+    facts += [(f"Model card revision {card.revision}", card.ledger_key) for card in cards]
+    facts += [(f"CI run {ci.run_id}", ci.ledger_key) for ci in status.ci_evidence_list(version)]
+    facts += [(f"Signature: {a.get_meaning_display().lower()} by {a.signer_name}", a.ledger_key) for a in approvals]
+    facts += [
+        (f"Status {c.from_status} → {c.to_status}", c.ledger_key)
+        for c in version.status_changes.order_by("changed_at")
+    ]
+    for d in version.deployments.order_by("started_at"):
+        facts.append((f"Deployed to {d.environment}", d.ledger_key))
+        facts.append((f"Left {d.environment}", d.end_ledger_key))
+    return receipt_list(facts)
+
+
+def version_page(user: AbstractBaseUser, slug: str, number: str) -> dict[str, Any]:
+    version = selectors.version_get(user, slug, number)
+    cards = list(selectors.card_list(version))
+    approvals = list(selectors.approval_list(version))
+    previous = previous_version(version)
+    card = cards[-1] if cards else None
+    previous_card = previous.cards.order_by("-revision").first() if previous else None
+    return {
+        "model": version.model,
+        "version": version,
+        "ancestors": selectors.version_ancestors(version),
+        "descendants": selectors.version_descendants(version),
+        "datasets": [link for link in version.dataset_links.all()],
+        "cards": cards,
+        "card": card,
+        "previous": previous,
+        "card_diff": diffs.card_diff(previous_card.content if previous_card else None, card.content if card else None),
+        "metric_diff": diffs.metric_diff(previous.metrics if previous else [], version.metrics),
+        "gates": gates_evaluate(version=version),
+        "approvals": approvals,
+        "required": approval_services.approvals_required(version.model),
+        "ci": list(status.ci_evidence_list(version)),
+        "receipts": version_receipts(version, cards, approvals),
+        "offer": sign_offer(user, version),
+        "can_report": access.can(user, "reports", version.model),
+    }
+
+
+def approval_get(user: AbstractBaseUser, slug: str, number: str, pk: int) -> Approval:
+    version = selectors.version_get(user, slug, number)
+    approval = selectors.approval_list(version).filter(pk=pk).first()
+    if approval is None:
+        raise NotVisible("No such signature.")
+    return approval
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+def decision_search(user: AbstractBaseUser, q: str) -> QuerySet[Decision]:
+    """Decisions about subject `q` or with decision id `q`; the latest ones when `q` is empty."""
+    visible = selectors.decision_list(user)
+    if not q:
+        return visible.order_by("-occurred_at")[:RECENT_DECISIONS]
+    by_subject = decision_services.decisions_for_subject(user, q).values("pk")
+    return visible.filter(Q(decision_id=q) | Q(pk__in=by_subject)).order_by("-occurred_at")[:SEARCH_LIMIT]
+
+
+def decision_page(user: AbstractBaseUser, slug: str, decision_id: str) -> dict[str, Any]:
+    model = selectors.model_get(user, slug)
+    decision = selectors.decision_get(user, model, decision_id)
+    reviews = list(decision.reviews.select_related("reviewer").order_by("reviewed_at"))
+    facts = [("Decision logged", decision.ledger_key)] + [
+        (f"Review: {r.get_action_display().lower()}", r.ledger_key) for r in reviews
+    ]
+    return {
+        "model": model,
+        "decision": decision,
+        "payload": getattr(decision, "payload", None),
+        "reviews": reviews,
+        "served_by": selectors.deployment_at(model, "production", decision.occurred_at),
+        "receipts": receipt_list(facts),
+        "can_report": access.can(user, "reports", model),
+    }
+
+
+# --- Alerts --------------------------------------------------------------------------------------
+def may_handle_alert(user: AbstractBaseUser, model: RegisteredModel) -> bool:
+    """Whether the alert service would let `user` acknowledge and resolve alerts of `model`."""
+    try:
+        require_owner_or_officer(user, model, "handle alerts")
+    except (NotVisible, Forbidden):
+        return False
+    return True
+
+
+def alert_rows(user: AbstractBaseUser, *, resolved: bool = False) -> list[tuple[Alert, bool]]:
+    alerts = status.alert_list(user)
+    alerts = alerts.filter(state=Alert.State.RESOLVED)[:25] if resolved else alerts.exclude(state=Alert.State.RESOLVED)
+    handles: dict[int, bool] = {}
+    rows = []
+    for alert in alerts:
+        if alert.model_id not in handles:
+            handles[alert.model_id] = may_handle_alert(user, alert.model)
+        rows.append((alert, handles[alert.model_id] and not resolved))
+    return rows
+
+
+def alert_get(user: AbstractBaseUser, pk: int) -> Alert:
+    alert = status.alert_list(user).filter(pk=pk).first()
+    if alert is None:
+        raise NotVisible(f"No alert {pk}.")
+    return alert
+
+
+# --- Reports -----------------------------------------------------------------------------------
+def report_list(user: AbstractBaseUser) -> QuerySet[Report]:
+    queryset = Report.objects.select_related("model", "version", "decision", "requested_by").order_by("-requested_at")
+    return access.restrict(user, "reports", queryset, model_field="model")
+
+
+def report_get(user: AbstractBaseUser, pk: str) -> Report:
+    report = report_list(user).filter(pk=pk).first()
+    if report is None:
+        raise NotVisible("No such report.")
+    return report
+
+
+def reportable_versions(user: AbstractBaseUser) -> QuerySet[ModelVersion]:
+    """Versions whose dossier the user may request, newest first."""
+    models = access.restrict(user, "reports", RegisteredModel.objects.all()).values("pk")
+    return selectors.version_list(user).filter(model__in=models).order_by("model__slug", "-registered_at")
+
+
+# --- Ledger ------------------------------------------------------------------------------------
+def recent_entries(limit: int = RECENT_ENTRIES) -> list[dict[str, Any]]:
+    """The latest entries, newest first, with the envelope fields of each leaf."""
+    size = ledger_selectors.tree_size()
+    rows = []
+    for seq, leaf_hash, leaf in ledger_selectors.entry_range(max(0, size - limit), size):
+        event = json.loads(leaf)
+        rows.append(
+            {
+                "seq": seq,
+                "leaf_hash": leaf_hash.hex(),
+                "type": event.get("type", ""),
+                "subject": event.get("subject", ""),
+                "actor": event.get("actor", ""),
+                "ts": event.get("ts", ""),
+            }
+        )
+    return rows[::-1]

@@ -1,0 +1,61 @@
+"""Small presentation helpers: status tones for badges, short hashes, the nav section."""
+
+from __future__ import annotations
+
+from django import template
+
+from governance.roles import role_title
+
+register = template.Library()
+
+TONES = {
+    "ok": {"pass", "passed", "approved", "deployed", "ready", "resolved", "verified", "confirm"},
+    "bad": {"fail", "failed", "rejected", "open", "removed", "rollback", "alert", "reverse"},
+    "warn": {"waived", "in_review", "pending", "acknowledged", "changed", "override", "escalate", "retraining"},
+    "info": {"registered", "added", "reviewed", "risk_accepted", "version", "deployment", "status"},
+}
+SECTIONS = {
+    "queue": "queue",
+    "models": "models",
+    "model": "models",
+    "version": "models",
+    "sign": "models",
+    "approval": "models",
+    "decisions": "decisions",
+    "decision": "decisions",
+    "alerts": "alerts",
+    "reports": "reports",
+    "ledger": "ledger",
+    "ledger-offline": "ledger",
+    "verify": "ledger",
+}
+
+
+@register.filter
+def tone(value: object) -> str:
+    """Return the badge class for a status, state or outcome."""
+    if value is True:
+        return "badge-ok"
+    if value is False:
+        return "badge-bad"
+    for name, values in TONES.items():
+        if str(value) in values:
+            return f"badge-{name}"
+    return "badge-muted"
+
+
+@register.filter
+def short(value: object, length: int = 12) -> str:
+    """The first characters of a hash, for tables (the full value goes in a title)."""
+    text = str(value or "")
+    return text if len(text) <= length else f"{text[:length]}…"
+
+
+@register.filter
+def section(url_name: str | None) -> str:
+    return SECTIONS.get(url_name or "", "")
+
+
+@register.simple_tag
+def role_of(user: object) -> str:
+    return role_title(user) if getattr(user, "is_authenticated", False) else ""

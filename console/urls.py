@@ -1,0 +1,29 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from console.views import home, ledger, operations, registry, reports, signing
+
+app_name = "console"
+
+VERSION = "models/<slug:slug>/versions/<str:version>"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("sign-out", LogoutView.as_view(), name="sign-out"),
+    path("queue", registry.queue, name="queue"),
+    path("models", registry.models, name="models"),
+    path("models/<slug:slug>", registry.model, name="model"),
+    path(VERSION, registry.version, name="version"),
+    path(f"{VERSION}/sign", signing.sign, name="sign"),
+    path(f"{VERSION}/approvals/<int:pk>", signing.approval, name="approval"),
+    path("decisions", operations.decisions, name="decisions"),
+    path("models/<slug:slug>/decisions/<str:decision_id>", operations.decision, name="decision"),
+    path("alerts", operations.alerts, name="alerts"),
+    path("alerts/<int:pk>/acknowledge", operations.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve", operations.alert_resolve, name="alert-resolve"),
+    path("reports", reports.reports, name="reports"),
+    path("reports/<uuid:pk>/download", reports.report_download, name="report-download"),
+    path("ledger", ledger.ledger, name="ledger"),
+    path("ledger/offline", ledger.offline, name="ledger-offline"),
+    path("ledger/entries/<int:seq>/verify", ledger.verify, name="verify"),
+]

@@ -1,0 +1,71 @@
+"""Sealed PDF reports: request, status, download (every download is logged in the ledger)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from console import queries
+from console.auth import console_page
+from console.forms import ReportRequestForm
+from governance import selectors
+from governance.errors import Conflict, InvalidInput
+from governance.models import Report
+from governance.services import reports as report_services
+
+
+@console_page
+def reports(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _request(request)
+    reports = list(queries.report_list(request.user)[:100])
+    context = {
+        "reports": reports,
+        "pending": any(r.status == Report.Status.PENDING for r in reports),
+        "versions": queries.reportable_versions(request.user),
+    }
+    return render(request, "console/reports.html", context)
+
+
+def _request(request: HttpRequest) -> HttpResponse:
+    form = ReportRequestForm(request.POST)
+    if not form.is_valid():
+        problems = [error for errors in form.errors.values() for error in errors]
+        messages.error(request, "The report request is not valid: " + " ".join(problems))
+        return redirect("console:reports")
+    data = form.cleaned_data
+    model = selectors.model_get(request.user, data["model"])
+    version = decision = None
+    try:
+        if data["kind"] == Report.Kind.VERSION:
+            version = selectors.version_get(request.user, model.slug, data["version"])
+        else:
+            decision = selectors.decision_get(request.user, model, data["decision_id"])
+        report = report_services.report_request(
+            actor=request.user, kind=data["kind"], version=version, decision=decision, purpose=data["purpose"]
+        )
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect("console:reports")
+    report.refresh_from_db()
+    messages.success(request, f"Report requested: {report.subject} ({report.get_status_display().lower()}).")
+    return redirect(f"{reverse('console:reports')}#report-{report.pk}")
+
+
+@console_page
+@require_GET
+def report_download(request: HttpRequest, pk: str) -> HttpResponse:
+    report = queries.report_get(request.user, pk)
+    try:
+        data, key = report_services.report_download(actor=request.user, report=report)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("console:reports")
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.kind}-report-{report.pk}.pdf"'
+    response["X-Report-SHA256"] = report.file_sha256
+    response["X-Ledger-Key"] = key
+    return response
