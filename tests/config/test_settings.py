@@ -63,15 +63,32 @@ def test_secrets_are_read_from_files(tmp_path):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    from governance.reports import sealing
+
     key = tmp_path / "ledger.key"
     key.write_text(notes.generate_signer_key("prod.example/ledger") + "\n")
+    sealing.development_credentials(tmp_path / "seal")  # any PKCS #12 will do for the check
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         ALLOWED_HOSTS="ledger.example.com",
         LEDGER_SIGNING_KEY_FILE=str(key),
+        REPORT_SIGNING_P12_FILE=str(tmp_path / "seal" / "seal.p12"),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_check_deploy_reports_the_missing_report_certificate(tmp_path):
+    key = tmp_path / "ledger.key"
+    key.write_text(notes.generate_signer_key("prod.example/ledger") + "\n")
+    result = _run(
+        ["manage.py", "check", "--deploy"],
+        ALLOWED_HOSTS="ledger.example.com",
+        LEDGER_SIGNING_KEY_FILE=str(key),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.returncode != 0
+    assert "governance.E001" in result.stderr
 
 
 def test_check_deploy_reports_the_development_key(tmp_path):
