@@ -30,10 +30,11 @@ it imports no Django and opens no network connection.
 Entries after the largest checkpoint are checked like every other entry but are not yet
 covered by a signature; the report says how many there are.
 
-The file is read once, in blocks: the SHA-256 for the manifest is computed from the same reads
-that feed the entry checks, and a mismatch is still reported before any entry error. Large
-bundles are checked by a pool of worker processes, one block each; memory use does not grow
-with the number of entries.
+``entries.ndjson`` is read once, in blocks of whole lines: the SHA-256 for the manifest is
+computed from the same reads that feed the entry checks, and a mismatch is still reported before
+any entry error. A large bundle's blocks are checked by worker processes, one per CPU, which
+read their block again from the (cached) file and confirm it by CRC-32 against what was hashed.
+Memory use does not grow with the number of entries.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ _LEAF_TYPES: dict[str, type] = {
 _LEAF_MEMBERS = frozenset(_LEAF_TYPES)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # RFC 3339 UTC with exactly six fractional digits and "Z", e.g. 2026-11-27T23:40:01.123456Z.
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 # A safe plain file name for a manifest entry: no directories, no hidden or special names.
 _FILENAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
@@ -226,8 +227,9 @@ class BundleReport:
 #
 # The reference check is canonical.dumps(canonical.loads(b)) == b. It is exact but written in
 # Python, and would dominate the run time on a large bundle, so each leaf first goes through a
-# fast path built on the C JSON scanner and encoder of the standard library. The fast path only
-# ever *accepts*; whenever it has any doubt the reference check decides (and words the error).
+# fast path (_fast_leaf below) built on regular expressions and on the C JSON scanner and
+# encoder of the standard library. A fast path only ever *accepts*; whenever it has any doubt
+# the reference check decides (and words the error).
 #
 # Why an acceptance is always right: for the inputs admitted, the C encoder (sort_keys, no
 # whitespace, ensure_ascii off) writes exactly the RFC 8785 bytes canonical.dumps would:
@@ -276,10 +278,14 @@ def _make_encoder() -> Callable[[Any, int], Any]:
 _ENCODE = _make_encoder()
 
 
-def _fast_canonical(data: bytes) -> Any:
-    """Return the value of ``data`` if the fast path can prove it canonical, else None."""
+def _fast_canonical(data: bytes, max_brackets: int = canonical.MAX_DEPTH) -> Any:
+    """Return the value of ``data`` if the fast path can prove it canonical, else None.
+
+    ``max_brackets`` bounds the opening brackets: MAX_DEPTH for a whole value, one less for a
+    value nested one level down (canonical counts depth from the top of the whole leaf).
+    """
     guard = data.translate(_GUARD_TABLE)
-    if b"X" in guard or _SIXTEEN_DIGITS in guard or guard.count(b"b") > canonical.MAX_DEPTH:
+    if b"X" in guard or _SIXTEEN_DIGITS in guard or guard.count(b"b") > max_brackets:
         return None
     try:
         text = data.decode("utf-8")
@@ -312,6 +318,50 @@ def _parse_canonical_reference(data: bytes) -> Any:
             "(member order, whitespace, escaping or number form differ)"
         )
     return value
+
+
+# The leaf fast path. A canonical leaf has a fixed shape, its members in RFC 8785 order:
+#   {"actor":S,"data":{…},"idempotency_key":S,"origin":S,"seq":N,"subject":S,"ts":T,"type":S,"v":1}
+# The envelope is checked by two regular expressions, and only the data object goes through the
+# JSON scanner and encoder. _STRING matches exactly the RFC 8785 serialisation of a string (with
+# the UTF-8 validity of its raw bytes checked separately): characters other than ", \ and
+# U+0000..U+001F as themselves, the two-character escapes \" \\ \b \f \n \r \t, and \u00xx in
+# lowercase hex for the other control characters. A byte string that passes is therefore the
+# canonical form of a leaf with exactly the format's members and types.
+_STRING = rb'"[^"\\\x00-\x1f]*+(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*+)*+"'
+_LEAF_HEAD = re.compile(rb'\{"actor":' + _STRING + rb',"data":')
+_LEAF_TAIL = re.compile(
+    rb'\},"idempotency_key":'
+    + _STRING
+    + rb',"origin":('
+    + _STRING
+    + rb'),"seq":(0|[1-9][0-9]{0,14}),"subject":'
+    + _STRING
+    + rb',"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z","type":'
+    + _STRING
+    + rb',"v":1\}'
+)
+_DATA_END = b'},"idempotency_key":'
+
+
+def _fast_leaf(leaf: bytes, seq: bytes, origin: bytes) -> bool:
+    """Return True if ``leaf`` is provably a canonical, well-formed leaf with the decimal
+    ``seq`` and the canonical JSON string ``origin``; False means "not proven", not "bad"."""
+    head = _LEAF_HEAD.match(leaf)
+    if head is None:
+        return False
+    # The data object ends at the last "},"idempotency_key":", because no later envelope
+    # member can hold that text: inside a canonical string every " is escaped.
+    split = leaf.rfind(_DATA_END)
+    tail = _LEAF_TAIL.fullmatch(leaf, split) if split > 0 else None
+    if tail is None or tail.group(2) != seq or tail.group(1) != origin:
+        return False
+    try:
+        leaf.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    data = _fast_canonical(leaf[head.end() : split + 1], canonical.MAX_DEPTH - 1)
+    return type(data) is dict
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,6 +453,10 @@ def _check_manifest(bundle: Path, deferred: frozenset[str]) -> _Manifest:
     origin = manifest.get("origin")
     if not isinstance(origin, str) or not origin or "\n" in origin:
         raise VerificationError("origin must be a non-empty one-line string", file=m)
+    try:
+        canonical.dumps(origin)
+    except canonical.CanonicalError:
+        raise VerificationError("origin is not valid Unicode", file=m) from None
     size = manifest.get("size")
     if not _is_int(size) or size < 0:
         raise VerificationError("size must be a non-negative integer", file=m)
@@ -714,40 +768,25 @@ def _check_block(data: bytes, first_line: int, origin: str) -> bytes:
     out = bytearray()
     # Local names: this loop runs once per entry, millions of times.
     a2b = binascii.a2b_base64
-    fast = _fast_canonical
+    hexlify = binascii.hexlify
+    fast = _fast_leaf
     sha256 = _sha256
-    timestamp = _TIMESTAMP.fullmatch
-    members = _LEAF_MEMBERS
     leaf_prefix = _LEAF_PREFIX
+    origin_token = canonical.dumps(origin)
     seq = first_line - 1
     for line in lines:
-        head = b'{"seq":%d,"leaf_hash":"' % seq
+        digits = b"%d" % seq
+        head = b'{"seq":' + digits + b',"leaf_hash":"'
         k = len(head)
         digest = None
         if line.startswith(head) and line.endswith(b'"}') and line[k + 64 : k + 74] == b'","leaf":"':
             try:
                 leaf = a2b(line[k + 74 : -2], strict_mode=True)
             except binascii.Error:
-                leaf = b""  # not a JSON object, so the fast path below gives up
-            obj = fast(leaf)
-            if (
-                type(obj) is dict
-                and obj.keys() == members
-                and type(obj["seq"]) is int
-                and obj["seq"] == seq
-                and type(obj["v"]) is int
-                and obj["v"] == LEAF_VERSION
-                and obj["origin"] == origin
-                and type(obj["type"]) is str
-                and type(obj["actor"]) is str
-                and type(obj["subject"]) is str
-                and type(obj["idempotency_key"]) is str
-                and type(obj["data"]) is dict
-                and type(obj["ts"]) is str
-                and timestamp(obj["ts"]) is not None
-            ):
+                leaf = b""
+            if fast(leaf, digits, origin_token):
                 candidate = sha256(leaf_prefix + leaf).digest()
-                if candidate.hex().encode() == line[k : k + 64]:
+                if hexlify(candidate) == line[k : k + 64]:
                     digest = candidate
         if digest is None:
             digest = _check_line(line, seq, origin)
@@ -756,9 +795,21 @@ def _check_block(data: bytes, first_line: int, origin: str) -> bytes:
     return bytes(out)
 
 
-def _check_block_in_worker(data: bytes, first_line: int, origin: str) -> bytes | VerificationError:
-    """Run :func:`_check_block` in a worker process, returning the error instead of raising."""
+def _check_block_in_worker(
+    path: str, offset: int, length: int, crc: int, first_line: int, origin: str
+) -> bytes | VerificationError:
+    """Check the block of entries.ndjson at ``offset`` in a worker process.
+
+    The worker reads the block itself, which costs far less than passing it through a pipe, and
+    confirms it holds the bytes the parent hashed for the manifest (same length and CRC-32).
+    Return the leaf hashes, or the error instead of raising it.
+    """
     try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(length)
+        if len(data) != length or binascii.crc32(data) != crc:
+            raise VerificationError("the file changed while it was being verified", file=ENTRIES_FILE)
         return _check_block(data, first_line, origin)
     except VerificationError as exc:
         return exc
@@ -803,18 +854,20 @@ class _Tree:
         self.size = size
 
 
-def _blocks(fh: IO[bytes], digest: Any, first_line: int = 1) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(number of the first line, block)`` for whole-line blocks of ``fh``.
+def _blocks(fh: IO[bytes], digest: Any) -> Iterator[tuple[int, int, bytes]]:
+    """Yield ``(number of its first line, file offset, block)`` for whole-line blocks of ``fh``.
 
-    Every byte read is fed to ``digest`` first. The last block may lack a final newline.
-    Raise VerificationError for a line longer than MAX_LINE_BYTES.
+    Every byte read is fed to ``digest`` first. The last block may lack a final newline. Raise
+    VerificationError if an unfinished line outgrows MAX_LINE_BYTES (which bounds memory).
     """
     carry = b""
+    first_line = 1
+    offset = 0
     while True:
         buf = fh.read(_BLOCK_BYTES)
         if not buf:
             if carry:
-                yield first_line, carry
+                yield first_line, offset, carry
             return
         digest.update(buf)
         cut = buf.rfind(b"\n")
@@ -822,15 +875,14 @@ def _blocks(fh: IO[bytes], digest: Any, first_line: int = 1) -> Iterator[tuple[i
             carry += buf
             if len(carry) > MAX_LINE_BYTES:
                 raise VerificationError(
-                    f"line is longer than {MAX_LINE_BYTES} bytes",
-                    file=ENTRIES_FILE,
-                    line=first_line,
+                    f"line is longer than {MAX_LINE_BYTES} bytes", file=ENTRIES_FILE, line=first_line
                 )
             continue
         block = carry + buf[: cut + 1] if carry else buf[: cut + 1]
         carry = buf[cut + 1 :]
-        yield first_line, block
+        yield first_line, offset, block
         first_line += block.count(b"\n")
+        offset += len(block)
 
 
 def _pool_context() -> Any:
@@ -890,9 +942,9 @@ def _scan_entries(
         blocks = _blocks(fh, digest)
         try:
             if workers > 1:
-                _scan_in_pool(blocks, origin, workers, accept)
+                _scan_in_pool(path, blocks, origin, workers, accept)
             else:
-                for first_line, block in blocks:
+                for first_line, _, block in blocks:
                     accept(_check_block(block, first_line, origin))
         except VerificationError as exc:
             failure = exc
@@ -910,7 +962,8 @@ def _scan_entries(
 
 
 def _scan_in_pool(
-    blocks: Iterator[tuple[int, bytes]],
+    path: Path,
+    blocks: Iterator[tuple[int, int, bytes]],
     origin: str,
     workers: int,
     accept: Callable[[bytes], None],
@@ -924,7 +977,7 @@ def _scan_in_pool(
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
     except (OSError, ImportError, NotImplementedError):
         # No process support here (e.g. no POSIX semaphores): check in this process instead.
-        for first_line, block in blocks:
+        for first_line, _, block in blocks:
             accept(_check_block(block, first_line, origin))
         return
     inflight: collections.deque[Future[bytes | VerificationError]] = collections.deque()
@@ -935,13 +988,15 @@ def _scan_in_pool(
         if read_error is not None:
             return False
         try:
-            first_line, block = next(blocks)
+            first_line, offset, block = next(blocks)
         except StopIteration:
             return False
         except VerificationError as exc:  # an over-long line: report it after earlier blocks
             read_error = exc
             return False
-        inflight.append(pool.submit(_check_block_in_worker, block, first_line, origin))
+        crc = binascii.crc32(block)
+        task = pool.submit(_check_block_in_worker, str(path), offset, len(block), crc, first_line, origin)
+        inflight.append(task)
         return True
 
     try:
