@@ -161,7 +161,14 @@ def _summary(bundle: Path, report: BundleReport) -> str:
 # Parser and dispatch
 # --------------------------------------------------------------------------------------------
 
-REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_verify]
+
+def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from client import local_commands, service_commands
+
+    return [local_commands.register_hash_dataset, local_commands.register_verify_report, *service_commands.REGISTRARS]
+
+
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_verify, *_more_registrars()]
 """Functions adding one subcommand each; a subcommand module appends its ``register``."""
 
 
