@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import ledger, operations, registry, reports
+from api.views import ledger, mlflow, monitoring, operations, registry, reports
 
 app_name = "api"
 
@@ -68,4 +68,28 @@ urlpatterns = [
     path("reports/<uuid:pk>", reports.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<uuid:pk>/retry", reports.ReportRetryView.as_view(), name="report-retry"),
     path("reports/<uuid:pk>/download", reports.ReportDownloadView.as_view(), name="report-download"),
+    # Production gates, monitoring, alerts, retraining and notifications.
+    path(f"{VERSION}/gates", monitoring.GatesView.as_view(), name="version-gates"),
+    path(f"{VERSION}/ci-evidence", monitoring.CiEvidenceView.as_view(), name="version-ci-evidence"),
+    path(f"{MODEL}/status", monitoring.ModelStatusView.as_view(), name="model-status"),
+    path(f"{MODEL}/thresholds", monitoring.ThresholdsView.as_view(), name="model-thresholds"),
+    path(f"{MODEL}/monitoring-policy", monitoring.MonitoringPolicyView.as_view(), name="model-monitoring-policy"),
+    path(f"{MODEL}/retraining-policy", monitoring.RetrainingPolicyView.as_view(), name="model-retraining-policy"),
+    path(f"{MODEL}/observations", monitoring.ObservationListView.as_view(), name="observation-list"),
+    path(f"{MODEL}/alerts", monitoring.AlertListView.as_view(), name="alert-list"),
+    path(f"{MODEL}/alerts/<int:pk>", monitoring.AlertDetailView.as_view(), name="alert-detail"),
+    path(f"{MODEL}/alerts/<int:pk>/acknowledge", monitoring.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
+    path(f"{MODEL}/alerts/<int:pk>/resolve", monitoring.AlertResolveView.as_view(), name="alert-resolve"),
+    path("alerts", monitoring.AlertQueueView.as_view(), name="alert-queue"),
+    path(
+        f"{MODEL}/retraining-requests",
+        monitoring.RetrainingRequestListView.as_view(),
+        name="retraining-request-list",
+    ),
+    path("webhooks", monitoring.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<int:pk>", monitoring.WebhookDetailView.as_view(), name="webhook-detail"),
+    path("webhooks/<int:pk>/deliveries", monitoring.WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
+    path("deliveries", monitoring.DeliveryListView.as_view(), name="delivery-list"),
+    # Integrations.
+    path("integrations/mlflow/webhook", mlflow.MlflowWebhookView.as_view(), name="mlflow-webhook"),
 ]

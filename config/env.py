@@ -62,6 +62,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_map(name: str, default: dict[str, str]) -> dict[str, str]:
+    """Read ``key=value`` pairs separated by commas, e.g. ``champion=production,staging=staging``."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return dict(default)
+    pairs = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not key=value; use e.g. champion=production,staging=staging."
+            )
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def env_path(name: str, default: Path | None = None) -> Path | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

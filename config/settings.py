@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_path, env_str
+from config.env import env_bool, env_int, env_list, env_map, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "ledger",
     "governance",
     "api",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ANONYMOUS_USER_NAME = None
+# The web console signs people in at its home page and lands them there (console/urls.py).
+LOGIN_URL = "console:home"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -172,6 +177,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a `kind`; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "governance.models.monitoring.AlertKind",
+        "ObservationKindEnum": "governance.models.monitoring.ObservationKind",
+        "ReportKindEnum": "governance.models.reports.ReportKind",
+    },
 }
 
 # API tokens for pipelines: hashed at rest, expiring, revocable (django-rest-knox).
@@ -214,7 +225,53 @@ STORAGES = {
         "OPTIONS": {"location": str(REPORT_STORAGE_DIR)},
     },
 }
-CELERY_IMPORTS = ["governance.reports.tasks"]
+CELERY_IMPORTS = ["governance.reports.tasks", "governance.mlflow_import.tasks"]
+
+# --- Gates, monitoring and notifications ------------------------------------------------------
+# Deployments to these environments must clear every production gate; others only record them.
+PRODUCTION_ENVIRONMENTS = env_list("PRODUCTION_ENVIRONMENTS", ["production", "prod"])
+# The gates each risk tier must pass: "all", or gate names (governance.services.gates.GATES).
+PRODUCTION_GATES = {
+    "high": env_list("PRODUCTION_GATES_HIGH", ["all"]),
+    "medium": env_list("PRODUCTION_GATES_MEDIUM", ["all"]),
+    "low": env_list("PRODUCTION_GATES_LOW", ["all"]),
+}
+MONITORING_EVALUATE_INTERVAL = env_int("MONITORING_EVALUATE_INTERVAL", 300, minimum=1)
+RETRAINING_EVALUATE_INTERVAL = env_int("RETRAINING_EVALUATE_INTERVAL", 3600, minimum=1)
+OWNERSHIP_CHECK_INTERVAL = env_int("OWNERSHIP_CHECK_INTERVAL", 3600, minimum=1)
+WEBHOOK_SWEEP_INTERVAL = env_int("WEBHOOK_SWEEP_INTERVAL", 30, minimum=1)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+# Encrypts webhook secrets at rest; unset, a key derived from SECRET_KEY is used.
+WEBHOOK_SECRET_KEY = env_str("WEBHOOK_SECRET_KEY") or None
+# Alert email goes through Django's email backend: SMTP, or the console in development.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ledger@localhost")
+
+# --- MLflow import ----------------------------------------------------------------------------
+# The tracking server and model registry to import from; unset, the periodic import is off.
+MLFLOW_TRACKING_URI = env_str("MLFLOW_TRACKING_URI") or None
+# The account the import acts as (a pipeline granted `register` on the imported models), and the
+# model owner named for models the import creates (only when that account may register models).
+MLFLOW_IMPORT_USER = env_str("MLFLOW_IMPORT_USER", "")
+MLFLOW_IMPORT_OWNER = env_str("MLFLOW_IMPORT_OWNER", "")
+MLFLOW_IMPORT_INTERVAL = env_int("MLFLOW_IMPORT_INTERVAL", 900, minimum=1)
+# Verifies the HMAC signature of MLflow registry webhooks; unset, the webhook refuses everything.
+MLFLOW_WEBHOOK_SECRET = env_str("MLFLOW_WEBHOOK_SECRET") or None
+# MLflow alias -> ledger environment: setting an alias records a deployment (approvals and gates apply).
+MLFLOW_ALIAS_ENVIRONMENTS = env_map(
+    "MLFLOW_ALIAS_ENVIRONMENTS",
+    {"champion": "production", "production": "production", "staging": "staging", "challenger": "staging"},
+)
 
 LOGGING = {
     "version": 1,

@@ -8,3 +8,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import checks  # noqa: F401  (registers the system checks)
+        from governance.services import deployments, gates
+
+        # Production deployments must clear the gates (this also registers the gate settings check).
+        deployments.gate_evaluator = gates.gates_for_deployment

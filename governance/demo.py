@@ -5,6 +5,13 @@ credit-risk (owned by demo-owner) has four versions: 1.0.0 (approved, deployed, 
 1.1.0 after an alert) and 2.1.0 (registered by the pipeline, card incomplete, no approvals: the
 review candidate), plus 10,000 decisions on the versions deployed at their times.
 
+The owner declares the metric thresholds, the monitoring policy and the retraining policy before
+the first deployment, and the pipeline posts CI evidence for each version it promotes, so 1.1.0
+clears every production gate while 2.1.0 fails several (card, approvals, CI). The monitoring
+sources post daily observations; on 2.0.0 the income band drifts until the evaluation job opens
+a drift alert, the owner acknowledges it, three drifted windows open a retraining request, the
+owner rolls back to 1.1.0 and resolves the alert, and 2.1.0 is registered to answer the request.
+
 The story is dated over past months: the services run under a simulated clock so deployments
 and signatures carry those dates. Ledger integration times are real.
 """
@@ -23,7 +30,17 @@ from django.db import transaction
 from governance.models import ModelVersion, RegisteredModel
 from governance.roles import Role
 from governance.services import access as access_services
-from governance.services import approvals, decisions, deployments, registry
+from governance.services import (
+    alerts,
+    approvals,
+    decisions,
+    deployments,
+    gates,
+    monitoring,
+    policies,
+    registry,
+    retraining,
+)
 
 PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
 PEOPLE = {
@@ -48,6 +65,12 @@ FULL_CARD = {
     "ethical_considerations": "No protected attributes as inputs; adverse-action reasons from SHAP.",
     "caveats_and_recommendations": "Re-validate yearly and on drift alerts; not for small-business credit.",
 }
+
+
+# The income-band reference distribution, and how far the live one has shifted each day that
+# 2.0.0 serves (0 is none; 6 and above cross the PSI threshold of 0.25).
+INCOME_REFERENCE = [120, 180, 250, 200, 150, 100]
+DRIFT_2_0_0 = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 7]
 
 
 class _Clock:
@@ -113,6 +136,7 @@ def _version(
     parent: str | None,
     auc: str,
     datasets: list[dict[str, str]],
+    retraining_request: int | None = None,
 ) -> ModelVersion:
     return registry.version_register(
         actor=pipeline,
@@ -134,7 +158,75 @@ def _version(
             {"name": "impact_ratio", "value": "0.86", "slice": "age_band=65+"},
         ],
         description=f"credit-risk {number}",
+        retraining_request=retraining_request,
     )
+
+
+def _policies(owner: User, model: RegisteredModel) -> None:
+    """Declare what the production gates and the watch jobs judge the model by."""
+    policies.thresholds_set(
+        actor=owner,
+        model=model,
+        thresholds=[
+            {"metric": "auc", "operator": "min", "value": "0.85"},
+            {"metric": "ks", "operator": "min", "value": "0.40"},
+            {"metric": "impact_ratio", "slice": "age_band=65+", "operator": "min", "value": "0.80"},
+        ],
+    )
+    policies.monitoring_policy_set(
+        actor=owner,
+        model=model,
+        expected_interval_minutes=24 * 60,
+        psi_threshold="0.25",
+        ks_threshold="0.20",
+        min_volume=500,
+    )
+    policies.retraining_policy_set(
+        actor=owner,
+        model=model,
+        drift_windows=3,
+        accuracy_metric="auc",
+        accuracy_floor="0.82",
+        max_age_days=365,
+        new_data_uri_prefix="s3://data/credit/train-",
+    )
+
+
+def _ci(pipeline: User, version: ModelVersion) -> None:
+    gates.ci_evidence_post(
+        actor=pipeline,
+        version=version,
+        run_id=f"ci-{version.version}",
+        url=f"https://ci.example.com/runs/ci-{version.version}",
+        test_report_sha256=_sha(f"junit-{version.version}"),
+        passed=True,
+    )
+
+
+def _observe(pipeline: User, model: RegisteredModel, version: str, clock: _Clock, day: int, shift: int) -> None:
+    """Post one day's observations of `version` in production: the income band shifted by
+    `shift` (server-side PSI and KS from bins), two stable features, predictions and volume,
+    and weekly the live AUC once labels arrive. Then run the watch jobs as beat would."""
+    end = clock.advance(days=1)
+    window = {"version": version, "window_start": end - timedelta(days=1), "window_end": end}
+    income = [count * (40 + shift * (2 * i - 5)) // 40 for i, count in enumerate(INCOME_REFERENCE)]
+    items = [
+        {
+            **window,
+            "kind": "feature_drift",
+            "feature": "income_band",
+            "bins": {"reference": INCOME_REFERENCE, "live": income},
+        },
+        {**window, "kind": "feature_drift", "feature": "utilisation", "psi": f"0.0{day % 4 + 2}", "ks": "0.031"},
+        {**window, "kind": "feature_drift", "feature": "region", "psi": "0.012", "ks": "0.018"},
+        {**window, "kind": "prediction_drift", "psi": f"0.0{min(shift, 9)}5", "ks": f"0.0{min(shift, 9)}4"},
+        {**window, "kind": "volume", "count": 1_350 + (day * 37) % 120},
+    ]
+    if day % 7 == 6:
+        items.append({**window, "kind": "performance", "metric": "auc", "value": f"0.8{7 - shift // 4}{day % 10}"})
+    monitoring.observation_post_batch(actor=pipeline, model=model, items=items)
+    monitoring.monitoring_evaluate()
+    retraining.retraining_evaluate()
 
 
 def _approve(version: ModelVersion, officers: list[User], password: str) -> None:
@@ -173,6 +265,7 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
             actions=["register", "log"],
             reason="Training and serving pipeline",
         )
+        _policies(owner, model)
         sets = {}
         for name, rows in (
             ("train-2024", 1_200_000),
@@ -200,6 +293,7 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
 
         v100 = _version(pipeline, model, "1.0.0", None, "0.8512", links("train-2024"))
         registry.card_revise(actor=pipeline, version=v100, content=FULL_CARD)
+        _ci(pipeline, v100)
         clock.advance(days=3)
         _approve(v100, officers, password)
         deployments.deployment_start(
@@ -212,6 +306,7 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
         clock.advance(days=60)
         v110 = _version(pipeline, model, "1.1.0", "1.0.0", "0.8731", links("train-2024"))
         registry.card_revise(actor=pipeline, version=v110, content=FULL_CARD)
+        _ci(pipeline, v110)
         clock.advance(days=2)
         _approve(v110, officers, password)
         deployments.deployment_start(
@@ -223,9 +318,12 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
         )
         clock.advance(days=1)
         deployments.version_retire(actor=owner, version=v100, reason="Superseded by 1.1.0.")
-        clock.advance(days=90)
+        for day in range(14):
+            _observe(pipeline, model, "1.1.0", clock, day, shift=day % 2)
+        clock.advance(days=76)
         v200 = _version(pipeline, model, "2.0.0", "1.1.0", "0.8804", links("train-2025"))
         registry.card_revise(actor=pipeline, version=v200, content=FULL_CARD)
+        _ci(pipeline, v200)
         clock.advance(days=4)
         _approve(v200, officers, password)
         deployments.deployment_start(
@@ -235,17 +333,38 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
             change_ticket="CHG-1003",
             ci_run_id="ci-200",
         )
-        clock.advance(days=20)
+        drift_alert = None
+        for day, shift in enumerate(DRIFT_2_0_0):
+            _observe(pipeline, model, "2.0.0", clock, day, shift)
+            drift_alert = drift_alert or model.alerts.filter(kind="drift", version=v200).first()
+            if drift_alert is not None and drift_alert.state == "open":
+                clock.advance(hours=3)
+                drift_alert = alerts.alert_acknowledge(
+                    actor=owner, alert=drift_alert, note="Income band shifting since the 2025 data refresh; watching."
+                )
+        assert drift_alert is not None, "the demo drift must open an alert before the rollback"
+        clock.advance(hours=2)
         v110.refresh_from_db()
         deployments.deployment_start(
             actor=owner,
             version=v110,
             environment="production",
             change_ticket="CHG-1004",
-            reason="Rollback: input drift alert on 2.0.0.",
+            reason=f"Rollback: input drift alert {drift_alert.pk} on 2.0.0.",
         )
-        clock.advance(days=30)
-        v210 = _version(pipeline, model, "2.1.0", "2.0.0", "0.8822", links("train-2025"))
+        clock.advance(hours=1)
+        alerts.alert_resolve(
+            actor=owner,
+            alert=drift_alert,
+            note="Rolled back to 1.1.0 under CHG-1004; retraining requested on the drift rule.",
+        )
+        for day in range(10):
+            _observe(pipeline, model, "1.1.0", clock, day, shift=day % 2)
+        clock.advance(days=20)
+        request = model.retraining_requests.get(state="open")
+        v210 = _version(
+            pipeline, model, "2.1.0", "2.0.0", "0.8822", links("train-2025"), retraining_request=request.pk
+        )
         partial = {k: v for k, v in FULL_CARD.items() if k not in ("quantitative_analyses", "ethical_considerations")}
         registry.card_revise(actor=pipeline, version=v210, content=partial)
     return model

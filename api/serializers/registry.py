@@ -162,6 +162,13 @@ class VersionInSerializer(serializers.Serializer):
     hyperparameters = serializers.DictField(child=serializers.CharField(max_length=1000), required=False, default=dict)
     metrics = MetricSerializer(many=True, required=False, default=list)
     parent = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    retraining_request = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The id of the open retraining request this version answers (closes it).",
+    )
 
 
 class VersionOutSerializer(serializers.ModelSerializer):

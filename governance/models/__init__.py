@@ -3,6 +3,17 @@
 from governance.models.access import ModelGroupObjectPermission, ModelUserObjectPermission
 from governance.models.decisions import Decision, DecisionPayload, DecisionReview
 from governance.models.deployments import Deployment
+from governance.models.monitoring import (
+    Alert,
+    CiEvidence,
+    Delivery,
+    MetricThreshold,
+    MonitoringPolicy,
+    Observation,
+    RetrainingPolicy,
+    RetrainingRequest,
+    Webhook,
+)
 from governance.models.registry import (
     Approval,
     Dataset,
@@ -16,19 +27,28 @@ from governance.models.registry import (
 from governance.models.reports import Report
 
 __all__ = [
+    "Alert",
     "Approval",
+    "CiEvidence",
     "Dataset",
     "Decision",
     "DecisionPayload",
     "DecisionReview",
+    "Delivery",
     "Deployment",
+    "MetricThreshold",
     "ModelCard",
     "ModelGroupObjectPermission",
     "ModelUserObjectPermission",
     "ModelVersion",
+    "MonitoringPolicy",
+    "Observation",
     "OwnershipTransfer",
     "RegisteredModel",
     "Report",
+    "RetrainingPolicy",
+    "RetrainingRequest",
     "StatusChange",
     "VersionDataset",
+    "Webhook",
 ]

@@ -22,6 +22,7 @@ from governance.models import (
 )
 from governance.records import dataset_record, model_record, sha256_of, version_record
 from governance.roles import Role, has_role
+from governance.services.retraining import retraining_close_for_version
 from governance.services.validation import SLUG_RE, VERSION_RE, Errors
 
 MAX_METRICS = 500
@@ -221,12 +222,14 @@ def version_register(
     metrics: list[dict[str, str]] | None = None,
     parent: str | None = None,
     description: str = "",
+    retraining_request: int | None = None,
 ) -> ModelVersion:
     """Register an immutable model version with its lineage and log `version.registered`.
 
     `datasets` are [{"sha256", "role"}] of already registered datasets (at least one training
-    set); `parent` names an earlier version of the same model. Raise InvalidInput, NotVisible,
-    Forbidden or Conflict; nothing is written unless everything holds.
+    set); `parent` names an earlier version of the same model; `retraining_request` names the
+    model's open retraining request this version answers, which it closes. Raise InvalidInput,
+    NotVisible, Forbidden or Conflict; nothing is written unless everything holds.
     """
     _require(actor, "register", model)
     hyperparameters = {} if hyperparameters is None else hyperparameters
@@ -305,6 +308,8 @@ def version_register(
         key=row.ledger_key,
         data=version_record(row),
     )
+    if retraining_request is not None:
+        retraining_close_for_version(actor=actor, version=row, request_id=retraining_request)
     return row
 
 

@@ -9,6 +9,7 @@ from governance.demo import FULL_CARD
 from governance.roles import Role
 from governance.services import access as access_services
 from governance.services import registry
+from tests.governance import readiness
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,6 +54,7 @@ def model(alice, pipeline, olga):
         runbook="https://wiki/runbook",
     )
     access_services.access_grant(actor=olga, model=model, grantee=pipeline, actions=["register", "log"])
+    readiness.declare_policies(model, alice)  # thresholds, monitoring and retraining: production gates
     return model
 
 
@@ -67,7 +69,9 @@ def datasets(pipeline):
     return rows
 
 
-def register_version(pipeline, model, datasets, number: str = "1.0.0", parent: str | None = None, card: bool = True):
+def register_version(
+    pipeline, model, datasets, number: str = "1.0.0", parent: str | None = None, card: bool = True, ci: bool = True
+):
     version = registry.version_register(
         actor=pipeline,
         model=model,
@@ -75,9 +79,15 @@ def register_version(pipeline, model, datasets, number: str = "1.0.0", parent: s
         parent=parent,
         artifact_sha256="a" * 64,
         artifact_uri="s3://m",
-        datasets=[{"sha256": d.sha256, "role": role} for d, role in zip(datasets, ("training", "validation", "test"), strict=True)],
+        datasets=[
+            {"sha256": d.sha256, "role": role}
+            for d, role in zip(datasets, ("training", "validation", "test"), strict=True)
+        ],
         metrics=[{"name": "auc", "value": "0.87"}],
+        **readiness.reproducible(number),
     )
+    if ci:
+        readiness.post_ci(version, pipeline)
     if card:
         registry.card_revise(actor=pipeline, version=version, content=FULL_CARD)
     return version
