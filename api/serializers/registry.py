@@ -240,8 +240,12 @@ class CardOutSerializer(serializers.ModelSerializer):
 class ApprovalInSerializer(serializers.Serializer):
     meaning = serializers.ChoiceField(Approval.Meaning.choices)
     reason = serializers.CharField()
+    # Optional here so that a missing password is a failed re-authentication (403), not a 400.
     password = serializers.CharField(
         write_only=True,
+        required=False,
+        allow_blank=True,
+        default="",
         style={"input_type": "password"},
         help_text="The signer's password, re-entered to sign.",
     )

@@ -114,7 +114,10 @@ def _parse_batch(items: list[dict]) -> list[dict]:
     """
     serializer = DecisionInSerializer(data=items, many=True)
     if not serializer.is_valid():
-        errors = {str(index): item for index, item in enumerate(serializer.errors) if item}
+        # DRF reports per-item errors as a list, or (3.18+) as {index: errors}.
+        found = serializer.errors
+        pairs = found.items() if isinstance(found, dict) else enumerate(found)
+        errors = {str(index): item for index, item in pairs if item}
         raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
     clean = []
     for data in serializer.validated_data:

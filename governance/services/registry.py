@@ -342,6 +342,9 @@ def card_revise(*, actor: AbstractBaseUser, version: ModelVersion, content: dict
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status in FROZEN_STATUSES:
         raise Conflict(f"The card of {version} is frozen: the version is {version.status}.")
+    if version.approvals.filter(meaning="approved").exists():
+        # Every approval of a version must cover the same card: the first one freezes it.
+        raise Conflict(f"The card of {version} is frozen: an approval has been signed over it.")
     last = version.cards.order_by("-revision").values_list("revision", flat=True).first() or 0
     card = ModelCard.objects.create(
         version=version,
