@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  (the C encoder)
 from typing import Any
 
 from django.conf import settings
@@ -50,6 +51,10 @@ def _text(name: str, value: object, *, limit: int) -> list[str]:
         return [f"{name} must be at most {limit} characters."]
     if any(ch in value for ch in "\r\n\t\x00"):
         return [f"{name} must be a single line without control characters."]
+    try:
+        canonical.dumps(value)
+    except canonical.CanonicalError as exc:
+        return [f"{name}: {exc}"]
     return []
 
 
@@ -208,6 +213,12 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _json_string(value: str) -> bytes:
+    """RFC 8785 bytes of a string already validated at submit time (the stdlib encoder escapes
+    exactly the characters RFC 8785 §3.2.2.2 does, with lowercase hex)."""
+    return encode_basestring(value).encode("utf-8")
+
+
 def leaf_bytes(
     *,
     origin: str,
@@ -224,7 +235,7 @@ def leaf_bytes(
     Equal to canonical.dumps of the whole leaf object (a test holds it to that); assembled by
     hand because RFC 8785 §3.2.3 fixes the member order and the sequencer builds thousands a second.
     """
-    d = canonical.dumps
+    d = _json_string
     return b"".join(
         (
             b'{"actor":',
@@ -261,6 +272,41 @@ def _tree_state_locked() -> TreeState:
     return state
 
 
+def _insert_rows(entries: list[tuple[int, bytes, bytes, str]], nodes: list[tuple[int, int, bytes]]) -> None:
+    """Insert entries and nodes with plain parameterised statements.
+
+    The sequencer's hot path: building model instances and compiling bulk inserts cost more
+    than hashing, so rows go straight to executemany (pipelined by psycopg on PostgreSQL).
+    """
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    # Only model metadata is interpolated; every value is a bound parameter.
+    entry_sql = (
+        f"INSERT INTO {quote(Entry._meta.db_table)} "  # noqa: S608
+        f"({quote('seq')}, {quote('leaf')}, {quote('leaf_hash')}, {quote('idempotency_key')}) VALUES (%s, %s, %s, %s)"
+    )
+    node_sql = (
+        f"INSERT INTO {quote(Node._meta.db_table)} ({quote('level')}, {quote('index')}, {quote('hash')}) "  # noqa: S608
+        "VALUES (%s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY streams every row in one round trip: an order of magnitude above INSERTs.
+            raw = cursor.cursor
+            table, columns = quote(Entry._meta.db_table), "(seq, leaf, leaf_hash, idempotency_key)"
+            with raw.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                for row in entries:
+                    copy.write_row(row)
+            with raw.copy(f'COPY {quote(Node._meta.db_table)} (level, "index", hash) FROM STDIN') as copy:
+                for row in nodes:
+                    copy.write_row(row)
+            return
+        if entries:
+            cursor.executemany(entry_sql, entries)
+        if nodes:
+            cursor.executemany(node_sql, nodes)
+
+
 @transaction.atomic
 def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
     """Sequence up to `batch_size` queued submissions into the log; return how many.
@@ -283,8 +329,8 @@ def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
     compact = merkle.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
     origin = settings.LEDGER_ORIGIN
     ts = _timestamp(timezone.now())
-    entries: list[Entry] = []
-    nodes: list[Node] = []
+    entries: list[tuple[int, bytes, bytes, str]] = []
+    nodes: list[tuple[int, int, bytes]] = []
     for _id, key, type_, actor, subject, data in queued:
         if key in already:
             continue
@@ -301,12 +347,11 @@ def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
             data=bytes(data),
         )
         lh = merkle.leaf_hash(leaf)
-        entries.append(Entry(seq=seq, leaf=leaf, leaf_hash=lh, idempotency_key=key))
+        entries.append((seq, leaf, lh, key))
         for level, index, digest in compact.append(lh):
             if level:
-                nodes.append(Node(level=level, index=index, hash=digest))
-    Entry.objects.bulk_create(entries, batch_size=1000)
-    Node.objects.bulk_create(nodes, batch_size=1000)
+                nodes.append((level, index, digest))
+    _insert_rows(entries, nodes)
     Submission.objects.filter(id__in=[row[0] for row in queued]).delete()
     state.size = compact.size
     state.frontier = b"".join(compact.hashes)
