@@ -55,20 +55,28 @@ def error_body(code: str, message: str, errors: dict[str, Any] | None = None) ->
     return {"code": code, "message": message, "errors": errors or {}}
 
 
+def _plain(detail: Any) -> Any:
+    """Return a DRF error detail as plain JSON: messages as strings, nesting kept."""
+    if isinstance(detail, dict):
+        return {str(key): _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    return str(detail)
+
+
 def _field_errors(detail: Any) -> tuple[str, dict[str, Any]]:
     """Split a DRF validation detail into a message and per-field errors."""
+    detail = _plain(detail)
     if isinstance(detail, dict):
-        errors = {
-            key: [str(item) for item in (value if isinstance(value, list) else [value])]
-            for key, value in detail.items()
-        }
+        # Nested fields keep their structure ({"content": {"model_details": ["…"]}}).
+        errors = {key: value if isinstance(value, list | dict) else [value] for key, value in detail.items()}
         general = errors.pop("non_field_errors", None)
         message = general[0] if general else "The request is not valid; see errors."
         if general and len(general) > 1:
             errors["non_field_errors"] = general
         return message, errors
     if isinstance(detail, list):
-        return (str(detail[0]) if detail else "The request is not valid."), {}
+        return (detail[0] if detail and isinstance(detail[0], str) else "The request is not valid."), {}
     return str(detail), {}
 
 
@@ -77,6 +85,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, error_class):
             assert isinstance(exc, LedgerError | gov.GovernanceError)
             return Response(error_body(exc.code, exc.message, exc.errors), status=http_status)
+    if isinstance(exc, OverflowError):
+        # A date or number beyond what the database can convert (e.g. years outside 1-9999).
+        return Response(error_body("invalid", "A value is out of the range this service accepts."), status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

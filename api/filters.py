@@ -7,6 +7,14 @@ import django_filters
 from governance.models import Decision, Deployment, ModelVersion, RegisteredModel
 
 
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """A boolean query parameter that refuses anything but true/false (and 1/0)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        choices = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
+        super().__init__(*args, choices=choices, coerce=lambda value: value in ("true", "1"), **kwargs)
+
+
 class ModelFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__username")
 
@@ -25,7 +33,7 @@ class VersionFilter(django_filters.FilterSet):
 
 
 class DeploymentFilter(django_filters.FilterSet):
-    active = django_filters.BooleanFilter(field_name="ended_at", lookup_expr="isnull")
+    active = StrictBooleanFilter(field_name="ended_at", lookup_expr="isnull")
 
     class Meta:
         model = Deployment
@@ -36,6 +44,7 @@ class DecisionFilter(django_filters.FilterSet):
     version = django_filters.CharFilter(field_name="version__version")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    overridden = StrictBooleanFilter()
 
     class Meta:
         model = Decision

@@ -84,7 +84,7 @@ def card_list(version: ModelVersion) -> QuerySet[ModelCard]:
 
 
 def approval_list(version: ModelVersion) -> QuerySet[Approval]:
-    return version.approvals.select_related("card").order_by("signed_at")
+    return version.approvals.select_related("card", "signer").order_by("signed_at")
 
 
 def dataset_list(user: AbstractBaseUser) -> QuerySet[Dataset]:
@@ -109,7 +109,9 @@ def versions_trained_on(user: AbstractBaseUser, sha256: str) -> QuerySet[ModelVe
 
 
 def deployment_list(user: AbstractBaseUser, model: RegisteredModel) -> QuerySet[Deployment]:
-    queryset = Deployment.objects.filter(model=model).select_related("version", "deployed_by", "rollback_of__version")
+    queryset = Deployment.objects.filter(model=model).select_related(
+        "model", "version", "deployed_by", "rollback_of__version"
+    )
     return access.restrict(user, "view", queryset, model_field="model")
 
 

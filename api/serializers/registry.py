@@ -108,8 +108,11 @@ class DatasetInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     uri = serializers.CharField(max_length=1000)
     sha256 = serializers.CharField(max_length=64)
-    size_bytes = serializers.IntegerField(min_value=0)
-    row_count = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    # Ledger leaves carry integers only up to 2**53 - 1 (RFC 8785 numbers are doubles).
+    size_bytes = serializers.IntegerField(min_value=0, max_value=2**53 - 1)
+    row_count = serializers.IntegerField(
+        min_value=0, max_value=2**53 - 1, required=False, allow_null=True, default=None
+    )
     schema_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     provenance = serializers.CharField(required=False, allow_blank=True, default="")
     preparation = serializers.CharField(required=False, allow_blank=True, default="")

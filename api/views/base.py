@@ -28,6 +28,13 @@ class GovernanceView(APIView):
     throttle_scope = "write"
     filterset_class = None
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            from api.receipts import wants_checkpoint
+
+            wants_checkpoint(request)  # refuse a malformed ?wait= before anything is written
+
     def parse(self, serializer_class: type[Serializer], data: Any | None = None) -> dict[str, Any]:
         """Validate the request body (or `data`) and return the clean values; 400 otherwise."""
         serializer = serializer_class(data=self.request.data if data is None else data)

@@ -31,7 +31,7 @@ from api.serializers.registry import (
 )
 from api.views.base import GovernanceView
 from governance import access, selectors
-from governance.errors import InvalidInput, NotVisible
+from governance.errors import Forbidden, InvalidInput, NotVisible
 from governance.models import OwnershipTransfer
 from governance.services import access as access_services
 from governance.services import approvals, registry
@@ -73,7 +73,7 @@ class ModelValidationView(GovernanceView):
             model=selectors.model_get(request.user, slug),
             **self.parse(ValidationDatesSerializer),
         )
-        return Response(ModelOutSerializer(model).data)
+        return written(request, ModelOutSerializer(model).data, model.validation_ledger_key, status.HTTP_200_OK)
 
 
 class TransferRequestView(GovernanceView):
@@ -163,6 +163,9 @@ class AccessChangeView(GovernanceView):
     )
     def post(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(request.user, slug)
+        if not access.can(request.user, "manage", model):
+            # Refuse before looking the grantee up, so the answer says nothing about who exists.
+            raise Forbidden("Only compliance officers and admins grant or revoke access.")
         data = self.parse(GrantInSerializer)
         service = access_services.access_grant if self.grant else access_services.access_revoke
         change = service(
@@ -189,7 +192,11 @@ class DatasetListView(GovernanceView):
         responses={201: DatasetOutSerializer, 200: DatasetOutSerializer},
     )
     def post(self, request: Request) -> Response:
-        dataset, created = registry.dataset_register(actor=request.user, **self.parse(DatasetInSerializer))
+        data = self.parse(DatasetInSerializer)
+        dataset, created = registry.dataset_register(actor=request.user, **data)
+        if not created and not selectors.dataset_list(request.user).filter(pk=dataset.pk).exists():
+            # Someone else registered these bytes; say so without showing their record.
+            return Response({"sha256": dataset.sha256, "already_registered": True}, status=status.HTTP_200_OK)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return written(request, DatasetOutSerializer(dataset).data, dataset.ledger_key, code)
 

@@ -286,5 +286,9 @@ def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reaso
 
 def decisions_for_subject(user: AbstractBaseUser, subject_ref: str):
     """Return the decisions about a pseudonymous subject that `user` may read (explanations)."""
-    queryset = Decision.objects.filter(payload__subject_ref=subject_ref).filter(~Q(payload__subject_ref=""))
+    queryset = (
+        Decision.objects.filter(payload__subject_ref=subject_ref)
+        .filter(~Q(payload__subject_ref=""))
+        .select_related("model", "version")
+    )
     return access.restrict(user, "view", queryset, model_field="model")

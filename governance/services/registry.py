@@ -149,9 +149,11 @@ def dataset_register(
     errors.text(uri, "uri", limit=1000)
     errors.sha256(sha256, "sha256")
     errors.sha256(schema_sha256, "schema_sha256", optional=True)
-    errors.check(isinstance(size_bytes, int) and size_bytes >= 0, "size_bytes", "A non-negative integer.")
     errors.check(
-        row_count is None or (isinstance(row_count, int) and row_count >= 0),
+        isinstance(size_bytes, int) and 0 <= size_bytes < 2**53, "size_bytes", "An integer from 0 to 2**53 - 1."
+    )
+    errors.check(
+        row_count is None or (isinstance(row_count, int) and 0 <= row_count < 2**53),
         "row_count",
         "A non-negative integer.",
     )
@@ -423,7 +425,10 @@ def model_update_validation(
     next_validation_due: date | None,
     valid_until: date | None,
 ) -> RegisteredModel:
-    """Record validation dates (compliance officers) and log `model.validation_updated`."""
+    """Record validation dates (compliance officers) and log `model.validation_updated`.
+
+    The returned model carries the event's key as `validation_ledger_key`.
+    """
     _require(actor, "manage", model)
     if validated_at and next_validation_due and next_validation_due < validated_at:
         raise InvalidInput(
@@ -436,7 +441,7 @@ def model_update_validation(
         valid_until,
     )
     model.save(update_fields=["validated_at", "next_validation_due", "valid_until"])
-    events.record(
+    model.validation_ledger_key = events.record(
         type="model.validation_updated",
         actor=actor,
         subject=f"model:{model.slug}",
