@@ -8,6 +8,7 @@ local files and a development signing key (only when DJANGO_DEBUG is on).
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,11 +103,15 @@ def _database(url: str) -> dict:
         config["CONN_MAX_AGE"] = 0
         # A file, not memory, so tests with several threads share one test database; named by
         # process so that two test runs on one machine do not share it.
-        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+        config["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"model-ledger-test-{os.getpid()}.sqlite3")}
     return config
 
 
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    # The embedded default: a SQLite file under VAR_DIR, which a fresh clone does not have yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
