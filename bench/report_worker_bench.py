@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"seeding the demo story with {count:,} decisions")
     call_command("seed_demo", "--decisions", str(count), verbosity=0)
     sealing_credentials()  # make the development CA once, before the workers race to
-    auditor = __import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(username="demo-auditor")
+    from django.contrib.auth.models import User
+
+    auditor = User.objects.get(username="demo-auditor")
     worker = subprocess.Popen(
         [
             str(REPO / ".venv/bin/celery"),

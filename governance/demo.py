@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 from governance.models import ModelVersion, RegisteredModel
@@ -41,6 +41,7 @@ from governance.services import (
     registry,
     retraining,
 )
+from ledger import canonical
 
 PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
 PEOPLE = {
@@ -101,11 +102,9 @@ def _sha(text: str) -> str:
 def people(password: str) -> dict[str, User]:
     """Create (or refresh) the demo users and role groups; return them by username."""
     groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
-    auditor_perm = "view_entry"
-    from django.contrib.auth.models import Permission
-
+    read_ledger = Permission.objects.get(codename="view_entry")
     for role in (Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.ADMIN):
-        groups[role].permissions.add(Permission.objects.get(codename=auditor_perm))
+        groups[role].permissions.add(read_ledger)
     users: dict[str, User] = {}
     for username, (first, last, role) in PEOPLE.items():
         user, created = User.objects.get_or_create(
@@ -390,8 +389,6 @@ def decision_items(model: RegisteredModel, count: int = DECISIONS) -> Iterator[l
             "region": ["north", "south", "east", "west"][n % 4],
             "utilisation": f"0.{(n * 31) % 100:02d}",
         }
-        from ledger import canonical
-
         batch.append(
             {
                 "decision_id": f"demo-{n:05d}",

@@ -44,11 +44,9 @@ class DeploymentListView(GovernanceView):
         responses={201: DeploymentOutSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
         data = self.parse(DeploymentInSerializer)
         version = selectors.version_get(request.user, slug, data.pop("version"))
         deployment = deployment_services.deployment_start(actor=request.user, version=version, **data)
-        assert deployment.model_id == model.pk
         return written(request, DeploymentOutSerializer(deployment).data, deployment.ledger_key)
 
 

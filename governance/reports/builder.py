@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from governance import selectors
 from governance.models import Approval, Decision, Deployment, ModelCard, ModelVersion, StatusChange
@@ -91,7 +92,7 @@ def _missing_evidence(version: ModelVersion, card: ModelCard | None, approvals: 
         gaps.append("The model has no runbook.")
     if not model.validated_at:
         gaps.append("No independent validation date on file.")
-    if model.valid_until and model.valid_until < datetime.now().date():
+    if model.valid_until and model.valid_until < timezone.now().date():
         gaps.append(f"The model's validity expired on {model.valid_until}.")
     return gaps
 

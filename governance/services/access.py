@@ -33,6 +33,39 @@ def _check_actions(actions: list[str]) -> list[str]:
     return sorted(set(actions))
 
 
+def _access_change(
+    *,
+    verb: str,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    grantee: AbstractBaseUser | Group,
+    actions: list[str],
+    reason: str,
+) -> AccessChange:
+    """Grant or revoke (`verb`) object permissions and log `access.<verb>`, in one transaction."""
+    if not access.can(actor, "view", model):
+        raise NotVisible("No such model.")
+    if not access.can(actor, "manage", model):
+        raise Forbidden("Only compliance officers and admins grant or revoke access.")
+    actions = _check_actions(actions)
+    change = access.grant if verb == "granted" else access.revoke
+    permissions = change(grantee, actions, model)
+    key = events.record(
+        type=f"access.{verb}",
+        actor=actor,
+        subject=f"model:{model.slug}",
+        key=f"access.{verb}:{uuid.uuid4()}",
+        data={
+            "model": model.slug,
+            "grantee": _grantee_name(grantee),
+            "actions": actions,
+            "permissions": permissions,
+            "reason": reason,
+        },
+    )
+    return AccessChange(access.grants_of(grantee, model), key)
+
+
 @transaction.atomic
 def access_grant(
     *,
@@ -41,28 +74,9 @@ def access_grant(
     grantee: AbstractBaseUser | Group,
     actions: list[str],
     reason: str = "",
-) -> list[str]:
-    """Grant `actions` on `model` to a user or group and log `access.granted`."""
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(actor, "manage", model):
-        raise Forbidden("Only compliance officers and admins grant access.")
-    actions = _check_actions(actions)
-    held = access.grant(grantee, actions, model)
-    key = events.record(
-        type="access.granted",
-        actor=actor,
-        subject=f"model:{model.slug}",
-        key=f"access.granted:{uuid.uuid4()}",
-        data={
-            "model": model.slug,
-            "grantee": _grantee_name(grantee),
-            "actions": actions,
-            "permissions": held,
-            "reason": reason,
-        },
-    )
-    return AccessChange(access.grants_of(grantee, model), key)
+) -> AccessChange:
+    """Grant `actions` on `model` to a user or group (view always included) and log it."""
+    return _access_change(verb="granted", actor=actor, model=model, grantee=grantee, actions=actions, reason=reason)
 
 
 @transaction.atomic
@@ -73,28 +87,9 @@ def access_revoke(
     grantee: AbstractBaseUser | Group,
     actions: list[str],
     reason: str = "",
-) -> list[str]:
-    """Revoke `actions` (view revokes everything) and log `access.revoked`."""
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(actor, "manage", model):
-        raise Forbidden("Only compliance officers and admins revoke access.")
-    actions = _check_actions(actions)
-    removed = access.revoke(grantee, actions, model)
-    key = events.record(
-        type="access.revoked",
-        actor=actor,
-        subject=f"model:{model.slug}",
-        key=f"access.revoked:{uuid.uuid4()}",
-        data={
-            "model": model.slug,
-            "grantee": _grantee_name(grantee),
-            "actions": actions,
-            "permissions": removed,
-            "reason": reason,
-        },
-    )
-    return AccessChange(access.grants_of(grantee, model), key)
+) -> AccessChange:
+    """Revoke `actions` on `model` (revoking view revokes everything) and log it."""
+    return _access_change(verb="revoked", actor=actor, model=model, grantee=grantee, actions=actions, reason=reason)
 
 
 @transaction.atomic

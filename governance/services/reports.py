@@ -155,7 +155,21 @@ def report_generate(*, report_id: str) -> Report:
         report.certificate_sha256, report.development = manifest["certificate_sha256"], manifest["development"]
         report.checkpoint_size = int(manifest["ledger"]["checkpoint"].split("\n")[1])
         report.ledger_entries = len(manifest["ledger"]["entries"])
-        report.save()
+        report.save(
+            update_fields=[
+                "status",
+                "failure_reason",
+                "generated_at",
+                "file_name",
+                "file_sha256",
+                "content_sha256",
+                "content_length",
+                "certificate_sha256",
+                "development",
+                "checkpoint_size",
+                "ledger_entries",
+            ]
+        )
         events.record(
             type="report.generated",
             actor=report.requested_by,

@@ -13,45 +13,24 @@ import time
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from governance.demo import FULL_CARD
 from governance.models import Deployment, ModelVersion
-from governance.roles import Role
 from governance.services import registry
 from governance.services.access import access_grant
 from ledger.models import Entry, Submission
 from tests.governance import readiness
-from tests.governance.conftest import PASSWORD, make_user
+from tests.governance.conftest import PASSWORD
 
 pytest.importorskip("mlflow", reason="the MLflow client (mlflow-skinny) is not installed")
 from mlflow.webhooks.delivery import _generate_hmac_signature as mlflow_signature
 
 from tests.governance.test_mlflow_import import Tracking
+from tests.governance.world import alice, olga, oscar, pipeline  # noqa: F401 — fixtures
 
 URL = "/api/v1/integrations/mlflow/webhook"
 SECRET = "whsec-shared-with-the-mlflow-server"
-
-
-@pytest.fixture
-def alice(db) -> User:
-    return make_user("alice", Role.MODEL_OWNER)
-
-
-@pytest.fixture
-def pipeline(db) -> User:
-    return make_user("pipeline", Role.PIPELINE)
-
-
-@pytest.fixture
-def olga(db) -> User:
-    return make_user("olga", Role.COMPLIANCE_OFFICER)
-
-
-@pytest.fixture
-def oscar(db) -> User:
-    return make_user("oscar", Role.COMPLIANCE_OFFICER)
 
 
 @pytest.fixture

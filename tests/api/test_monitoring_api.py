@@ -12,10 +12,10 @@ from rest_framework.test import APIClient
 
 from governance.models import Alert, Deployment, Observation, Webhook
 from governance.roles import Role
-from governance.services import deployments, monitoring, registry, retraining
-from governance.services.access import access_grant
+from governance.services import deployments, monitoring, retraining
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, make_user, register_version
+from tests.governance.world import alice, datasets, model, olga, oscar, pipeline, version  # noqa: F401 — fixtures
 
 CREDIT = "/api/v1/models/credit-risk"
 V100 = f"{CREDIT}/versions/1.0.0"
@@ -24,60 +24,6 @@ SECRET = "a-shared-secret-for-the-receiver"
 
 def rfc3339(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-# The service tests' world (tests/governance/conftest.py), built with the same helpers: alice owns
-# credit-risk, the pipeline may register and log on it, olga and oscar are officers.
-@pytest.fixture
-def alice(db) -> User:
-    return make_user("alice", Role.MODEL_OWNER)
-
-
-@pytest.fixture
-def pipeline(db) -> User:
-    return make_user("pipeline", Role.PIPELINE)
-
-
-@pytest.fixture
-def olga(db) -> User:
-    return make_user("olga", Role.COMPLIANCE_OFFICER)
-
-
-@pytest.fixture
-def oscar(db) -> User:
-    return make_user("oscar", Role.COMPLIANCE_OFFICER)
-
-
-@pytest.fixture
-def model(alice, pipeline, olga):
-    model = registry.model_register(
-        actor=alice,
-        slug="credit-risk",
-        name="Credit risk",
-        intended_purpose="Score applications.",
-        regulated_use="credit",
-        risk_tier="high",
-        owner=alice,
-        runbook="https://wiki/runbook",
-    )
-    access_grant(actor=olga, model=model, grantee=pipeline, actions=["register", "log"])
-    readiness.declare_policies(model, alice)
-    return model
-
-
-@pytest.fixture
-def datasets(pipeline):
-    return [
-        registry.dataset_register(
-            actor=pipeline, name=name, uri=f"s3://d/{name}", sha256=f"{n + 1:x}" * 64, size_bytes=1
-        )[0]
-        for n, name in enumerate(("train", "validation", "test"))
-    ]
-
-
-@pytest.fixture
-def version(pipeline, model, datasets):
-    return register_version(pipeline, model, datasets)
 
 
 @pytest.fixture
