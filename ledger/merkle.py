@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "LEAF_PREFIX",
+    "NODE_PREFIX",
     "CompactRange",
     "ProofError",
     "consistency_proof",
@@ -41,8 +43,10 @@ __all__ = [
 _HASH_SIZE = 32
 
 _sha256 = hashlib.sha256
-_LEAF_PREFIX = b"\x00"
-_NODE_PREFIX = b"\x01"
+LEAF_PREFIX = b"\x00"
+"""RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 ‖ leaf)."""
+NODE_PREFIX = b"\x01"
+"""RFC 9162 §2.1.1: node hash = SHA-256(0x01 ‖ left ‖ right)."""
 
 EMPTY_ROOT: bytes = _sha256(b"").digest()
 """The MTH of the empty tree, SHA-256 of the empty string (RFC 9162 §2.1.1)."""
@@ -54,12 +58,12 @@ class ProofError(ValueError):
 
 def leaf_hash(data: bytes) -> bytes:
     """Return the RFC 9162 leaf hash of ``data``: SHA-256(0x00 ‖ data)."""
-    return _sha256(_LEAF_PREFIX + data).digest()
+    return _sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 9162 interior node hash: SHA-256(0x01 ‖ left ‖ right)."""
-    return _sha256(_NODE_PREFIX + left + right).digest()
+    return _sha256(NODE_PREFIX + left + right).digest()
 
 
 def _split_point(n: int) -> int:
@@ -80,7 +84,7 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     for index, leaf in enumerate(leaf_hashes):
         h = bytes(leaf)
         while index & 1:
-            h = _sha256(_NODE_PREFIX + frontier.pop() + h).digest()
+            h = _sha256(NODE_PREFIX + frontier.pop() + h).digest()
             index >>= 1
         frontier.append(h)
     return fold_nodes(frontier)
@@ -98,7 +102,7 @@ def fold_nodes(hashes: Sequence[bytes]) -> bytes:
         raise ValueError("cannot fold an empty list of subtree hashes")
     acc = hashes[-1]
     for h in reversed(hashes[:-1]):
-        acc = _sha256(_NODE_PREFIX + h + acc).digest()
+        acc = _sha256(NODE_PREFIX + h + acc).digest()
     return acc
 
 
@@ -250,13 +254,13 @@ def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes, proof: Se
         if sn == 0:
             raise ProofError("inclusion proof is too long")
         if fn & 1 or fn == sn:
-            r = _sha256(_NODE_PREFIX + p + r).digest()
+            r = _sha256(NODE_PREFIX + p + r).digest()
             # Climb past the levels where this node has no right sibling (RFC 9162 §2.1.3.2).
             while fn and not fn & 1:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = _sha256(_NODE_PREFIX + r + p).digest()
+            r = _sha256(NODE_PREFIX + r + p).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -322,13 +326,13 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
         if sn == 0:
             raise ProofError("consistency proof is too long")
         if fn & 1 or fn == sn:
-            fr = _sha256(_NODE_PREFIX + c + fr).digest()
-            sr = _sha256(_NODE_PREFIX + c + sr).digest()
+            fr = _sha256(NODE_PREFIX + c + fr).digest()
+            sr = _sha256(NODE_PREFIX + c + sr).digest()
             while fn and not fn & 1:
                 fn >>= 1
                 sn >>= 1
         else:
-            sr = _sha256(_NODE_PREFIX + sr + c).digest()
+            sr = _sha256(NODE_PREFIX + sr + c).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -394,7 +398,7 @@ class CompactRange:
         hashes = self._hashes
         # Each trailing one bit of the old size is a subtree of the same height as ``h``.
         while index & 1:
-            h = _sha256(_NODE_PREFIX + hashes.pop() + h).digest()
+            h = _sha256(NODE_PREFIX + hashes.pop() + h).digest()
             index >>= 1
             level += 1
             done.append((level, index, h))

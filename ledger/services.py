@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  (the C encoder)
 from typing import Any
 
 from django.conf import settings
@@ -19,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger import canonical, keys, merkle, notes, selectors
+from ledger import leaf as leaf_format
 from ledger.errors import EventRejected, NotInLog, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
 
-LEAF_VERSION = 1
 # An event's canonical size limit. Leaves are evidence, not storage: bulky or personal content
 # belongs in domain rows and enters the leaf as a hash.
 MAX_EVENT_BYTES = 64 * 1024
@@ -209,58 +207,6 @@ def submit_envelope(envelope: Mapping[str, Any]) -> SubmitResult:
     return submit(**{name: envelope[name] for name in ENVELOPE_FIELDS})
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _json_string(value: str) -> bytes:
-    """RFC 8785 bytes of a string already validated at submit time (the stdlib encoder escapes
-    exactly the characters RFC 8785 §3.2.2.2 does, with lowercase hex)."""
-    return encode_basestring(value).encode("utf-8")
-
-
-def leaf_bytes(
-    *,
-    origin: str,
-    seq: int,
-    ts: str,
-    type: str,
-    actor: str,
-    subject: str,
-    idempotency_key: str,
-    data: bytes,
-) -> bytes:
-    """Return the RFC 8785 bytes of a leaf, given its data already in canonical form.
-
-    Equal to canonical.dumps of the whole leaf object (a test holds it to that); assembled by
-    hand because RFC 8785 §3.2.3 fixes the member order and the sequencer builds thousands a second.
-    """
-    d = _json_string
-    return b"".join(
-        (
-            b'{"actor":',
-            d(actor),
-            b',"data":',
-            data,
-            b',"idempotency_key":',
-            d(idempotency_key),
-            b',"origin":',
-            d(origin),
-            b',"seq":',
-            str(seq).encode(),
-            b',"subject":',
-            d(subject),
-            b',"ts":',
-            d(ts),
-            b',"type":',
-            d(type),
-            b',"v":',
-            str(LEAF_VERSION).encode(),
-            b"}",
-        )
-    )
-
-
 def _tree_state_locked() -> TreeState:
     state = TreeState.objects.select_for_update().filter(pk=TreeState.SINGLETON).first()
     if state is None:
@@ -328,7 +274,7 @@ def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
     frontier = bytes(state.frontier)
     compact = merkle.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
     origin = settings.LEDGER_ORIGIN
-    ts = _timestamp(timezone.now())
+    ts = leaf_format.timestamp(timezone.now())
     entries: list[tuple[int, bytes, bytes, str]] = []
     nodes: list[tuple[int, int, bytes]] = []
     for _id, key, type_, actor, subject, data in queued:
@@ -336,7 +282,7 @@ def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
             continue
         already.add(key)
         seq = compact.size
-        leaf = leaf_bytes(
+        leaf = leaf_format.encode(
             origin=origin,
             seq=seq,
             ts=ts,

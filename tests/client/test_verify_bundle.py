@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from client.cli import main
-from ledger import canonical, merkle, verify
-from ledger.verify import VerificationError, verify_bundle
+from ledger import canonical, merkle
+from ledger import leaf as leaf_format
+from ledger.verify import VerificationError, entries, verify_bundle
 from tests.client.bundles import (
     ORIGIN,
     Bundle,
@@ -148,7 +149,7 @@ def test_it_calls_progress_up_to_the_total(bundle: Bundle) -> None:
 
 
 def test_it_gives_the_same_answer_with_worker_processes(bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "_BLOCK_BYTES", 4096)  # many blocks, several in flight
+    monkeypatch.setattr(entries, "_BLOCK_BYTES", 4096)  # many blocks, several in flight
 
     report = verify_bundle(bundle.path, [bundle.key], workers=2)
 
@@ -157,15 +158,15 @@ def test_it_gives_the_same_answer_with_worker_processes(bundle: Bundle, monkeypa
 
 
 def test_it_reads_lines_longer_than_its_read_blocks(bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "_BLOCK_BYTES", 100)  # every line spans several reads
+    monkeypatch.setattr(entries, "_BLOCK_BYTES", 100)  # every line spans several reads
 
     assert verify_bundle(bundle.path, [bundle.key], workers=1).root == bundle.root(100)
 
 
 def test_a_worker_refuses_a_block_that_differs_from_what_was_hashed(bundle: Bundle) -> None:
     data = bundle.entries_file.read_bytes()
-    good = verify._check_block_in_worker(str(bundle.entries_file), 0, len(data), binascii.crc32(data), 1, ORIGIN)
-    bad = verify._check_block_in_worker(str(bundle.entries_file), 0, len(data), binascii.crc32(b"x"), 1, ORIGIN)
+    good = entries._check_block_in_worker(str(bundle.entries_file), 0, len(data), binascii.crc32(data), 1, ORIGIN)
+    bad = entries._check_block_in_worker(str(bundle.entries_file), 0, len(data), binascii.crc32(b"x"), 1, ORIGIN)
 
     assert good == b"".join(merkle.leaf_hash(leaf) for leaf in bundle.leaves)
     assert isinstance(bad, VerificationError)
@@ -177,7 +178,7 @@ def test_a_worker_refuses_a_block_that_differs_from_what_was_hashed(bundle: Bund
 def test_the_rebuilt_tree_matches_the_compact_range_of_ledger_merkle(batches: list[int]) -> None:
     hashes = [merkle.leaf_hash(b"%d" % i) for i in range(sum(batches))]
     wanted = set(range(len(hashes) + 1))
-    tree = verify._Tree(wanted)
+    tree = entries._Tree(wanted)
     reference = merkle.CompactRange()
     roots = {0: reference.root()}
     for h in hashes:
@@ -196,7 +197,7 @@ def test_the_rebuilt_tree_matches_the_compact_range_of_ledger_merkle(batches: li
 def test_worker_processes_report_the_first_bad_line_in_file_order(
     bundle: Bundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify, "_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(entries, "_BLOCK_BYTES", 4096)
     lines = bundle.entry_lines()
     lines[30] = lines[30].replace(b'"seq":30', b'"seq":31')
     lines[90] = b"not json\n"
@@ -403,8 +404,8 @@ def test_it_reports_an_uppercase_leaf_hash(bundle: Bundle) -> None:
 
 
 def test_it_reports_an_over_long_line(bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "MAX_LINE_BYTES", 2000)
-    monkeypatch.setattr(verify, "_BLOCK_BYTES", 1000)
+    monkeypatch.setattr(entries, "MAX_LINE_BYTES", 2000)
+    monkeypatch.setattr(entries, "_BLOCK_BYTES", 1000)
     lines = bundle.entry_lines()
     bundle.write_entry_lines([*lines[:5], b"x" * 5000 + b"\n", *lines[6:]])
 
@@ -714,12 +715,12 @@ def encodings(value: object) -> list[bytes]:
 @given(json_values)
 def test_the_fast_canonical_check_agrees_with_the_reference(value: object) -> None:
     for data in encodings(value):
-        fast = verify._fast_canonical(data)
+        fast = leaf_format.fast_canonical(data)
         if fast is not None:
             assert reference_canonical(data), data
             assert fast == canonical.loads(data)
         try:
-            parsed = verify.parse_canonical(data)
+            parsed = leaf_format.parse_canonical(data)
         except canonical.CanonicalError:
             assert not reference_canonical(data)
         else:
@@ -748,18 +749,18 @@ def test_the_fast_leaf_check_agrees_with_the_reference(obj: dict, other_seq: int
     seq = obj["seq"] if other_seq is None else other_seq
     origin_token = canonical.dumps(ORIGIN)
     for data in encodings(obj):
-        if not verify._fast_leaf(data, b"%d" % seq, origin_token):
+        if not leaf_format.fast_accepts(data, b"%d" % seq, origin_token):
             continue
         assert reference_canonical(data), data
         leaf = canonical.loads(data)
-        assert verify._leaf_problem(leaf) is None
+        assert leaf_format.problem(leaf) is None
         assert (leaf["seq"], leaf["origin"]) == (seq, ORIGIN)
 
 
 def test_the_fast_leaf_check_accepts_ordinary_leaves() -> None:
     # Payloads 0-2 have no non-BMP text and no 16-digit number, so no reason for the slow path.
     for seq in (0, 1, 2, 6, 7, 8):
-        assert verify._fast_leaf(leaf_bytes(seq), b"%d" % seq, canonical.dumps(ORIGIN)), seq
+        assert leaf_format.fast_accepts(leaf_bytes(seq), b"%d" % seq, canonical.dumps(ORIGIN)), seq
 
 
 @pytest.mark.parametrize(
@@ -784,10 +785,10 @@ def test_the_fast_leaf_check_accepts_ordinary_leaves() -> None:
     ],
 )
 def test_the_fast_canonical_check_agrees_on_edge_cases(data: bytes) -> None:
-    fast = verify._fast_canonical(data)
+    fast = leaf_format.fast_canonical(data)
     assert fast is None or reference_canonical(data)
     try:
-        verify.parse_canonical(data)
+        leaf_format.parse_canonical(data)
         accepted = True
     except canonical.CanonicalError:
         accepted = False

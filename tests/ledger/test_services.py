@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ledger import canonical, merkle, notes, services
+from ledger import canonical, leaf, merkle, notes, services
 from ledger.errors import EventRejected, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, SigningKey, Submission, TreeState
 from tests.ledger.helpers import event, fill
@@ -130,7 +130,7 @@ def test_sequence_numbers_stay_contiguous_across_batches(db):
 @hsettings(max_examples=200)
 def test_hand_built_leaf_bytes_equal_canonical_json_of_the_leaf(text, seq):
     data = {"k": text, "é": [1, None, True]}
-    built = services.leaf_bytes(
+    built = leaf.encode(
         origin="o/" + text,
         seq=seq,
         ts="2026-01-01T00:00:00.000000Z",
