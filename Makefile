@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The embedded mode's Celery broker: a SQLite file, no server (kombu's SQLAlchemy transport).
+EMBEDDED_BROKER = sqla+sqlite:///$(abspath $(or $(VAR_DIR),var))/celery-broker.sqlite3
 # Tests run with production settings (DEBUG off); these make them work without a deployment.
 TEST_ENV := DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production} \
 	SECURE_SSL_REDIRECT=0
@@ -29,8 +31,12 @@ run: setup
 	@echo "  Demo sign-ins (password demo-password): demo-officer-1, demo-officer-2, demo-owner, demo-auditor, demo-admin"
 	@echo "  Pipeline token:          DJANGO_DEBUG=1 $(BIN)/python manage.py issue_token demo-pipeline"
 	@echo "  Verifier key:            $$(DJANGO_DEBUG=1 $(BIN)/python manage.py ledger_keys | tail -n 1)"
+	@echo "  Periodic jobs:           a Celery worker with embedded beat on the embedded broker (log: var/worker.log)"
 	@echo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@export DJANGO_DEBUG=1 CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(EMBEDDED_BROKER)}; \
+	$(BIN)/celery -A config worker --beat --concurrency 2 --loglevel INFO --logfile $${VAR_DIR:-var}/worker.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,8 +1,13 @@
-"""The Celery application and every periodic schedule, in one place."""
+"""The Celery application and every periodic schedule, in one place.
+
+`PERIODIC_JOBS` is the schedule: Celery beat runs it in production and, with the embedded broker,
+under `make run`; `manage.py run_periodic` runs the same jobs by hand.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from celery import Celery
 from django.conf import settings
@@ -14,46 +19,69 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A task run every `interval_setting` seconds; `enabled_setting`, when named, must be set."""
+
+    task: str
+    interval_setting: str
+    description: str
+    enabled_setting: str | None = None
+
+    @property
+    def interval(self) -> float:
+        return float(getattr(settings, self.interval_setting))
+
+    @property
+    def enabled(self) -> bool:
+        return self.enabled_setting is None or bool(getattr(settings, self.enabled_setting))
+
+
+# Short name → job. The sweep catches submissions whose on-commit enqueue was lost (a worker
+# restart, a broker blip); the signer publishes a checkpoint whenever the tree has grown. The
+# governance jobs judge observations and watch for silence, fire retraining rules, watch
+# ownership, and retry notifications whose backoff has passed. The MLflow import runs only when
+# a tracking server is named.
+PERIODIC_JOBS: dict[str, PeriodicJob] = {
+    "integrate": PeriodicJob(
+        "ledger.tasks.tree_integrate_task", "LEDGER_INTEGRATE_INTERVAL", "ledger: integrate queued submissions"
+    ),
+    "checkpoint": PeriodicJob(
+        "ledger.tasks.checkpoint_sign_task",
+        "LEDGER_CHECKPOINT_INTERVAL",
+        "ledger: sign a checkpoint when the tree grew",
+    ),
+    "monitoring": PeriodicJob(
+        "governance.tasks.monitoring_evaluate_task",
+        "MONITORING_EVALUATE_INTERVAL",
+        "governance: judge observations, open alerts, flag unmonitored deployments",
+    ),
+    "retraining": PeriodicJob(
+        "governance.tasks.retraining_evaluate_task",
+        "RETRAINING_EVALUATE_INTERVAL",
+        "governance: fire retraining policies",
+    ),
+    "ownership": PeriodicJob(
+        "governance.tasks.ownership_check_task",
+        "OWNERSHIP_CHECK_INTERVAL",
+        "governance: alert compliance about orphaned models",
+    ),
+    "deliveries": PeriodicJob(
+        "governance.tasks.deliveries_sweep_task",
+        "WEBHOOK_SWEEP_INTERVAL",
+        "governance: retry due webhook and email deliveries",
+    ),
+    "mlflow": PeriodicJob(
+        "governance.mlflow_import.tasks.mlflow_import_task",
+        "MLFLOW_IMPORT_INTERVAL",
+        "governance: import new MLflow model versions and aliases",
+        enabled_setting="MLFLOW_TRACKING_URI",
+    ),
+}
+
+
 @app.on_after_configure.connect
 def _schedule(sender: Celery, **_: object) -> None:
-    # The sweep catches submissions whose on-commit enqueue was lost (a worker restart, a broker
-    # blip); the signer publishes a checkpoint whenever the tree has grown.
-    sender.add_periodic_task(
-        float(settings.LEDGER_INTEGRATE_INTERVAL),
-        sender.signature("ledger.tasks.tree_integrate_task"),
-        name="ledger: integrate queued submissions",
-    )
-    sender.add_periodic_task(
-        float(settings.LEDGER_CHECKPOINT_INTERVAL),
-        sender.signature("ledger.tasks.checkpoint_sign_task"),
-        name="ledger: sign a checkpoint when the tree grew",
-    )
-    # Gates, monitoring and notifications: judge observations and watch for silence, fire
-    # retraining rules, watch ownership, and retry notifications whose backoff has passed.
-    sender.add_periodic_task(
-        float(settings.MONITORING_EVALUATE_INTERVAL),
-        sender.signature("governance.tasks.monitoring_evaluate_task"),
-        name="governance: judge observations, open alerts, flag unmonitored deployments",
-    )
-    sender.add_periodic_task(
-        float(settings.RETRAINING_EVALUATE_INTERVAL),
-        sender.signature("governance.tasks.retraining_evaluate_task"),
-        name="governance: fire retraining policies",
-    )
-    sender.add_periodic_task(
-        float(settings.OWNERSHIP_CHECK_INTERVAL),
-        sender.signature("governance.tasks.ownership_check_task"),
-        name="governance: alert compliance about orphaned models",
-    )
-    sender.add_periodic_task(
-        float(settings.WEBHOOK_SWEEP_INTERVAL),
-        sender.signature("governance.tasks.deliveries_sweep_task"),
-        name="governance: retry due webhook and email deliveries",
-    )
-    # MLflow import: new registered model versions and moved aliases, only when a server is named.
-    if settings.MLFLOW_TRACKING_URI:
-        sender.add_periodic_task(
-            float(settings.MLFLOW_IMPORT_INTERVAL),
-            sender.signature("governance.mlflow_import.tasks.mlflow_import_task"),
-            name="governance: import new MLflow model versions and aliases",
-        )
+    for job in PERIODIC_JOBS.values():
+        if job.enabled:
+            sender.add_periodic_task(job.interval, sender.signature(job.task), name=job.description)

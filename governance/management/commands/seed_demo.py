@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandParser
+from tqdm import tqdm
 
 from governance import demo
 from ledger import services
+
+
+class Progress:
+    """A bar redrawn in place on a terminal; elsewhere (a log, CI) a plain line every tenth of the way."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self._stream, self._label = stream, label
+        self._bar: tqdm | None = None
+        self._next_line = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._stream.isatty():
+            if self._bar is None:
+                self._bar = tqdm(total=total, desc=self._label, file=self._stream, unit=" decisions")
+            self._bar.update(done - self._bar.n)
+            if done >= total:
+                self._bar.close()
+        elif done >= self._next_line or done >= total:
+            self._stream.write(f"{self._label} {done:,}/{total:,}\n")
+            self._stream.flush()
+            self._next_line = done + max(total // 10, 1)
 
 
 class Command(BaseCommand):
@@ -18,12 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--decisions", type=int, default=demo.DECISIONS, help="how many demo decisions")
 
     def handle(self, *args: object, password: str, decisions: int, **options: object) -> None:
-        def progress(done: int, total: int) -> None:
-            sys.stderr.write(f"\rdecisions {done:,}/{total:,}")
-            if done == total:
-                sys.stderr.write("\n")
-
-        created, total = demo.seed(password, progress=progress, decision_count=decisions)
+        created, total = demo.seed(password, progress=Progress(sys.stderr, "decisions"), decision_count=decisions)
         services.tree_integrate_all()
         checkpoint = services.checkpoint_sign()
         self.stdout.write(
