@@ -37,11 +37,18 @@ def _rfc3339(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def export_bundle(out_dir: Path, *, progress: Callable[[int, int], None] | None = None) -> dict:
+def export_bundle(
+    out_dir: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    verification: dict | None = None,
+) -> dict:
     """Write entries, checkpoints, keys and a manifest into `out_dir`; return the manifest.
 
     The export covers the entries up to the tree size read at the start, so a log that grows
-    during the export still yields a self-consistent bundle.
+    during the export still yields a self-consistent bundle. `verification`, when given, is
+    what the operator's check of the database found before the export; it goes into the
+    manifest as is (docs/ledger-format.md).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     size = selectors.tree_size()
@@ -82,5 +89,7 @@ def export_bundle(out_dir: Path, *, progress: Callable[[int, int], None] | None 
         "size": size,
         "files": files,
     }
+    if verification is not None:
+        manifest["verification"] = verification
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest

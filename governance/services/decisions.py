@@ -67,6 +67,7 @@ def _decision_event(decision: Decision, model_slug: str, version: str) -> dict[s
         "override_reason": decision.override_reason,
         "final_label": decision.final_label,
         "payload_commitment": decision.payload_commitment,
+        "posted_at": rfc3339(decision.posted_at),
     }
 
 

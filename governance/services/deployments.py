@@ -141,6 +141,7 @@ def deployment_start(
             "change_ticket": change_ticket,
             "ci_run_id": ci_run_id,
             "config_version": config_version,
+            "notes": notes,
             "reason": reason,
             "rollback_of": rollback_of.ledger_key if rollback_of else None,
             "replaced": current.ledger_key if current else None,

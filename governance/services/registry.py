@@ -20,7 +20,7 @@ from governance.models import (
     StatusChange,
     VersionDataset,
 )
-from governance.records import dataset_record, model_record, sha256_of, version_record
+from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
 from governance.roles import Role, has_role
 from governance.services.retraining import retraining_close_for_version
 from governance.services.validation import SLUG_RE, VERSION_RE, Errors
@@ -400,6 +400,7 @@ def status_change(*, actor: AbstractBaseUser, version: ModelVersion, to: str, re
             "from": change.from_status,
             "to": to,
             "reason": reason,
+            "changed_at": rfc3339(change.changed_at),
         },
     )
     return change

@@ -155,6 +155,7 @@ def observation_record(observation: Observation) -> dict[str, Any]:
         "ks": observation.ks,
         "count": observation.count,
         "bins_sha256": hashlib.sha256(canonical.dumps(bins)).hexdigest() if bins is not None else None,
+        "posted_at": rfc3339(observation.posted_at),
     }
 
 

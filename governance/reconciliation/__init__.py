@@ -1,0 +1,71 @@
+"""Reconciliation: every governance record checked against the ledger leaves that recorded it.
+
+One registry of record kinds (`KINDS`): each names its table, its natural key, the leaves that
+record it and, field by field, what those leaves say. `reconcile` runs them all (the
+`verify_ledger` command); `facts_of` answers for a few records (API `?verify=true`, the
+console's Verify, report generation). A new kind of record adds one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from governance.reconciliation import kinds_access, kinds_monitoring, kinds_operations, kinds_registry
+from governance.reconciliation.engine import Fact, Kind, Mismatch, reconcile_kind, record_facts
+
+KINDS: tuple = (
+    *kinds_registry.KINDS,
+    *kinds_access.KINDS,
+    *kinds_operations.KINDS,
+    *kinds_monitoring.KINDS,
+)
+BY_NAME = {kind.name: kind for kind in KINDS}
+
+__all__ = ["BY_NAME", "KINDS", "Fact", "Mismatch", "Reconciliation", "facts_of", "first_mismatch", "reconcile"]
+
+
+@dataclass
+class Reconciliation:
+    """What a run checked, per kind, and every mismatch found."""
+
+    records: dict[str, int] = field(default_factory=dict)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+
+def _run(kind, queryset: QuerySet | None, progress: Callable[[int], None] | None):
+    if isinstance(kind, Kind):
+        return reconcile_kind(kind, queryset, progress=progress)
+    return kind.reconcile(queryset, progress=progress)
+
+
+def reconcile(
+    *,
+    kinds: Iterable[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Reconciliation:
+    """Reconcile every record of every kind (or of the named kinds) with its leaves."""
+    result = Reconciliation()
+    for kind in KINDS if kinds is None else [BY_NAME[name] for name in kinds]:
+        step = None if progress is None else (lambda n, name=kind.name: progress(name, n))
+        count, found = _run(kind, None, step)
+        result.records[kind.name] = count
+        result.mismatches.extend(found)
+    return result
+
+
+def facts_of(kind_name: str, queryset: QuerySet) -> list[tuple[dict, list[Fact]]]:
+    """Return each record of `queryset` with every one of its facts checked against its leaves."""
+    return record_facts(BY_NAME[kind_name], queryset)
+
+
+def first_mismatch(kind_name: str, queryset: QuerySet) -> Mismatch | None:
+    """Return the first mismatch among the records of `queryset`, or None when all reconcile."""
+    _, found = _run(BY_NAME[kind_name], queryset, None)
+    return found[0] if found else None
