@@ -295,13 +295,14 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def register_ci_evidence(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ci-evidence", help="attach a CI test report (its SHA-256) to a version")
+    parser = subparsers.add_parser(
+        "ci-evidence", help="send a CI run's JUnit XML report; the server counts it and judges the CI gate"
+    )
     parser.add_argument("model")
     parser.add_argument("version")
-    parser.add_argument("--report", type=Path, required=True, help="the test report file (hashed locally)")
+    parser.add_argument("--report", type=Path, required=True, help="the JUnit XML test report")
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--run-url", default="", help="link to the CI run")
-    parser.add_argument("--failed", action="store_true", help="the tests failed (default: passed)")
     _common(parser)
     parser.set_defaults(handler=_ci_evidence)
 
@@ -310,21 +311,29 @@ def _ci_evidence(args: argparse.Namespace) -> int:
     import hashlib
 
     try:
-        digest = hashlib.sha256(args.report.read_bytes()).hexdigest()
+        data = args.report.read_bytes()
+        report = data.decode("utf-8")
     except OSError as exc:
         print(f"error: {args.report}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    except UnicodeDecodeError:
+        print(f"error: {args.report}: not UTF-8 text; JUnit XML reports are sent as UTF-8", file=sys.stderr)
+        return EXIT_USAGE
+    digest = hashlib.sha256(data).hexdigest()
+
+    def describe(a: dict) -> str:
+        outcome = "passed" if a["passed"] else "FAILED"
+        return (
+            f"CI run {a['run_id']} {outcome}: {a['tests']} tests, {a['failures']} failed, {a['errors']} errors, "
+            f"{a['skipped']} skipped; report {digest[:16]}… recorded ({_receipt(a)})"
+        )
+
     return _run(
         args,
         lambda c: c.post_ci_evidence(
-            args.model,
-            args.version,
-            run_id=args.run_id,
-            test_report_sha256=digest,
-            passed=not args.failed,
-            url=args.run_url,
+            args.model, args.version, run_id=args.run_id, report=report, test_report_sha256=digest, url=args.run_url
         ),
-        lambda a: f"CI evidence {digest[:16]}… recorded ({_receipt(a)})",
+        describe,
     )
 
 

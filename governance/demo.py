@@ -33,9 +33,9 @@ from governance.services import access as access_services
 from governance.services import (
     alerts,
     approvals,
+    ci_evidence,
     decisions,
     deployments,
-    gates,
     monitoring,
     policies,
     registry,
@@ -192,13 +192,14 @@ def _policies(owner: User, model: RegisteredModel) -> None:
 
 
 def _ci(pipeline: User, version: ModelVersion) -> None:
-    gates.ci_evidence_post(
+    cases = "".join(f'<testcase classname="credit_risk.tests" name="test_{n}"/>' for n in range(48))
+    report = f'<testsuite name="credit-risk {version.version}" tests="48" failures="0" errors="0">{cases}</testsuite>'
+    ci_evidence.ci_evidence_post(
         actor=pipeline,
         version=version,
         run_id=f"ci-{version.version}",
         url=f"https://ci.example.com/runs/ci-{version.version}",
-        test_report_sha256=_sha(f"junit-{version.version}"),
-        passed=True,
+        report=report.encode(),
     )
 
 

@@ -66,8 +66,14 @@ class GateReportSerializer(serializers.Serializer):
 
 class CiEvidenceInSerializer(serializers.Serializer):
     run_id = serializers.CharField(max_length=200)
-    test_report_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="SHA-256 of the test report.")
-    passed = serializers.BooleanField()
+    report = serializers.CharField(
+        trim_whitespace=False,
+        help_text="The JUnit XML test report (testsuite or testsuites), parsed on the server: the run passes "
+        "only when it ran tests and none failed or errored. Its SHA-256 is of these UTF-8 bytes.",
+    )
+    test_report_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", required=False, help_text="Optional: the report's SHA-256, checked against the report."
+    )
     url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -77,7 +83,20 @@ class CiEvidenceOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CiEvidence
-        fields = ["version", "run_id", "url", "test_report_sha256", "passed", "posted_by", "posted_at", "ledger_key"]
+        fields = [
+            "version",
+            "run_id",
+            "url",
+            "test_report_sha256",
+            "passed",
+            "tests",
+            "failures",
+            "errors",
+            "skipped",
+            "posted_by",
+            "posted_at",
+            "ledger_key",
+        ]
 
 
 # --- Thresholds and policies ---------------------------------------------------------------------

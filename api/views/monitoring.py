@@ -42,7 +42,7 @@ from governance import selectors
 from governance import status as gov_status
 from governance.errors import InvalidInput, NotVisible
 from governance.models import Alert, Delivery, Observation
-from governance.services import alerts, gates, monitoring, notifications, policies
+from governance.services import alerts, ci_evidence, gates, monitoring, notifications, policies
 from governance.services.validation import SLUG_RE
 
 
@@ -110,7 +110,9 @@ class CiEvidenceView(GovernanceView):
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
         row = selectors.version_get(request.user, slug, version)
-        evidence = gates.ci_evidence_post(actor=request.user, version=row, **self.parse(CiEvidenceInSerializer))
+        data = self.parse(CiEvidenceInSerializer)
+        report = data.pop("report").encode("utf-8")
+        evidence = ci_evidence.ci_evidence_post(actor=request.user, version=row, report=report, **data)
         return written(request, CiEvidenceOutSerializer(evidence).data, evidence.ledger_key)
 
 

@@ -160,13 +160,21 @@ class RetrainingPolicy(models.Model):
 
 
 class CiEvidence(models.Model):
-    """A CI run's test report for a version: its SHA-256, outcome and where to find it."""
+    """A CI run's JUnit test report for a version: its SHA-256, its counts, and where to find it.
+
+    `passed` is judged here from the parsed report (at least one test, no failure, no error); the
+    counts are null only on evidence recorded before reports were parsed.
+    """
 
     version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="ci_evidence")
     run_id = models.CharField(max_length=200)
     url = models.CharField(max_length=1000, blank=True)
     test_report_sha256 = sha256_field()
     passed = models.BooleanField()
+    tests = models.PositiveIntegerField(null=True)
+    failures = models.PositiveIntegerField(null=True)
+    errors = models.PositiveIntegerField(null=True)
+    skipped = models.PositiveIntegerField(null=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField()
     ledger_key = models.CharField(max_length=200, unique=True)

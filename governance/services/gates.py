@@ -13,19 +13,14 @@ GovernanceConfig.ready), so `deployment_start` refuses a failing production depl
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core import checks
-from django.db import transaction
 from django.utils import timezone
 
-from governance import access, events
-from governance.errors import Forbidden, NotVisible
 from governance.models import (
     Approval,
     CiEvidence,
@@ -40,7 +35,7 @@ from governance.roles import Role, has_role
 from governance.services.approvals import approvals_required
 from governance.services.monitoring import breaches
 from governance.services.policies import production_environments
-from governance.services.validation import DECIMAL_RE, SHA256_RE, Errors
+from governance.services.validation import DECIMAL_RE, SHA256_RE
 
 REQUIRED_ROLES = ("training", "validation", "test")
 
@@ -243,13 +238,21 @@ def _ci_evidence(e: _Evidence) -> GateResult:
         "url": ci.url,
         "test_report_sha256": ci.test_report_sha256,
         "passed": ci.passed,
+        "tests": ci.tests,
+        "failures": ci.failures,
+        "errors": ci.errors,
+        "skipped": ci.skipped,
         "posted_by": ci.posted_by.get_username(),
         "posted_at": rfc3339(ci.posted_at),
         "evidence": ci.ledger_key,
     }
+    if ci.tests is None:
+        counts = ""
+    else:
+        counts = f": {ci.tests} tests, {ci.failures} failed, {ci.errors} errors, {ci.skipped} skipped"
     if not ci.passed:
-        return False, f"The latest CI run ({ci.run_id}) failed its tests.", evidence
-    return True, f"CI run {ci.run_id} passed; its test report hash is recorded.", evidence
+        return False, f"The latest CI run ({ci.run_id}) did not pass{counts}.", evidence
+    return True, f"CI run {ci.run_id} passed{counts}; its test report hash is recorded.", evidence
 
 
 # The gates in checklist order: name → (title, check).
@@ -349,60 +352,6 @@ def gates_for_deployment(version: ModelVersion, environment: str) -> tuple[bool,
     """The deployment hook: (may deploy, gates to record). Only production environments block."""
     report = gates_evaluate(version=version, environment=environment)
     return (report.passed or not report.production), report.gates
-
-
-# --- CI evidence ---------------------------------------------------------------------------------
-@transaction.atomic
-def ci_evidence_post(
-    *,
-    actor: AbstractBaseUser,
-    version: ModelVersion,
-    run_id: str,
-    test_report_sha256: str,
-    passed: bool,
-    url: str = "",
-) -> CiEvidence:
-    """Record a CI run's test report for `version` and log `ci.evidence_posted`.
-
-    Pipelines granted `register` (and the model's owner) post it; the latest posting counts.
-    """
-    model = version.model
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such version.")
-    if not access.can(actor, "register", model):
-        raise Forbidden(f"You may not post CI evidence for {model.slug}.")
-    errors = Errors()
-    errors.text(run_id, "run_id", limit=200)
-    errors.sha256(test_report_sha256, "test_report_sha256")
-    errors.check(isinstance(passed, bool), "passed", "true or false.")
-    errors.text(url, "url", limit=1000, required=False)
-    errors.raise_if_any()
-    evidence = CiEvidence.objects.create(
-        version=version,
-        run_id=run_id,
-        url=url,
-        test_report_sha256=test_report_sha256,
-        passed=passed,
-        posted_by=actor,
-        posted_at=timezone.now(),
-        ledger_key=f"ci.evidence_posted:{uuid.uuid4()}",
-    )
-    events.record(
-        type="ci.evidence_posted",
-        actor=actor,
-        subject=f"model:{model.slug}",
-        key=evidence.ledger_key,
-        data={
-            "model": model.slug,
-            "version": version.version,
-            "run_id": run_id,
-            "url": url,
-            "test_report_sha256": test_report_sha256,
-            "passed": passed,
-            "posted_at": rfc3339(evidence.posted_at),
-        },
-    )
-    return evidence
 
 
 @checks.register(checks.Tags.compatibility)

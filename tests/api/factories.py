@@ -27,9 +27,10 @@ from django.contrib.auth.models import User
 from governance.demo import FULL_CARD
 from governance.models import Decision, Deployment, ModelVersion, RegisteredModel
 from governance.services import access as access_services
-from governance.services import approvals, decisions, deployments, gates, policies, registry
+from governance.services import approvals, ci_evidence, decisions, deployments, policies, registry
 from ledger import canonical
 from ledger.models import Entry, Submission
+from tests.governance.readiness import junit_report
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -123,12 +124,11 @@ def declare_policies(model: RegisteredModel, actor: User) -> None:
 
 def post_ci(version: ModelVersion, actor: User) -> None:
     """A passing CI run for `version` (posted by a pipeline granted register, or the owner)."""
-    gates.ci_evidence_post(
+    ci_evidence.ci_evidence_post(
         actor=actor,
         version=version,
         run_id=f"ci-{version.version}",
-        test_report_sha256=sha(f"junit-{version.model_id}-{version.version}"),
-        passed=True,
+        report=junit_report(name=f"{version.model_id}-{version.version}"),
         url=f"https://ci.example.com/runs/{version.version}",
     )
 

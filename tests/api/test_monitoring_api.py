@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -125,12 +126,30 @@ def test_the_gates_of_a_version_list_each_with_reason_and_evidence(version, pipe
 
 
 def test_ci_evidence_is_posted_by_the_pipeline_with_a_receipt(version, pipeline):
-    body = {"run_id": "ci-77", "test_report_sha256": "d" * 64, "passed": True, "url": "https://ci/77"}
+    report = readiness.junit_report(tests=30, failures=2, skipped=1).decode()
+    body = {"run_id": "ci-77", "report": report, "url": "https://ci/77"}
     response = client_for(pipeline).post(f"{V100}/ci-evidence", body, format="json")
     assert response.status_code == 201
+    assert {k: response.json()[k] for k in ("passed", "tests", "failures", "errors", "skipped")} == {
+        "passed": False,
+        "tests": 30,
+        "failures": 2,
+        "errors": 0,
+        "skipped": 1,
+    }
+    assert response.json()["test_report_sha256"] == hashlib.sha256(report.encode()).hexdigest()
     assert response.json()["receipt"]["idempotency_key"] == response.json()["ledger_key"]
     listed = client_for(pipeline).get(f"{V100}/ci-evidence").json()
     assert [row["run_id"] for row in listed["results"]] == ["ci-77", "ci-1.0.0"]
+    gate = client_for(pipeline).get(f"{V100}/gates").json()["gates"][-1]
+    assert (gate["gate"], gate["passed"]) == ("ci_evidence", False)
+
+
+def test_an_unparseable_ci_report_is_refused_with_400(version, pipeline):
+    body = {"run_id": "ci-78", "report": "all green!"}
+    response = client_for(pipeline).post(f"{V100}/ci-evidence", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["report"][0].startswith("Not a JUnit XML report: The report is not well-formed")
 
 
 # --- Status --------------------------------------------------------------------------------------
@@ -387,7 +406,7 @@ WRITES = {
     "ci-evidence": (
         "post",
         f"{V100}/ci-evidence",
-        {"run_id": "ci-9", "test_report_sha256": "9" * 64, "passed": True},
+        {"run_id": "ci-9", "report": '<testsuite tests="1"><testcase name="t"/></testsuite>'},
         expected(ok=("pipeline", "owner"), forbidden=("officer", "auditor", "admin"), ok_status=201),
     ),
     "webhook": (

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
-from governance.services import approvals, gates, policies
+from governance.services import approvals, ci_evidence, policies
 from ledger import services as ledger_services
 from ledger.models import Entry
 
@@ -43,12 +43,11 @@ def reproducible(number: str) -> dict[str, str]:
 
 
 def post_ci(version, actor, passed: bool = True):
-    return gates.ci_evidence_post(
+    return ci_evidence.ci_evidence_post(
         actor=actor,
         version=version,
         run_id=f"ci-{version.version}",
-        test_report_sha256=sha(f"report-{version.version}-{passed}"),
-        passed=passed,
+        report=junit_report(name=version.version, failures=0 if passed else 2),
         url=f"https://ci.example/{version.version}",
     )
 
@@ -87,3 +86,15 @@ def leaf(key: str) -> dict:
 def window(version: str, end: datetime, **measures) -> dict:
     """An observation of `version` in production over the hour before `end`."""
     return {"version": version, "window_start": end - timedelta(hours=1), "window_end": end, **measures}
+
+
+def junit_report(tests: int = 12, failures: int = 0, errors: int = 0, skipped: int = 0, name: str = "suite") -> bytes:
+    """A JUnit XML report with these counts, as CI would write it."""
+    cases = [f'<testcase classname="{name}" name="t{n}"/>' for n in range(tests - failures - errors - skipped)]
+    cases += [f'<testcase name="f{n}"><failure message="assert"/></testcase>' for n in range(failures)]
+    cases += [f'<testcase name="e{n}"><error message="boom"/></testcase>' for n in range(errors)]
+    cases += [f'<testcase name="s{n}"><skipped/></testcase>' for n in range(skipped)]
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="{name}" tests="{tests}" '
+        f'failures="{failures}" errors="{errors}" skipped="{skipped}">{"".join(cases)}</testsuite></testsuites>\n'
+    ).encode()

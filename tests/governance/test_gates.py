@@ -3,6 +3,7 @@ production deployments (and only those)."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 
 import pytest
@@ -11,9 +12,9 @@ from django.core.management.base import SystemCheckError
 from django.utils import timezone
 
 from governance.demo import FULL_CARD
-from governance.errors import Conflict, Forbidden
+from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import Deployment, MonitoringPolicy, RetrainingPolicy
-from governance.services import deployments, gates, policies, registry
+from governance.services import ci_evidence, deployments, gates, policies, registry
 from governance.services.gates import GATES
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, register_version
@@ -144,7 +145,10 @@ FAILING = {
     "ownership": (_owner_deactivated, "Ownership: alice is not an active model owner."),
     "monitoring": (_monitoring_withdrawn, "No monitoring policy (thresholds and expected observation interval)."),
     "retraining_policy": (_retraining_withdrawn, "No retraining policy is defined."),
-    "ci_evidence": (_ci_failed_last, "The latest CI run (ci-1.0.0) failed its tests."),
+    "ci_evidence": (
+        _ci_failed_last,
+        "The latest CI run (ci-1.0.0) did not pass: 12 tests, 2 failed, 0 errors, 0 skipped.",
+    ),
 }
 
 
@@ -304,7 +308,75 @@ def test_an_unknown_gate_name_in_the_settings_stops_the_checks(settings):
 
 def test_only_those_who_may_register_post_ci_evidence(version, olga):
     with pytest.raises(Forbidden):
-        gates.ci_evidence_post(actor=olga, version=version, run_id="ci-x", test_report_sha256="c" * 64, passed=True)
+        ci_evidence.ci_evidence_post(actor=olga, version=version, run_id="ci-x", report=readiness.junit_report())
+
+
+def _ci(version, pipeline, report: bytes, **extra):
+    return ci_evidence.ci_evidence_post(actor=pipeline, version=version, run_id="ci-2", report=report, **extra)
+
+
+def _ci_gate(version):
+    return next(g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "ci_evidence")
+
+
+@pytest.mark.parametrize(
+    ("counts", "passed"),
+    [
+        ({"tests": 40, "skipped": 3}, True),
+        ({"tests": 40, "failures": 2}, False),
+        ({"tests": 40, "errors": 1}, False),
+        ({"tests": 0}, False),
+    ],
+)
+def test_the_ci_gate_judges_the_parsed_report(version, pipeline, counts, passed):
+    evidence = _ci(version, pipeline, readiness.junit_report(**counts))
+    expected = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, **counts}
+    assert {k: getattr(evidence, k) for k in expected} == expected
+    assert evidence.passed is passed and _ci_gate(version)["passed"] is passed
+
+
+def test_a_failures_attribute_alone_fails_the_gate(version, pipeline):
+    report = b'<testsuite name="s" tests="3" failures="2"><testcase name="a"/></testsuite>'
+    evidence = _ci(version, pipeline, report)
+    assert (evidence.tests, evidence.failures, evidence.passed) == (3, 2, False)
+    assert (
+        _ci_gate(version)["reason"] == "The latest CI run (ci-2) did not pass: 3 tests, 2 failed, 0 errors, 0 skipped."
+    )
+
+
+def test_a_failing_test_case_fails_the_gate_whatever_the_totals_say(version, pipeline):
+    report = b'<testsuites tests="2" failures="0"><testsuite name="s"><testcase name="a"/>'
+    report += b'<testcase name="b"><failure/></testcase></testsuite></testsuites>'
+    assert _ci(version, pipeline, report).failures == 1
+
+
+def test_nested_suites_are_summed(version, pipeline):
+    report = b'<testsuites><testsuite name="outer"><testsuite name="a" tests="5" errors="1"/>'
+    report += b'<testsuite name="b" tests="7" skipped="2"/></testsuite></testsuites>'
+    evidence = _ci(version, pipeline, report)
+    assert (evidence.tests, evidence.errors, evidence.skipped) == (12, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        (b"passed: 12", "not well-formed XML"),
+        (b"<html><body>CI</body></html>", "root is <html>"),
+        (b'<testsuite tests="many"/>', "non-integer tests='many'"),
+        (b'<!DOCTYPE t [<!ENTITY a "aaaa">]><testsuite tests="1">&a;</testsuite>', "forbidden XML feature"),
+    ],
+)
+def test_a_report_that_cannot_be_parsed_is_refused(version, pipeline, report, message):
+    with pytest.raises(InvalidInput) as refused:
+        _ci(version, pipeline, report)
+    assert message in refused.value.errors["report"][0]
+    assert not version.ci_evidence.filter(run_id="ci-2").exists()
+
+
+def test_a_stated_hash_must_be_the_reports(version, pipeline):
+    with pytest.raises(InvalidInput) as refused:
+        _ci(version, pipeline, readiness.junit_report(), test_report_sha256="c" * 64)
+    assert refused.value.errors == {"test_report_sha256": ["Is not the SHA-256 of the report sent."]}
 
 
 def test_ci_evidence_is_a_ledger_event(version, pipeline):
@@ -315,7 +387,11 @@ def test_ci_evidence_is_a_ledger_event(version, pipeline):
         "version": "1.0.0",
         "run_id": "ci-1.0.0",
         "url": "https://ci.example/1.0.0",
-        "test_report_sha256": evidence.test_report_sha256,
+        "test_report_sha256": hashlib.sha256(readiness.junit_report(name="1.0.0")).hexdigest(),
         "passed": True,
+        "tests": 12,
+        "failures": 0,
+        "errors": 0,
+        "skipped": 0,
         "posted_at": data["posted_at"],
     }
