@@ -122,6 +122,10 @@ CI_EVIDENCE = Kind(
         "url",
         "test_report_sha256",
         "passed",
+        "tests",
+        "failures",
+        "errors",
+        "skipped",
         "posted_by__username",
         "posted_at",
         "ledger_key",
@@ -133,7 +137,10 @@ CI_EVIDENCE = Kind(
     fields=(
         bound("model", column="version__model__slug"),
         bound("version", column="version__version"),
-        *(bound(name) for name in ("run_id", "url", "test_report_sha256", "passed")),
+        *(
+            bound(name)
+            for name in ("run_id", "url", "test_report_sha256", "passed", "tests", "failures", "errors", "skipped")
+        ),
         moment("posted_at"),
         actor("posted_by", "posted_by__username"),
     ),
