@@ -22,6 +22,7 @@ from api.serializers.operations import (
     DeploymentOutSerializer,
 )
 from api.serializers.registry import ApprovalOutSerializer, ReasonSerializer
+from api.verification import VERIFY_PARAMETER, verification_of, wants_verification
 from api.views.base import GovernanceView
 from api.views.registry import written
 from governance import selectors
@@ -167,10 +168,16 @@ class DecisionDetailView(GovernanceView):
     @extend_schema(
         summary="One decision, with its reviews and (unless erased) its payload",
         responses=DecisionDetailSerializer,
+        parameters=[VERIFY_PARAMETER],
     )
     def get(self, request: Request, slug: str, decision_id: str) -> Response:
+        verify = wants_verification(request)
         model = selectors.model_get(request.user, slug)
-        return Response(DecisionDetailSerializer(selectors.decision_get(request.user, model, decision_id)).data)
+        decision = selectors.decision_get(request.user, model, decision_id)
+        data = DecisionDetailSerializer(decision).data
+        if verify:
+            data["verification"] = verification_of("decision", decision)
+        return Response(data)
 
 
 class DecisionReviewView(GovernanceView):

@@ -29,6 +29,7 @@ from api.serializers.registry import (
     VersionOutSerializer,
     VersionRefSerializer,
 )
+from api.verification import VERIFY_PARAMETER, verification, verification_of, wants_verification
 from api.views.base import GovernanceView
 from governance import access, selectors
 from governance.errors import Forbidden, InvalidInput, NotVisible
@@ -248,9 +249,14 @@ class VersionListView(GovernanceView):
 
 
 class VersionDetailView(GovernanceView):
-    @extend_schema(summary="One version", responses=VersionOutSerializer)
+    @extend_schema(summary="One version", responses=VersionOutSerializer, parameters=[VERIFY_PARAMETER])
     def get(self, request: Request, slug: str, version: str) -> Response:
-        return Response(VersionOutSerializer(selectors.version_get(request.user, slug, version)).data)
+        verify = wants_verification(request)
+        row = selectors.version_get(request.user, slug, version)
+        data = VersionOutSerializer(row).data
+        if verify:
+            data["verification"] = verification_of("version", row)
+        return Response(data)
 
 
 class VersionLineageView(GovernanceView):
@@ -326,10 +332,20 @@ class CardListView(GovernanceView):
 
 
 class ApprovalListView(GovernanceView):
-    @extend_schema(summary="Signatures on a version", responses=ApprovalOutSerializer(many=True))
+    @extend_schema(
+        summary="Signatures on a version",
+        responses=ApprovalOutSerializer(many=True),
+        parameters=[VERIFY_PARAMETER],
+    )
     def get(self, request: Request, slug: str, version: str) -> Response:
+        verify = wants_verification(request)
         row = selectors.version_get(request.user, slug, version)
-        return self.paginate(selectors.approval_list(row), ApprovalOutSerializer)
+        response = self.paginate(selectors.approval_list(row), ApprovalOutSerializer)
+        if verify:
+            results = verification("approval", selectors.approval_list(row), key="ledger_key")
+            for item in response.data["results"]:
+                item["verification"] = results[item["ledger_key"]]
+        return response
 
     @extend_schema(
         summary="Sign (approve, reject, review, accept risk) with password re-entry",
