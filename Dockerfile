@@ -5,9 +5,12 @@ WORKDIR /app
 
 COPY requirements.txt pyproject.toml ./
 RUN pip install --no-cache-dir -r requirements.txt
+# The pure core and ledgerctl are a distribution of their own; the service runs from /app and
+# is not installed.
+COPY verifier ./verifier
+RUN pip install --no-cache-dir --no-deps ./verifier
 COPY . .
-RUN pip install --no-cache-dir --no-deps -e . \
-    && DJANGO_DEBUG=1 python manage.py collectstatic --no-input \
+RUN DJANGO_DEBUG=1 python manage.py collectstatic --no-input \
     && useradd --system --home /app ledger && mkdir -p /app/var && chown ledger /app/var
 USER ledger
 

@@ -12,11 +12,15 @@ TEST_ENV := DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-fo
 
 .PHONY: run test setup lint check migrate seed worker beat bench clean
 
-$(BIN)/.installed: requirements.txt pyproject.toml
+# The service runs from this tree and is not installed; the pure core and ledgerctl are the
+# model-ledger-verify distribution in verifier/, installed editable so changes apply at once.
+$(BIN)/.installed: requirements.txt pyproject.toml verifier/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# A tree set up before the service stopped being installed still has it in site-packages.
+	$(BIN)/python -m pip uninstall --quiet --yes model-ledger 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e ./verifier
 	@touch $@
 
 setup: $(BIN)/.installed
@@ -56,4 +60,4 @@ bench: setup
 	$(BIN)/python bench/ledger_bench.py --quick
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis verifier/src/*.egg-info

@@ -119,7 +119,7 @@ def setup_story() -> tuple[str, str]:
 
 
 def batch_body(start: int, occurred_at: str) -> bytes:
-    from ledger import canonical
+    from model_ledger_verify import canonical
 
     items = []
     for n in range(start, start + BATCH):

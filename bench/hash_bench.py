@@ -5,7 +5,7 @@ so every contender starts from the page cache, then times, on the same files:
 
 - `sha256sum` over the 8 files (one process, one file after another);
 - single-stream hashlib (one thread, 1 MiB reads, one file after another);
-- `client.fingerprint` (one thread per core, 1 MiB reads): the manifest and root hash;
+- `model_ledger_verify.fingerprint` (one thread per core, 1 MiB reads): the manifest and root hash;
 - MLflow's dataset digest (`mlflow.data.digest_utils.compute_numpy_digest` over the same bytes
   as a NumPy array), when MLflow and NumPy are installed: it hashes a sample, so it is fast and
   partial, which is why the ledger records it only as what it is.
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from client.fingerprint import READ_SIZE, fingerprint  # noqa: E402
+from model_ledger_verify.fingerprint import READ_SIZE, fingerprint  # noqa: E402
 
 FILES = 8
 

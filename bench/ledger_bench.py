@@ -12,7 +12,7 @@ What it measures:
 4. Inclusion and consistency proof latency p50/p99 (``ledger.selectors``) after a checkpoint
    at a small and at a large tree size (100k and 1M; 10k and 20k with ``--quick``).
 5. Offline verification time of the exported bundle at the large size
-   (``ledger.export.export_bundle`` then ``ledger.verify.verify_bundle``).
+   (``ledger.export.export_bundle`` then ``model_ledger_verify.bundle.verify_bundle``).
 6. Storage bytes per entry (``ledger_entry`` + ``ledger_node`` with their indexes).
 
 Run it from the repository root:
@@ -184,7 +184,7 @@ def configure_environment(database_url: str, key_dir: Path) -> str:
 
     Child processes are spawned, so they inherit os.environ as it is when they start.
     """
-    from ledger import notes  # pure module: safe before django.setup()
+    from model_ledger_verify import notes  # pure module: safe before django.setup()
 
     signer_key = notes.generate_signer_key("bench.example/ledger")
     key_file = key_dir / "ledger.key"
@@ -364,7 +364,7 @@ def queue_submissions(start: int, count: int, prefix: str) -> None:
     """Bulk-load `count` queued submissions with COPY, as if `count` submits had committed."""
     from django.db import connection, transaction
 
-    from ledger import canonical
+    from model_ledger_verify import canonical
 
     first = event(start, prefix)["data"]
     assert _FAST_JSON.encode(first).encode() == canonical.dumps(first), "payload not canonical"
@@ -725,7 +725,8 @@ def _timed(calls: Iterable[Callable[[], list[bytes]]]) -> tuple[list[float], lis
 
 def bench_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
     """Phase 4: random inclusion and consistency proofs against the checkpoint at `size`."""
-    from ledger import merkle, selectors
+    from ledger import selectors
+    from model_ledger_verify import merkle
 
     rng = random.Random(size)  # same requests on every run
     root = bytes(selectors.checkpoint_latest().root)
@@ -792,8 +793,8 @@ def bench_storage(size: int) -> list[Row]:
 
 def bench_export_verify(size: int, signer_key: str, work_dir: Path) -> list[Row]:
     """Phase 5: export the bundle, then time the offline verifier on it."""
-    from ledger import notes
     from ledger.export import export_bundle
+    from model_ledger_verify import notes
 
     bundle = work_dir / "bundle"
     verifier_key = notes.Signer.from_string(signer_key).verifier_key()
@@ -815,11 +816,11 @@ def bench_export_verify(size: int, signer_key: str, work_dir: Path) -> list[Row]
 def _verify(bundle: Path, verifier_key: str, size: int) -> float:
     """Time verify_bundle, or the command-line verifier if the module is not usable."""
     try:
-        from ledger.verify import verify_bundle
+        from model_ledger_verify.bundle import verify_bundle
     except ImportError:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "client.cli", "verify", str(bundle), "--key", verifier_key],
+            [sys.executable, "-m", "model_ledger_verify", "verify", str(bundle), "--key", verifier_key],
             check=True,
             cwd=REPO,
             stdout=subprocess.DEVNULL,

@@ -46,8 +46,8 @@ def fill_decisions(count: int) -> None:
 
     from governance.models import RegisteredModel
     from governance.services import decisions
-    from ledger import canonical
     from ledger import services as ledger_services
+    from model_ledger_verify import canonical
 
     pipeline = User.objects.get(username="pipeline")
     model = RegisteredModel.objects.get(slug="bench-model")

@@ -54,7 +54,7 @@ from governance.reports.content import (  # noqa: E402
     Table,
     Timeline,
 )
-from ledger import merkle, notes  # noqa: E402
+from model_ledger_verify import merkle, notes  # noqa: E402
 
 ORIGIN = "bench.example/ledger"
 LOG_SIZE = 4096

@@ -19,10 +19,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from governance import access
 from governance.errors import NotVisible
 from governance.models import RegisteredModel
-from ledger import merkle, notes
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.errors import NotInLog
+from model_ledger_verify import merkle, notes
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from governance.services import (
     registry,
     retraining,
 )
-from ledger import canonical
+from model_ledger_verify import canonical
 
 PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
 PEOPLE = {

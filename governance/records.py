@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from governance.models import Dataset, ModelCard, ModelVersion, RegisteredModel
-from ledger import canonical
+from model_ledger_verify import canonical
 
 
 def rfc3339(moment: datetime | None) -> str | None:

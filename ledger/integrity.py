@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ledger import canonical, merkle, notes, selectors
+from ledger import selectors
 from ledger.models import Checkpoint, Node, SigningKey, TreeState
+from model_ledger_verify import canonical, merkle, notes
 
 CHUNK = 5_000
 

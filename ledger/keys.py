@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ledger import notes
 from ledger.errors import SigningKeyUnavailable
 from ledger.models import SigningKey
+from model_ledger_verify import notes
 
 logger = logging.getLogger(__name__)
 

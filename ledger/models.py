@@ -64,7 +64,7 @@ class Node(models.Model):
     """A complete subtree's hash: the root of leaves [index·2^level, (index+1)·2^level).
 
     Level 0 (the leaf hashes) lives on Entry; this table holds levels 1 and up, so a proof for any
-    (index, size) needs only the O(log n) nodes that `ledger.merkle` names.
+    (index, size) needs only the O(log n) nodes that `model_ledger_verify.merkle` names.
     """
 
     pk = models.CompositePrimaryKey("level", "index")

@@ -1,6 +1,6 @@
 """Reads from the log: entries, checkpoints, proofs from stored nodes, export streams.
 
-Every proof is assembled from the O(log n) complete-subtree hashes that `ledger.merkle` names,
+Every proof is assembled from the O(log n) complete-subtree hashes that `model_ledger_verify.merkle` names,
 fetched in at most two queries (leaf hashes from entries, interior nodes from nodes); no proof
 ever loads the leaves of the tree.
 """
@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import Q
 
-from ledger import merkle
 from ledger.errors import BadProofRequest, NotInLog
 from ledger.models import Checkpoint, Entry, Node, SigningKey, TreeState
+from model_ledger_verify import merkle
 
 EXPORT_CHUNK = 5_000
 

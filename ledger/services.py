@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ledger import canonical, keys, merkle, notes, selectors
-from ledger import leaf as leaf_format
+from ledger import keys, selectors
 from ledger.errors import EventRejected, NotInLog, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
+from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify import leaf as leaf_format
 
 # An event's canonical size limit. Leaves are evidence, not storage: bulky or personal content
 # belongs in domain rows and enters the leaf as a hash.

@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from ledger import notes, triggers
+from ledger import triggers
+from model_ledger_verify import notes
 
 REQUIRED_SERVICES = {s for s in os.environ.get("REQUIRE_SERVICES", "").split(",") if s}
 _skipped_services: list[str] = []

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from client.fingerprint import FingerprintError, fingerprint
 from governance.errors import GovernanceError
 from governance.records import sha256_of
 from governance.services.validation import DECIMAL_RE, VERSION_RE
+from model_ledger_verify.fingerprint import FingerprintError, fingerprint
 
 INSTALL_HINT = (
     "MLflow import needs the MLflow client: pip install mlflow-skinny "
@@ -209,7 +209,7 @@ def dataset_facts(dataset_input: Any) -> DatasetFacts | str:
     """Return what to register for one dataset input, or why it is left out.
 
     A readable local file or folder is hashed by content, with the project's one dataset
-    fingerprint (client/fingerprint.py, as `ledgerctl hash-dataset` does), so the same data has
+    fingerprint (model_ledger_verify/fingerprint.py, as `ledgerctl hash-dataset` does), so the same data has
     the same identity whichever way it was registered. Anything else (s3://, http://, a table)
     cannot be read here: the ledger still needs a SHA-256, so it gets a reference hash, the
     SHA-256 of the RFC 8785 JSON of {name, source, mlflow_digest} as MLflow recorded them, and

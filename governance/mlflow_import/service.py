@@ -15,7 +15,7 @@ What is read, and what it becomes:
 - The run's dataset inputs → datasets, in the role their `mlflow.data.context` tag names
   (training when untagged). See `facts.dataset_facts` for how each is hashed.
 - The version's artifacts are downloaded and hashed with the project's one fingerprint
-  (client/fingerprint.py: the SHA-256 root of a manifest of every file, as ledgerctl does).
+  (model_ledger_verify/fingerprint.py: the SHA-256 root of a manifest of every file, as ledgerctl does).
 - Aliases → deployments, through MLFLOW_ALIAS_ENVIRONMENTS (alias → environment). An alias does
   not bypass anything: only approved versions deploy, and production deployments must clear the
   gates; otherwise nothing is recorded and the alias is reported as skipped, with the reason.

@@ -21,8 +21,8 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from ledger import canonical
 from ledger.models import Entry
+from model_ledger_verify import canonical
 
 Row = Mapping[str, Any]
 # Rows read per chunk, and so leaves fetched per query: large enough that the per-query cost

@@ -8,7 +8,7 @@ from typing import Any
 
 from governance.models import Decision, DecisionReview, Deployment
 from governance.reconciliation.engine import Fact, Kind, Leaf, Row, actor, bound, by_key, by_pattern, moment
-from ledger import canonical
+from model_ledger_verify import canonical
 
 DEPLOYMENT = Kind(
     name="deployment",

@@ -60,7 +60,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
-from .verify import (
+from model_ledger_verify.report import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     SIGNATURE_FIELD,

@@ -29,7 +29,7 @@ from governance.models import (
     RegisteredModel,
 )
 from governance.records import rfc3339
-from ledger import canonical
+from model_ledger_verify import canonical
 
 # One request carries at most this many decisions: big enough for serving systems to batch,
 # small enough to keep one transaction (and its ledger events) well under a second.

@@ -50,7 +50,7 @@ from governance.models import Delivery, RegisteredModel, Webhook
 from governance.records import rfc3339
 from governance.roles import Role, has_role
 from governance.services.validation import Errors
-from ledger import canonical
+from model_ledger_verify import canonical
 
 logger = logging.getLogger(__name__)
 

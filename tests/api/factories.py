@@ -28,8 +28,8 @@ from governance.demo import FULL_CARD
 from governance.models import Decision, Deployment, ModelVersion, RegisteredModel
 from governance.services import access as access_services
 from governance.services import approvals, ci_evidence, decisions, deployments, policies, registry
-from ledger import canonical
 from ledger.models import Entry, Submission
+from model_ledger_verify import canonical
 from tests.governance.readiness import junit_report
 
 PASSWORD = "correct-horse-battery-staple"

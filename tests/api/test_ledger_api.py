@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
-from ledger import merkle, notes, services
+from ledger import services
+from model_ledger_verify import merkle, notes
 from tests.ledger.helpers import fill
 
 

@@ -273,7 +273,7 @@ def test_a_nul_character_in_the_url_is_never_a_server_error(world, as_persona):
 
 @pytest.mark.parametrize("where", ["hyperparameter name", "input snapshot"])
 def test_a_nul_character_inside_stored_json_is_never_a_server_error(where, world, as_persona):
-    from ledger import canonical
+    from model_ledger_verify import canonical
 
     if where == "hyperparameter name":
         path = f"{CREDIT}/versions"

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from governance.demo import FULL_CARD
 from governance.models import Approval, Decision, ModelCard, ModelVersion, RegisteredModel
-from ledger import merkle, notes
+from model_ledger_verify import merkle, notes
 from tests.api.factories import (
     PASSWORD,
     as_json,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from client.cli import main
+from model_ledger_verify.client.cli import main
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,8 +1,8 @@
 """Build export bundles (docs/ledger-format.md) synthetically, and tamper with them.
 
 Only the pure ledger modules are used, so bundles are made without a database: leaves are RFC
-8785 JSON from ``ledger.canonical``, hashes and roots come from ``ledger.merkle`` and
-checkpoints are signed with ``ledger.notes``.
+8785 JSON from ``model_ledger_verify.canonical``, hashes and roots come from ``model_ledger_verify.merkle`` and
+checkpoints are signed with ``model_ledger_verify.notes``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger import canonical, merkle, notes
+from model_ledger_verify import canonical, merkle, notes
 
 ORIGIN = "test.example/ledger"
 KEY_NAME = "test.example/ledger-key"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from client.fingerprint import MANIFEST_HEADER, FingerprintError, fingerprint
+from model_ledger_verify.fingerprint import MANIFEST_HEADER, FingerprintError, fingerprint
 
 
 def _tree(base, files: dict[str, bytes]):

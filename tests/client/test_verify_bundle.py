@@ -1,4 +1,4 @@
-"""The offline verifier (ledger.verify) and ``ledgerctl verify`` against synthetic bundles.
+"""The offline verifier (model_ledger_verify.bundle) and ``ledgerctl verify`` against synthetic bundles.
 
 Every tamper test changes one thing, the way someone controlling the bundle could, and checks
 that the failure names what is wrong and where.
@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from client.cli import main
-from ledger import canonical, merkle
-from ledger import leaf as leaf_format
-from ledger.verify import VerificationError, entries, verify_bundle
+from model_ledger_verify import canonical, merkle
+from model_ledger_verify import leaf as leaf_format
+from model_ledger_verify.bundle import VerificationError, entries, verify_bundle
+from model_ledger_verify.client.cli import main
 from tests.client.bundles import (
     ORIGIN,
     Bundle,
@@ -98,7 +98,7 @@ def test_it_accepts_a_bundle_without_checkpoints(tmp_path: Path) -> None:
 
 
 def test_it_recomputes_the_root_at_every_checkpoint_size(tmp_path: Path) -> None:
-    # A checkpoint at every size checks the rebuilt tree against ledger.merkle at each one.
+    # A checkpoint at every size checks the rebuilt tree against model_ledger_verify.merkle at each one.
     bundle = build_bundle(tmp_path, size=70, checkpoint_sizes=range(71))
 
     report = verify_bundle(bundle.path, [bundle.key])
@@ -884,7 +884,7 @@ def test_ledgerctl_exits_2_for_usage_errors(
 
 
 def test_ledgerctl_runs_as_a_script(bundle: Bundle) -> None:
-    command = [sys.executable, "-m", "client.cli", "verify", str(bundle.path), "--key", bundle.key]
+    command = [sys.executable, "-m", "model_ledger_verify", "verify", str(bundle.path), "--key", bundle.key]
 
     ok = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120)
     bundle.replace_entry(5, b"{}\n")
@@ -898,7 +898,7 @@ def test_ledgerctl_runs_as_a_script(bundle: Bundle) -> None:
 
 def test_the_verifier_imports_no_django() -> None:
     code = (
-        "import sys, client.cli, ledger.verify; "
+        "import sys, model_ledger_verify.client.cli, model_ledger_verify.bundle; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'django', 'rest_framework', 'celery', 'requests', 'urllib3', 'http', 'socket'}); "
         "print(bad); sys.exit(1 if bad else 0)"

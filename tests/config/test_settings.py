@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import notes
+from model_ledger_verify import notes
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_ENV = {

@@ -14,10 +14,11 @@ from governance import selectors as gov_selectors
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import Decision, DecisionPayload, ModelVersion
 from governance.services import approvals, decisions, deployments
-from ledger import canonical, selectors
+from ledger import selectors
 from ledger import services as ledger_services
 from ledger.integrity import verify_database
 from ledger.models import Entry
+from model_ledger_verify import canonical
 from tests.governance.conftest import PASSWORD, register_version
 
 

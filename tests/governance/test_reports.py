@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 from config.celery import app
 from governance.models import Report
 from governance.reports.credentials import sealing_credentials
-from governance.reports.verify import ReportVerificationError, verify_report
 from governance.roles import Role
 from governance.services import approvals, decisions, deployments
 from ledger import services as ledger_services
 from ledger.models import Entry, SigningKey
+from model_ledger_verify.report import ReportVerificationError, verify_report
 from tests.governance.conftest import PASSWORD, make_user
 
 

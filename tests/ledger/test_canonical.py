@@ -1,4 +1,4 @@
-"""Tests for ledger.canonical: RFC 8785 canonical JSON without floats."""
+"""Tests for model_ledger_verify.canonical: RFC 8785 canonical JSON without floats."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, CanonicalError, dumps, loads
+from model_ledger_verify.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, CanonicalError, dumps, loads
 
 # -- RFC 8785 examples -------------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from ledger import merkle, services
+from ledger import services
 from ledger.integrity import verify_database
 from ledger.models import Entry, Submission
+from model_ledger_verify import merkle
 from tests.ledger.helpers import event
 
 WRITERS = 16

@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from ledger import notes, services
+from ledger import services
 from ledger.integrity import IntegrityError, verify_database
 from ledger.models import Checkpoint, Entry, Node, SigningKey
+from model_ledger_verify import notes
 from tests.ledger.helpers import fill, triggers_bypassed
 
 
@@ -49,7 +50,7 @@ def test_it_detects_one_changed_leaf_byte(log):
 
 
 def test_it_detects_a_changed_leaf_with_its_hash_recomputed(log):
-    from ledger import merkle
+    from model_ledger_verify import merkle
 
     leaf = bytes(Entry.objects.get(seq=5).leaf).replace(b'"n":5', b'"n":6')
     with triggers_bypassed():

@@ -1,4 +1,4 @@
-"""Tests for ledger.merkle: RFC 6962 tree hashes, proofs and their verification."""
+"""Tests for model_ledger_verify.merkle: RFC 6962 tree hashes, proofs and their verification."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
-from ledger.merkle import (
+from model_ledger_verify import merkle
+from model_ledger_verify.merkle import (
     EMPTY_ROOT,
     CompactRange,
     ProofError,

@@ -1,4 +1,4 @@
-"""Tests for ledger.notes: C2SP signed notes, Ed25519 keys and tlog checkpoints."""
+"""Tests for model_ledger_verify.notes: C2SP signed notes, Ed25519 keys and tlog checkpoints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from ledger.notes import (
+from model_ledger_verify.notes import (
     MAX_NOTE_SIZE,
     MAX_SIGNATURES,
     Checkpoint,

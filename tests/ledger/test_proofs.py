@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ledger import merkle, selectors, services
+from ledger import selectors, services
 from ledger.errors import BadProofRequest
 from ledger.models import Entry
+from model_ledger_verify import merkle
 from tests.ledger.helpers import fill
 
 TREE = 700

@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ledger import canonical, leaf, merkle, notes, services
+from ledger import services
 from ledger.errors import EventRejected, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, SigningKey, Submission, TreeState
+from model_ledger_verify import canonical, leaf, merkle, notes
 from tests.ledger.helpers import event, fill
 
 

@@ -29,7 +29,7 @@ from governance.reports.content import (
     Table,
     Timeline,
 )
-from ledger import merkle, notes
+from model_ledger_verify import merkle, notes
 
 ORIGIN = "test.example/ledger"
 GENERATED_AT = dt.datetime(2026, 11, 27, 23, 40, 1, 123456, tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 
 from governance.reports import renderer, sealing
-from governance.reports.verify import ReportVerificationError, verify_report
+from model_ledger_verify.report import ReportVerificationError, verify_report
 
 from .helpers import Ledger, make_ledger, manifest_for, sample_content, sealed_report
 

@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandParser
 
 from governance.reports.credentials import SealingUnavailable, sealing_credentials
-from governance.reports.verify import ReportVerificationError, verify_report
 from ledger import selectors as ledger_selectors
+from model_ledger_verify.report import ReportVerificationError, verify_report
 
 
 class Command(BaseCommand):

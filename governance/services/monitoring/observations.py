@@ -17,7 +17,7 @@ from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from governance.models import Deployment, ModelVersion, Observation, RegisteredModel
 from governance.records import rfc3339
 from governance.services.validation import SLUG_RE, Errors
-from ledger import canonical
+from model_ledger_verify import canonical
 
 # One request carries at most this many observations (one ledger event each): enough for a
 # model's features over a window, small enough for one short transaction.

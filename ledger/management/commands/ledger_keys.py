@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ledger import keys, notes, selectors
+from ledger import keys, selectors
 from ledger.errors import SigningKeyUnavailable
+from model_ledger_verify import notes
 
 
 class Command(BaseCommand):

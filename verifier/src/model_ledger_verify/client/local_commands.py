@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from client.progress import ByteProgress
+from model_ledger_verify.client.progress import ByteProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -27,7 +27,7 @@ def register_hash_dataset(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _hash_dataset(args: argparse.Namespace) -> int:
-    from client.fingerprint import FingerprintError, fingerprint
+    from model_ledger_verify.fingerprint import FingerprintError, fingerprint
 
     progress = ByteProgress(sys.stderr, "hashing")
     try:
@@ -62,7 +62,7 @@ def register_verify_report(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _verify_report(args: argparse.Namespace) -> int:
-    from governance.reports.verify import ReportVerificationError, verify_report
+    from model_ledger_verify.report import ReportVerificationError, verify_report
 
     try:
         pdf = args.file.read_bytes()

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import canonical, notes
-from ledger.verify.common import (
+from model_ledger_verify import canonical, notes
+from model_ledger_verify.bundle.common import (
     BUNDLE_FORMAT,
     HEX64,
     KEYS_FILE,

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import notes
-from ledger.verify.common import (
+from model_ledger_verify import notes
+from model_ledger_verify.bundle.common import (
     CHECKPOINTS_FILE,
     HEX64,
     MAX_LINE_BYTES,

@@ -2,7 +2,7 @@
 
 An auditor runs this against a directory written by ``manage.py export_ledger`` and trusts
 nothing but the verifier keys they pass in (and, optionally, a checkpoint they saved earlier).
-The module needs only the standard library and ``cryptography`` (through :mod:`ledger.notes`);
+The module needs only the standard library and ``cryptography`` (through :mod:`model_ledger_verify.notes`);
 it imports no Django and opens no network connection.
 
 :func:`verify_bundle` checks, in this order, and reports the first failure:
@@ -32,7 +32,7 @@ covered by a signature; the report says how many there are.
 
 The package is split by subject: :mod:`.manifest` (steps 1 and 3), :mod:`.entries` (step 2,
 with the parallel tree rebuild), :mod:`.checkpoints` (steps 4 and 5); the leaf format itself is
-:mod:`ledger.leaf`.
+:mod:`model_ledger_verify.leaf`.
 """
 
 from __future__ import annotations
@@ -43,11 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger import merkle, notes
-from ledger.leaf import VERSION as LEAF_VERSION
-from ledger.leaf import parse_canonical
-from ledger.verify.checkpoints import open_trusted, parse_verifier_keys, read_checkpoints
-from ledger.verify.common import (
+from model_ledger_verify import merkle, notes
+from model_ledger_verify.bundle.checkpoints import open_trusted, parse_verifier_keys, read_checkpoints
+from model_ledger_verify.bundle.common import (
     BUNDLE_FORMAT,
     CHECKPOINTS_FILE,
     ENTRIES_FILE,
@@ -56,8 +54,10 @@ from ledger.verify.common import (
     TRUSTED_CHECKPOINT,
     VerificationError,
 )
-from ledger.verify.entries import default_workers, scan_entries
-from ledger.verify.manifest import check_keys_file, check_manifest
+from model_ledger_verify.bundle.entries import default_workers, scan_entries
+from model_ledger_verify.bundle.manifest import check_keys_file, check_manifest
+from model_ledger_verify.leaf import VERSION as LEAF_VERSION
+from model_ledger_verify.leaf import parse_canonical
 
 __all__ = [
     "BUNDLE_FORMAT",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from client.progress import ByteProgress
+from model_ledger_verify.client.progress import ByteProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 DECISION_BATCH = 1_000
@@ -40,7 +40,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace, action: Callable[[Any], Any], describe: Callable[[Any], str]) -> int:
     """Call the API through `action(client)`; print the answer; map errors to exit codes."""
-    from client.api import ApiError, LedgerClient, NotConfigured, Unreachable
+    from model_ledger_verify.client.api import ApiError, LedgerClient, NotConfigured, Unreachable
 
     try:
         client = LedgerClient.from_environment(args.url, args.token)
@@ -82,7 +82,7 @@ def _load_spec(path: Path) -> dict:
 
 
 def _fingerprint(path: str) -> tuple[str, int]:
-    from client.fingerprint import fingerprint
+    from model_ledger_verify.fingerprint import fingerprint
 
     progress = ByteProgress(sys.stderr, f"hashing {path}")
     result = fingerprint(path, progress=progress)
@@ -109,7 +109,7 @@ def register_register_dataset(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_dataset(args: argparse.Namespace) -> int:
-    from client.fingerprint import FingerprintError
+    from model_ledger_verify.fingerprint import FingerprintError
 
     try:
         root, size = _fingerprint(args.path)
@@ -213,7 +213,7 @@ def _version_payload(args: argparse.Namespace) -> tuple[str, dict, list[dict]]:
 
 
 def _register_version(args: argparse.Namespace) -> int:
-    from client.fingerprint import FingerprintError
+    from model_ledger_verify.fingerprint import FingerprintError
 
     try:
         model, payload, datasets = _version_payload(args)
@@ -405,7 +405,7 @@ def register_promote(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from client.api import ApiError
+    from model_ledger_verify.client.api import ApiError
 
     def action(client: Any) -> dict:
         try:
@@ -463,7 +463,7 @@ def _rows(path: Path) -> Iterator[dict]:
 
 
 def _log_decisions(args: argparse.Namespace) -> int:
-    from client.api import ApiError, LedgerClient, NotConfigured, Unreachable, batched
+    from model_ledger_verify.client.api import ApiError, LedgerClient, NotConfigured, Unreachable, batched
 
     state = args.file.with_name(args.file.name + ".ledgerctl-progress")
     done = 0 if args.restart or not state.exists() else int(state.read_text().strip() or 0)

@@ -1,6 +1,6 @@
 """A small typed client for the ledger's REST API (standard library only).
 
-    from client.api import LedgerClient
+    from model_ledger_verify.client.api import LedgerClient
     ledger = LedgerClient.from_environment()          # LEDGER_URL, LEDGER_TOKEN
     ledger.register_dataset(name="train", uri="s3://…", sha256=root, size_bytes=n)
     ledger.gates("credit-risk", "2.1.0")

@@ -4,7 +4,7 @@ A leaf is the RFC 8785 canonical JSON of an object with exactly the members of :
 (docs/ledger-format.md, "Leaves"). The sequencer builds leaves with :func:`encode`; the offline
 verifier proves them canonical and well formed with :func:`fast_accepts`, falling back to the
 exact reference check (:func:`parse_canonical_reference` and :func:`problem`) for anything the
-fast path cannot prove. The leaf hash is :func:`ledger.merkle.leaf_hash` (RFC 9162 §2.1.1).
+fast path cannot prove. The leaf hash is :func:`model_ledger_verify.merkle.leaf_hash` (RFC 9162 §2.1.1).
 
 Like the rest of the pure core, this module imports no Django.
 """
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  (the C encoder)
 from typing import Any
 
-from ledger import canonical
+from model_ledger_verify import canonical
 
 __all__ = [
     "MEMBERS",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ledger.verify import BundleReport, VerificationError, parse_verifier_keys, verify_bundle
+from model_ledger_verify.bundle import BundleReport, VerificationError, parse_verifier_keys, verify_bundle
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -163,7 +163,7 @@ def _summary(bundle: Path, report: BundleReport) -> str:
 
 
 def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from client import local_commands, service_commands
+    from model_ledger_verify.client import local_commands, service_commands
 
     return [local_commands.register_hash_dataset, local_commands.register_verify_report, *service_commands.REGISTRARS]
 

@@ -37,7 +37,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from ledger import merkle, notes
+from model_ledger_verify import merkle, notes
 
 __all__ = [
     "MANIFEST_FORMAT",
