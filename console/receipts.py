@@ -16,9 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from governance import access
+from governance import access, reconciliation
 from governance.errors import NotVisible
 from governance.models import RegisteredModel
+from governance.reconciliation.engine import ABSENT, shown
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.errors import NotInLog
@@ -78,6 +79,8 @@ class Verification:
     leaf: str = ""  # base64 of the exact leaf bytes, for the browser's own check
     event: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    # "this record differs from ledger entry #N: …" when a record shown differs from the leaf.
+    differs: str = ""
 
     @property
     def verified(self) -> bool:
@@ -94,6 +97,7 @@ class Verification:
             "proof": self.proof,
             "leaf": self.leaf,
             "steps": self.steps,
+            "differs": self.differs,
         }
 
 
@@ -143,6 +147,7 @@ def entry_verify(user: AbstractBaseUser, seq: int) -> Verification:
         checkpoint = notes.open_checkpoint(latest.note, verifiers, origin=settings.LEDGER_ORIGIN)
     except notes.NoteError as exc:
         result.steps.append({"step": "checkpoint", "passed": False, "detail": f"The checkpoint does not open: {exc}."})
+        _record_step(result, event)
         return result
     result.size, result.root = checkpoint.size, checkpoint.root.hex()
     result.steps.append(
@@ -167,4 +172,25 @@ def entry_verify(user: AbstractBaseUser, seq: int) -> Verification:
                 "detail": f"The {len(proof)}-hash inclusion proof leads from leaf {seq} to the signed root.",
             }
         )
+    _record_step(result, event)
     return result
+
+
+def _record_step(result: Verification, event: dict[str, Any]) -> None:
+    """Compare the records this entry describes, as stored now, with what the entry says."""
+    key = event.get("idempotency_key")
+    if not isinstance(key, str):
+        return
+    records = reconciliation.facts_for_entry(key, result.seq)
+    if not records:
+        return
+    failed = [(record, fact) for record, facts in records for fact in facts if not fact.ok]
+    if failed:
+        record, fact = failed[0]
+        said = "" if fact.ledger is ABSENT else f", the entry says {shown(fact.ledger)}"
+        result.differs = f"This record differs from ledger entry #{result.seq}."
+        detail = f"{record}: {fact.field} is stored as {shown(fact.stored)}{said}."
+    else:
+        checked = sum(len(facts) for _, facts in records)
+        detail = f"The record shown ({records[0][0]}) agrees with the entry on all {checked} facts it states."
+    result.steps.append({"step": "record", "passed": not failed, "detail": detail})

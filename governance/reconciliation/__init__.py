@@ -69,3 +69,45 @@ def first_mismatch(kind_name: str, queryset: QuerySet) -> Mismatch | None:
     """Return the first mismatch among the records of `queryset`, or None when all reconcile."""
     _, found = _run(BY_NAME[kind_name], queryset, None)
     return found[0] if found else None
+
+
+# Leaves keyed by a record's id rather than by a key column: prefix -> (kind, id lookup).
+_BY_ID = {
+    "deployment.ended:": ("deployment", "pk"),
+    "owner.changed:": ("ownership transfer", "pk"),
+    "alert.acknowledged:": ("alert", "pk"),
+    "alert.resolved:": ("alert", "pk"),
+    "retraining.closed:": ("retraining request", "pk"),
+    "decision.payload_erased:": ("decision", "pk"),
+    "report.generated:": ("report", "pk"),
+}
+
+
+def facts_for_entry(key: str, seq: int) -> list[tuple[str, list[Fact]]]:
+    """Return the records the entry with idempotency key `key` records, each as (natural key,
+    the facts that entry `seq` states about it); empty when no record kind claims the entry."""
+    found: list[tuple[Kind, QuerySet]] = []
+    for prefix, (name, column) in _BY_ID.items():
+        if key.startswith(prefix):
+            ident = key.removeprefix(prefix)
+            kind = BY_NAME[name]
+            try:
+                found.append((kind, kind.model.objects.filter(**{column: ident})))
+            except (ValueError, TypeError):
+                continue
+    if not found:
+        for kind in KINDS:
+            if isinstance(kind, Kind) and "ledger_key" in kind.columns:
+                queryset = kind.model.objects.filter(ledger_key=key)
+                if queryset.exists():
+                    found.append((kind, queryset))
+                    break
+    out = []
+    for kind, queryset in found:
+        try:
+            rows = record_facts(kind, queryset)
+        except (ValueError, TypeError):
+            continue
+        for row, facts in rows:
+            out.append((kind.natural_key(row), [f for f in facts if f.seq == seq or (f.seq is None and not f.ok)]))
+    return out

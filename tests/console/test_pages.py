@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.db import connection
 from django.test import Client
 
 from governance.models import Alert, Approval, ModelVersion, Report
@@ -342,8 +343,37 @@ def test_verify_checks_an_entry_against_the_signed_checkpoint(world, client_for)
     seq = Entry.objects.get(idempotency_key=world.v110.ledger_key).seq
     result = verify(client_for("officer_1"), seq).json()
     assert result["verified"] is True
-    assert [step["step"] for step in result["steps"]] == ["leaf", "checkpoint", "inclusion"]
+    assert [step["step"] for step in result["steps"]] == ["leaf", "checkpoint", "inclusion", "record"]
     assert result["checkpoint"].startswith("test.example/ledger\n")
+    assert result["differs"] == ""
+
+
+@pytest.mark.parametrize(
+    ("table", "assignment", "record"),
+    [
+        ("governance_modelversion", "description = 'edited'", "version"),
+        ("governance_approval", "reason = 'edited'", "approval"),
+        ("governance_decision", "output_label = 'decline'", "decision"),
+        ("governance_deployment", "change_ticket = 'CHG-0'", "deployment"),
+    ],
+)
+def test_verify_shows_a_record_that_differs_from_its_entry(world, client_for, table, assignment, record):
+    row = {
+        "version": world.v100,
+        "approval": world.v100.approvals.first(),
+        "decision": world.decisions[0],
+        "deployment": world.deployment,
+    }[record]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignment} WHERE id = %s", [row.pk])  # noqa: S608
+    seq = ledger_services.entries_wait([row.ledger_key])[row.ledger_key].seq
+    result = verify(client_for("auditor"), seq).json()
+    assert result["verified"] is False
+    assert result["differs"] == f"This record differs from ledger entry #{seq}."
+    assert result["steps"][-1]["step"] == "record" and result["steps"][-1]["passed"] is False
+    page = client_for("auditor").post(f"/ledger/entries/{seq}/verify").content.decode()
+    assert f"this record differs from ledger entry #{seq}" in page
+    assert '<span class="badge badge-ok">verified</span>' not in page
 
 
 def test_verify_without_script_renders_a_page(world, client_for):
@@ -376,7 +406,7 @@ def test_verify_reports_a_proof_that_does_not_lead_to_the_signed_root(world, cli
     seq = Entry.objects.get(idempotency_key=world.v110.ledger_key).seq
     result = verify(client_for("auditor"), seq).json()
     assert result["verified"] is False
-    assert result["steps"][-1] == {
+    assert next(step for step in result["steps"] if step["step"] == "inclusion") == {
         "step": "inclusion",
         "passed": False,
         "detail": "The inclusion proof fails: inclusion proof does not lead to the expected root.",

@@ -108,8 +108,16 @@
         if (!response.ok) throw new Error("the server answered " + response.status);
         const result = await response.json();
         const server = result.verified;
-        output.replaceChildren(badge(server, server ? "server: verified" : "server: failed"));
         output.title = result.steps.map(function (s) { return s.detail; }).join(" ");
+        if (result.differs) {
+          // The leaf may prove perfectly; what the page shows is not what it says.
+          output.replaceChildren(badge(false, "this record differs from ledger entry #" + result.seq));
+          output.append(el("span", "small", " " + result.steps.filter(function (s) { return s.step === "record"; })
+            .map(function (s) { return s.detail; }).join(" ")));
+          output.dataset.verified = "false";
+          return;
+        }
+        output.replaceChildren(badge(server, server ? "server: verified" : "server: failed"));
         let local;
         try {
           local = await browserCheck(result);
