@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.serializers.fields import secret_field, web_url
 from governance.models import (
     Alert,
     CiEvidence,
@@ -74,7 +75,7 @@ class CiEvidenceInSerializer(serializers.Serializer):
     test_report_sha256 = serializers.RegexField(
         r"^[0-9a-f]{64}$", required=False, help_text="Optional: the report's SHA-256, checked against the report."
     )
-    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    url = web_url(required=False, allow_blank=True, default="")
 
 
 class CiEvidenceOutSerializer(serializers.ModelSerializer):
@@ -296,9 +297,8 @@ class RetrainingRequestOutSerializer(serializers.ModelSerializer):
 
 # --- Webhooks ------------------------------------------------------------------------------------
 class WebhookSubscriptionInSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=1000)
-    secret = serializers.CharField(
-        write_only=True,
+    url = web_url()
+    secret = secret_field(
         min_length=16,
         max_length=200,
         help_text="Shared secret for the X-Ledger-Signature HMAC; never shown again.",
@@ -311,8 +311,8 @@ class WebhookSubscriptionInSerializer(serializers.Serializer):
 
 
 class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=1000, required=False)
-    secret = serializers.CharField(write_only=True, min_length=16, max_length=200, required=False)
+    url = web_url(required=False)
+    secret = secret_field(min_length=16, max_length=200, required=False)
     events = serializers.ListField(child=serializers.ChoiceField(EVENTS), min_length=1, required=False)
     active = serializers.BooleanField(required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from api.serializers.fields import secret_field, storage_uri, web_url
 from governance.models import (
     Approval,
     Dataset,
@@ -41,7 +42,7 @@ class ModelInSerializer(serializers.Serializer):
     risk_tier = serializers.ChoiceField(RegisteredModel.RiskTier.choices)
     provider = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     owner = UsernameField()
-    runbook = serializers.CharField(required=False, allow_blank=True, default="")
+    runbook = web_url(required=False, allow_blank=True, default="", help_text="The http(s) URL of the runbook.")
     next_validation_due = serializers.DateField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -106,7 +107,7 @@ class TransferOutSerializer(serializers.ModelSerializer):
 # --- Datasets -------------------------------------------------------------------------------
 class DatasetInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    uri = serializers.CharField(max_length=1000)
+    uri = storage_uri()
     sha256 = serializers.CharField(max_length=64)
     # Ledger leaves carry integers only up to 2**53 - 1 (RFC 8785 numbers are doubles).
     size_bytes = serializers.IntegerField(min_value=0, max_value=2**53 - 1)
@@ -155,12 +156,12 @@ class VersionInSerializer(serializers.Serializer):
     version = serializers.CharField(max_length=64)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     artifact_sha256 = serializers.CharField(max_length=64)
-    artifact_uri = serializers.CharField(max_length=1000)
+    artifact_uri = storage_uri()
     datasets = DatasetLinkSerializer(many=True)
-    code_repository = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    code_repository = web_url(max_length=500, required=False, allow_blank=True, default="")
     code_commit = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     pipeline_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    pipeline_run_url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    pipeline_run_url = web_url(required=False, allow_blank=True, default="")
     environment_lock_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     hyperparameters = serializers.DictField(child=serializers.CharField(max_length=1000), required=False, default=dict)
     metrics = MetricSerializer(many=True, required=False, default=list)
@@ -244,13 +245,11 @@ class ApprovalInSerializer(serializers.Serializer):
     meaning = serializers.ChoiceField(Approval.Meaning.choices)
     reason = serializers.CharField()
     # Optional here so that a missing password is a failed re-authentication (403), not a 400.
-    password = serializers.CharField(
-        write_only=True,
+    password = secret_field(
         required=False,
         allow_blank=True,
         default="",
-        style={"input_type": "password"},
-        help_text="The signer's password, re-entered to sign.",
+        help_text="The signer's password, re-entered to sign (taken exactly as typed).",
     )
     card_revision = serializers.IntegerField(required=False, allow_null=True, default=None)
     expected_sha256 = serializers.CharField(required=False, allow_null=True, default=None, max_length=64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from governance.roles import role_title
+from governance.services.validation import WEB_URL_RE
 
 register = template.Library()
 
@@ -59,3 +60,9 @@ def section(url_name: str | None) -> str:
 @register.simple_tag
 def role_of(user: object) -> str:
     return role_title(user) if getattr(user, "is_authenticated", False) else ""
+
+
+@register.filter
+def web_link(value: object) -> bool:
+    """Return whether `value` is an http(s) URL, the only kind the console renders as a link."""
+    return isinstance(value, str) and WEB_URL_RE.fullmatch(value) is not None

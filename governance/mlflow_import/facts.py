@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from governance.errors import GovernanceError
 from governance.records import sha256_of
-from governance.services.validation import DECIMAL_RE, VERSION_RE
+from governance.services.validation import DECIMAL_RE, STORAGE_URI_RE, VERSION_RE, WEB_URL_RE
 from model_ledger_verify.fingerprint import FingerprintError, fingerprint
 
 INSTALL_HINT = (
@@ -148,6 +148,12 @@ def gather(ml: Mlflow, mlflow_version: Any, *, subject: str, note: Callable[[str
     if len(repository) > 500:
         note(f"{subject} repository", "The repository URL is longer than 500 characters.")
         repository = ""
+    if repository and not WEB_URL_RE.fullmatch(repository):
+        note(f"{subject} repository", "The repository is not an http(s) URL, the only kind the ledger links.")
+        repository = ""
+    artifact_uri = storage_location(mlflow_version.source or "")
+    if not artifact_uri:
+        raise Unreadable(f"Its source {mlflow_version.source!r} is not a location the ledger records.")
     description = origin(mlflow_version)
     if mlflow_version.description:
         description += f"\n\n{mlflow_version.description}"
@@ -155,7 +161,7 @@ def gather(ml: Mlflow, mlflow_version: Any, *, subject: str, note: Callable[[str
         datasets=datasets,
         fields={
             "artifact_sha256": artifact_sha256(ml, mlflow_version),
-            "artifact_uri": mlflow_version.source,
+            "artifact_uri": artifact_uri,
             "code_repository": repository,
             "code_commit": tags.get(GIT_COMMIT_TAG, ""),
             "pipeline_run_id": run.info.run_id,
@@ -223,7 +229,8 @@ def dataset_facts(dataset_input: Any) -> DatasetFacts | str:
     if role is None:
         return f"Its context {context!r} is not training, validation or test data."
     digest = dataset.digest or ""
-    uri = source_uri(dataset.source or "") or f"mlflow-dataset:{dataset.name}"
+    # A source that names no storage location (a table, a query) is recorded by the dataset's name.
+    uri = storage_location(source_uri(dataset.source or "")) or f"mlflow-dataset:/{quote(dataset.name, safe='')}"
     about_digest = f"MLflow digest {digest!r}: MLflow's short, partial fingerprint of the data, not a content hash."
     first = f"Imported from MLflow dataset input {dataset.name!r} (source type {dataset.source_type or 'unknown'})."
     content = content_hash(uri)
@@ -267,6 +274,15 @@ def source_uri(source: str) -> str:
             if isinstance(parsed.get(key), str) and parsed[key]:
                 return parsed[key]
     return source
+
+
+def storage_location(location: str) -> str:
+    """Return `location` as a storage URI the ledger accepts (a local path as file:), or ""."""
+    if STORAGE_URI_RE.fullmatch(location):
+        return location
+    if location.startswith("/") and not location.startswith("//"):
+        return Path(location).as_uri()
+    return ""
 
 
 def content_hash(uri: str) -> tuple[str, int] | str:

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from governance.models.deployments import Deployment
-from governance.models.fields import choices_check, sha256_check, sha256_field
+from governance.models.fields import choices_check, sha256_check, sha256_field, url_check
 from governance.models.registry import ModelVersion, RegisteredModel
 
 DECIMAL_REGEX = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
@@ -184,6 +184,7 @@ class CiEvidence(models.Model):
         verbose_name_plural = "CI evidence"
         constraints = [
             sha256_check("test_report_sha256", name="%(app_label)s_%(class)s_report_sha256_hex"),
+            url_check("url", name="%(app_label)s_%(class)s_url"),
         ]
         indexes = [
             # The CI gate reads the latest evidence of a version.
@@ -431,6 +432,7 @@ class Webhook(models.Model):
                 name="%(app_label)s_%(class)s_deleted_is_inactive",
                 violation_error_message="A deleted webhook cannot be active.",
             ),
+            url_check("url", name="%(app_label)s_%(class)s_url", blank=False),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from governance.models.fields import choices_check, sha256_check, sha256_field
+from governance.models.fields import choices_check, sha256_check, sha256_field, url_check
 
 
 class RegisteredModelRegulatedUse(models.TextChoices):
@@ -43,7 +43,7 @@ class RegisteredModel(models.Model):
     risk_tier = models.CharField(max_length=10, choices=RiskTier.choices)
     provider = models.CharField(max_length=200, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
-    runbook = models.TextField(blank=True, help_text="URL or text of the operating runbook.")
+    runbook = models.TextField(blank=True, help_text="The http(s) URL of the operating runbook.")
     validated_at = models.DateField(null=True, blank=True)
     next_validation_due = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -67,6 +67,7 @@ class RegisteredModel(models.Model):
                 name="%(app_label)s_%(class)s_regulated_use_valid",
             ),
             choices_check("risk_tier", RegisteredModelRiskTier, name="%(app_label)s_%(class)s_risk_tier_valid"),
+            url_check("runbook", name="%(app_label)s_%(class)s_runbook_url"),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +94,7 @@ class Dataset(models.Model):
         constraints = [
             sha256_check("sha256", name="%(app_label)s_%(class)s_sha256_hex"),
             sha256_check("schema_sha256", name="%(app_label)s_%(class)s_schema_sha256_hex", nullable=True),
+            url_check("uri", name="%(app_label)s_%(class)s_uri_scheme", storage=True, blank=False),
             models.CheckConstraint(
                 condition=Q(size_bytes__gte=0) & (Q(row_count__isnull=True) | Q(row_count__gte=0)),
                 name="%(app_label)s_%(class)s_sizes_non_negative",
@@ -158,6 +160,9 @@ class ModelVersion(models.Model):
                 nullable=True,
             ),
             choices_check("status", ModelVersionStatus, name="%(app_label)s_%(class)s_status_valid"),
+            url_check("artifact_uri", name="%(app_label)s_%(class)s_artifact_uri_scheme", storage=True, blank=False),
+            url_check("code_repository", name="%(app_label)s_%(class)s_code_repository_url"),
+            url_check("pipeline_run_url", name="%(app_label)s_%(class)s_pipeline_run_url"),
         ]
         indexes = [
             # The review queue: versions waiting for review, oldest first.

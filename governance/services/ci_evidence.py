@@ -41,7 +41,7 @@ def ci_evidence_post(
         raise Forbidden(f"You may not post CI evidence for {model.slug}.")
     errors = Errors()
     errors.text(run_id, "run_id", limit=200)
-    errors.text(url, "url", limit=1000, required=False)
+    errors.url(url, "url", limit=1000)
     digest = hashlib.sha256(report).hexdigest()
     errors.check(test_report_sha256 in ("", digest), "test_report_sha256", "Is not the SHA-256 of the report sent.")
     try:

@@ -113,12 +113,7 @@ def _check_webhook(
     errors: Errors, *, url: Any = None, secret: Any = None, events_: Any = None, description: Any = None
 ) -> None:
     if url is not None:
-        parsed = urllib.parse.urlsplit(url) if isinstance(url, str) else None
-        errors.check(
-            parsed is not None and parsed.scheme in ("http", "https") and bool(parsed.hostname) and len(url) <= 1000,
-            "url",
-            "An http or https URL of at most 1000 characters.",
-        )
+        errors.url(url, "url", limit=1000, required=True)
     if secret is not None:
         errors.check(
             isinstance(secret, str) and MIN_SECRET_LENGTH <= len(secret) <= 200,

@@ -79,6 +79,7 @@ def model_register(
     )
     errors.text(name, "name", limit=200)
     errors.text(intended_purpose, "intended_purpose", limit=10_000)
+    errors.url(runbook, "runbook", limit=1000)
     errors.check(
         regulated_use in RegisteredModel.RegulatedUse.values,
         "regulated_use",
@@ -146,7 +147,7 @@ def dataset_register(
         raise Forbidden("Only pipelines and model owners register datasets.")
     errors = Errors()
     errors.text(name, "name", limit=200)
-    errors.text(uri, "uri", limit=1000)
+    errors.url(uri, "uri", limit=1000, storage=True, required=True)
     errors.sha256(sha256, "sha256")
     errors.sha256(schema_sha256, "schema_sha256", optional=True)
     errors.check(
@@ -243,7 +244,9 @@ def version_register(
         "Letters, digits and . + _ -, at most 64, e.g. 1.2.0.",
     )
     errors.sha256(artifact_sha256, "artifact_sha256")
-    errors.text(artifact_uri, "artifact_uri", limit=1000)
+    errors.url(artifact_uri, "artifact_uri", limit=1000, storage=True, required=True)
+    errors.url(code_repository, "code_repository", limit=500)
+    errors.url(pipeline_run_url, "pipeline_run_url", limit=1000)
     errors.sha256(environment_lock_sha256, "environment_lock_sha256", optional=True)
     errors.text(code_commit, "code_commit", limit=64, required=False)
     if (

@@ -6,11 +6,14 @@ import re
 from typing import Any
 
 from governance.errors import InvalidInput
+from governance.models.fields import STORAGE_SCHEMES, STORAGE_URI_REGEX, WEB_SCHEMES, WEB_URL_REGEX
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DECIMAL_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
+WEB_URL_RE = re.compile(WEB_URL_REGEX)
+STORAGE_URI_RE = re.compile(STORAGE_URI_REGEX)
 
 
 class Errors:
@@ -43,6 +46,19 @@ class Errors:
             self.add(field, "This field is required.")
         elif len(value) > limit:
             self.add(field, f"At most {limit} characters.")
+
+    def url(self, value: Any, field: str, *, limit: int, storage: bool = False, required: bool = False) -> None:
+        """Check an http(s) URL, or with `storage` a URI of STORAGE_SCHEMES; blank unless required."""
+        if not isinstance(value, str):
+            self.add(field, "Must be a string.")
+            return
+        if not value and not required:
+            return
+        pattern, schemes = (STORAGE_URI_RE, STORAGE_SCHEMES) if storage else (WEB_URL_RE, WEB_SCHEMES)
+        if len(value) > limit:
+            self.add(field, f"At most {limit} characters.")
+        elif not pattern.fullmatch(value):
+            self.add(field, f"A URL with one of the schemes {', '.join(schemes)} (lowercase, no spaces).")
 
     def decimal(self, value: Any, field: str) -> None:
         self.check(
