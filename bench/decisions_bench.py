@@ -96,7 +96,7 @@ def setup_story() -> tuple[str, str]:
         regulated_use="credit",
         risk_tier="high",
         owner=owner,
-        runbook="x",
+        runbook="https://wiki.example.com/runbooks/bench",
     )
     access_grant(actor=officers[0], model=model, grantee=pipeline, actions=["register", "log"])
     data, _ = registry.dataset_register(actor=pipeline, name="d", uri="s3://d", sha256="d" * 64, size_bytes=1)
