@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ledger import keys, selectors
+from ledger import keys, selectors, tasks
 from ledger.errors import EventRejected, NotInLog, SigningRefused
 from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
 from model_ledger_verify import canonical, merkle, notes
@@ -113,9 +113,12 @@ def submit(*, type: str, actor: str, subject: str, idempotency_key: str, data: M
 
 
 def _integrate_after_commit() -> None:
-    """Ask for the sequencer once per outermost transaction, however many events it submits."""
-    from ledger import tasks
+    """Ask for the sequencer once per outermost transaction, however many events it submits.
 
+    Not `delay_on_commit`: the hook must be one callable, so a transaction queues it once, and
+    `tasks.request_integration` debounces the enqueue per process (at thousands of commits a
+    second, one task per commit would flood the broker for no more work done).
+    """
     connection = transaction.get_connection()
     # run_on_commit holds (savepoint ids, callable, robust) for the pending transaction.
     if any(item[1] is tasks.request_integration for item in connection.run_on_commit):

@@ -10,7 +10,6 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from ledger import services
 from ledger.models import Checkpoint
 
 # With a broker, one integration task per process per this many seconds is enough: each run
@@ -25,6 +24,8 @@ _deferred_until = 0.0
 @shared_task(name="ledger.tasks.tree_integrate_task")
 def tree_integrate_task() -> int:
     """Integrate every queued submission; sign a checkpoint if the last one is stale."""
+    from ledger import services  # imported here: services enqueue this task
+
     added = services.tree_integrate_all()
     if added:
         latest = Checkpoint.objects.order_by("-size").values_list("signed_at", flat=True).first()
@@ -37,6 +38,8 @@ def tree_integrate_task() -> int:
 @shared_task(name="ledger.tasks.checkpoint_sign_task")
 def checkpoint_sign_task() -> int:
     """Sign a checkpoint of the current tree if it grew; return the signed size."""
+    from ledger import services
+
     return services.checkpoint_sign().size
 
 

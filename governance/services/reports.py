@@ -23,6 +23,7 @@ from governance.models import Decision, ModelVersion, Report
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing
 from governance.reports.credentials import sealing_credentials
+from governance.reports.tasks import report_generate_task
 from governance.roles import Role, has_role
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
@@ -62,9 +63,7 @@ def report_request(
         requested_by=actor,
         requested_at=timezone.now(),
     )
-    from governance.reports.tasks import report_generate_task
-
-    transaction.on_commit(lambda: report_generate_task.delay(str(report.pk)))
+    report_generate_task.delay_on_commit(str(report.pk))
     return report
 
 
@@ -199,9 +198,7 @@ def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
     if report.status != Report.Status.FAILED:
         raise Conflict(f"Only failed reports are retried; this one is {report.status}.")
     Report.objects.filter(pk=report.pk).update(status=Report.Status.PENDING, failure_reason="")
-    from governance.reports.tasks import report_generate_task
-
-    transaction.on_commit(lambda: report_generate_task.delay(str(report.pk)))
+    report_generate_task.delay_on_commit(str(report.pk))
     report.refresh_from_db()
     return report
 
