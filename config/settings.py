@@ -244,6 +244,8 @@ LEDGER_ORIGIN = env_str("LEDGER_ORIGIN", "localhost/model-ledger")
 LEDGER_SIGNING_KEY_FILE = env_path("LEDGER_SIGNING_KEY_FILE")
 # Earlier public keys (verifier key strings, one per line) kept so old checkpoints still verify.
 LEDGER_DEV_KEY_DIR = VAR_DIR / "dev-keys"
+# Entry bundles under /tlog/ hold the leaves: public only when this is on (hash tiles always are).
+LEDGER_PUBLIC_ENTRIES = env_bool("LEDGER_PUBLIC_ENTRIES", False)
 LEDGER_CHECKPOINT_INTERVAL = env_int("LEDGER_CHECKPOINT_INTERVAL", 5, minimum=1)
 LEDGER_INTEGRATE_INTERVAL = env_int("LEDGER_INTEGRATE_INTERVAL", 5, minimum=1)
 
@@ -259,6 +261,11 @@ STORAGES = {
     "reports": {
         "BACKEND": env_str("REPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
         "OPTIONS": {"location": str(REPORT_STORAGE_DIR)},
+    },
+    # `publish_tiles storage:tiles`: the log as static tlog-tiles files, for a CDN or bucket.
+    "tiles": {
+        "BACKEND": env_str("TILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(VAR_DIR / "tiles")} if "TILE_STORAGE_BACKEND" not in os.environ else {},
     },
 }
 CELERY_IMPORTS = ["governance.reports.tasks", "governance.mlflow_import.tasks"]

@@ -3,6 +3,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from api import tlog
+
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -16,6 +18,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("health", health, name="health"),
+    # The log as C2SP tlog-tiles, for monitors, mirrors and witnesses.
+    path("tlog/checkpoint", tlog.CheckpointView.as_view(), name="tlog-checkpoint"),
+    path("tlog/tile/<path:path>", tlog.TileView.as_view(), name="tlog-tile"),
     # The web console: sign-in at "/", then the review queue and the record pages.
     path("", include("console.urls")),
 ]

@@ -1,0 +1,69 @@
+"""The log as tlog-tiles, read from whatever storage the tree uses: the one place that knows it.
+
+Views, `publish_tiles` and the witness client ask this module for a tile, an entry bundle or the
+published checkpoint; when the tree's storage changes, only this module changes with it. A tile
+is served only within the latest signed checkpoint, so everything served can be checked against
+a signed root, and a tile of a given width never changes.
+"""
+
+from __future__ import annotations
+
+from ledger import selectors
+from ledger.errors import NotInLog
+from ledger.models import Entry, Node
+from model_ledger_verify.tlog.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, encode_bundle, tile_width
+
+
+def published_size() -> int:
+    """Return the size of the latest signed checkpoint (0 when none is signed yet)."""
+    latest = selectors.checkpoint_latest()
+    return latest.size if latest else 0
+
+
+def _check_covered(level: int, index: int, width: int, size: int) -> None:
+    if width > tile_width(size, level, index):
+        raise NotInLog(f"No signed checkpoint covers tile {level}/{index} of width {width}.")
+
+
+def tile(level: int, index: int, width: int = TILE_WIDTH) -> bytes:
+    """Return the concatenated hashes of tree tile (level, index) of ``width`` hashes.
+
+    Raise NotInLog if the latest signed checkpoint does not cover that many hashes.
+    """
+    _check_covered(level, index, width, published_size())
+    first = index * TILE_WIDTH
+    if level == 0:
+        rows = Entry.objects.filter(seq__gte=first, seq__lt=first + width).order_by("seq")
+        hashes = list(rows.values_list("leaf_hash", flat=True))
+    else:
+        rows = Node.objects.filter(level=TILE_HEIGHT * level, index__gte=first, index__lt=first + width)
+        hashes = list(rows.order_by("index").values_list("hash", flat=True))
+    if len(hashes) != width:
+        raise NotInLog(f"The log is missing hashes of tile {level}/{index}.")
+    return b"".join(bytes(h) for h in hashes)
+
+
+def entry_bundle(index: int, width: int = TILE_WIDTH) -> bytes:
+    """Return entry bundle ``index`` of ``width`` leaves, framed as tlog-tiles requires."""
+    _check_covered(0, index, width, published_size())
+    first = index * TILE_WIDTH
+    rows = Entry.objects.filter(seq__gte=first, seq__lt=first + width).order_by("seq")
+    leaves = [bytes(leaf) for leaf in rows.values_list("leaf", flat=True)]
+    if len(leaves) != width:
+        raise NotInLog(f"The log is missing entries of bundle {index}.")
+    return encode_bundle(leaves)
+
+
+def resource(level: int | str, index: int, width: int) -> bytes:
+    """Return a tree tile or, for level ``entries``, an entry bundle."""
+    if level == ENTRIES:
+        return entry_bundle(index, width)
+    return tile(int(level), index, width)
+
+
+def checkpoint_note() -> str:
+    """Return the latest signed checkpoint note as published; raise NotInLog if none is signed."""
+    latest = selectors.checkpoint_latest()
+    if latest is None:
+        raise NotInLog("No checkpoint has been signed yet.")
+    return latest.note
