@@ -57,6 +57,8 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
         "schema_sha256": dataset.schema_sha256,
         "provenance": dataset.provenance,
         "preparation": dataset.preparation,
+        # Only reference hashes say so; content hashes keep the leaf as it always was.
+        **({"hash_kind": dataset.hash_kind} if dataset.hash_kind != "content" else {}),
     }
 
 

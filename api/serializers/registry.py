@@ -117,6 +117,11 @@ class DatasetInSerializer(serializers.Serializer):
     schema_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     provenance = serializers.CharField(required=False, allow_blank=True, default="")
     preparation = serializers.CharField(required=False, allow_blank=True, default="")
+    hash_kind = serializers.ChoiceField(
+        Dataset.HashKind.choices,
+        default=Dataset.HashKind.CONTENT,
+        help_text="reference when the SHA-256 is of the dataset's name and location, its content never read.",
+    )
 
 
 class DatasetOutSerializer(serializers.ModelSerializer):
@@ -133,6 +138,7 @@ class DatasetOutSerializer(serializers.ModelSerializer):
             "schema_sha256",
             "provenance",
             "preparation",
+            "hash_kind",
             "registered_by",
             "registered_at",
             "ledger_key",

@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 from governance.errors import GovernanceError
 from governance.records import sha256_of
 from governance.services.validation import DECIMAL_RE, STORAGE_URI_RE, VERSION_RE, WEB_URL_RE
-from model_ledger_verify.fingerprint import FingerprintError, fingerprint
+from model_ledger_verify.fingerprint import FileEntry, FingerprintError, fingerprint, manifest_root
 
 INSTALL_HINT = (
     "MLflow import needs the MLflow client: pip install mlflow-skinny "
@@ -32,6 +32,11 @@ VERSION_TAGS = ("version", "semver")
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GIT_REPOSITORY_TAG = "mlflow.source.git.repoURL"
 CONTEXT_TAG = "mlflow.data.context"
+# The environment a logged model was built in, as MLflow writes it beside the model (MLmodel);
+# a run whose model has none may state its lock's SHA-256 in this tag.
+ENVIRONMENT_FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
+ENVIRONMENT_LOCK_TAG = "ledger.environment_lock_sha256"
+SHA256_HEX = frozenset("0123456789abcdef")
 # MLflow's dataset contexts → the ledger's roles. `eval` is what mlflow.evaluate() logs: the data
 # a version's reported metrics were measured on, which the ledger calls test data.
 ROLE_BY_CONTEXT = {
@@ -157,10 +162,17 @@ def gather(ml: Mlflow, mlflow_version: Any, *, subject: str, note: Callable[[str
     description = origin(mlflow_version)
     if mlflow_version.description:
         description += f"\n\n{mlflow_version.description}"
+    artifact, lock = artifact_hashes(ml, mlflow_version)
+    if not lock:
+        lock = tags.get(ENVIRONMENT_LOCK_TAG, "").strip()
+        if lock and not (len(lock) == 64 and set(lock) <= SHA256_HEX):
+            note(f"{subject} environment lock", f"Its {ENVIRONMENT_LOCK_TAG} tag is not a SHA-256 (64 lowercase hex).")
+            lock = ""
     return VersionFacts(
         datasets=datasets,
         fields={
-            "artifact_sha256": artifact_sha256(ml, mlflow_version),
+            "artifact_sha256": artifact,
+            "environment_lock_sha256": lock,
             "artifact_uri": artifact_uri,
             "code_repository": repository,
             "code_commit": tags.get(GIT_COMMIT_TAG, ""),
@@ -236,6 +248,7 @@ def dataset_facts(dataset_input: Any) -> DatasetFacts | str:
     content = content_hash(uri)
     if isinstance(content, tuple):
         sha256, size = content
+        kind = "content"
         provenance = (
             f"{first} SHA-256 of its content, read at import: the root of the ledger's dataset manifest "
             f"(ledger-dataset-manifest/1, as `ledgerctl hash-dataset` computes it). {about_digest}"
@@ -243,6 +256,7 @@ def dataset_facts(dataset_input: Any) -> DatasetFacts | str:
     else:
         sha256 = sha256_of({"name": dataset.name, "source": dataset.source or "", "mlflow_digest": digest})
         size = 0
+        kind = "reference"
         provenance = (
             f"{first} Reference hash, not a content hash: content not readable at import ({content}). "
             "The SHA-256 is of the RFC 8785 JSON of {name, source, mlflow_digest} as MLflow recorded them; "
@@ -259,6 +273,7 @@ def dataset_facts(dataset_input: Any) -> DatasetFacts | str:
             # The schema exactly as MLflow recorded it (its JSON text).
             "schema_sha256": hashlib.sha256(dataset.schema.encode()).hexdigest() if dataset.schema else "",
             "provenance": provenance,
+            "hash_kind": kind,
         },
     )
 
@@ -314,10 +329,13 @@ def readable_path(uri: str) -> Path | None:
         return None
 
 
-def artifact_sha256(ml: Mlflow, mlflow_version: Any) -> str:
-    """Download the version's artifacts to a temporary folder and fingerprint them.
+def artifact_hashes(ml: Mlflow, mlflow_version: Any) -> tuple[str, str]:
+    """Download the version's artifacts to a temporary folder; return (artifact, environment lock).
 
-    Raise Unreadable when they cannot be fingerprinted faithfully (e.g. an empty folder).
+    The artifact is their fingerprint. The environment lock is the fingerprint of the logged
+    model's environment files (ENVIRONMENT_FILES beside its MLmodel), as if they alone were in a
+    folder, or "" when it has none. Raise Unreadable when the artifacts cannot be fingerprinted
+    faithfully (e.g. an empty folder).
     """
     # The registry's download location, not the version's source: a "models:/…" source would be
     # resolved against MLflow's process-wide tracking URI, which may name another server.
@@ -327,9 +345,23 @@ def artifact_sha256(ml: Mlflow, mlflow_version: Any) -> str:
             artifact_uri=location, dst_path=folder, tracking_uri=ml.tracking_uri, registry_uri=ml.tracking_uri
         )
         try:
-            return fingerprint(local).root
+            content = fingerprint(local)
         except FingerprintError as exc:
             raise Unreadable(f"Its artifacts cannot be hashed: {exc}") from None
+        return content.root, environment_lock(content)
+
+
+def environment_lock(content: Any) -> str:
+    """Return the fingerprint of the environment files beside the shallowest MLmodel, or ""."""
+    models = sorted((f.path.count("/"), f.path) for f in content.files if f.path.rpartition("/")[2] == "MLmodel")
+    folder = models[0][1].rpartition("/")[0] if models else ""
+    prefix = f"{folder}/" if folder else ""
+    files = [
+        FileEntry(path=f.path[len(prefix) :], size=f.size, sha256=f.sha256)
+        for f in content.files
+        if f.path.startswith(prefix) and f.path[len(prefix) :] in ENVIRONMENT_FILES
+    ]
+    return manifest_root(sorted(files, key=lambda f: f.path.encode())) if files else ""
 
 
 def row_count(profile: str | None) -> int | None:

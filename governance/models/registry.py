@@ -75,11 +75,21 @@ class RegisteredModel(models.Model):
 
 
 class Dataset(models.Model):
-    """A dataset identified by the SHA-256 of its content; one dataset can train many versions."""
+    """A dataset identified by the SHA-256 of its content; one dataset can train many versions.
+
+    A dataset whose content was never read (an MLflow input on s3://, a table) is known only by a
+    reference hash of its name and location: `hash_kind` says so, and such a dataset does not
+    satisfy the versioned-data gate of a high-risk model.
+    """
+
+    class HashKind(models.TextChoices):
+        CONTENT = "content", "Content hash"
+        REFERENCE = "reference", "Reference only"
 
     name = models.CharField(max_length=200)
     uri = models.CharField(max_length=1000)
     sha256 = sha256_field(unique=True)
+    hash_kind = models.CharField(max_length=20, choices=HashKind.choices, default=HashKind.CONTENT)
     size_bytes = models.BigIntegerField()
     row_count = models.BigIntegerField(null=True, blank=True)
     schema_sha256 = sha256_field(blank=True)
@@ -95,6 +105,11 @@ class Dataset(models.Model):
             sha256_check("sha256", name="%(app_label)s_%(class)s_sha256_hex"),
             sha256_check("schema_sha256", name="%(app_label)s_%(class)s_schema_sha256_hex", nullable=True),
             url_check("uri", name="%(app_label)s_%(class)s_uri_scheme", storage=True, blank=False),
+            models.CheckConstraint(
+                condition=Q(hash_kind__in=["content", "reference"]),
+                name="%(app_label)s_%(class)s_hash_kind_valid",
+                violation_error_message="A dataset hash is a content hash or a reference.",
+            ),
             models.CheckConstraint(
                 condition=Q(size_bytes__gte=0) & (Q(row_count__isnull=True) | Q(row_count__gte=0)),
                 name="%(app_label)s_%(class)s_sizes_non_negative",

@@ -117,6 +117,7 @@ DATASET = Kind(
         "schema_sha256",
         "provenance",
         "preparation",
+        "hash_kind",
         "registered_by__username",
         "ledger_key",
     ),
@@ -136,6 +137,8 @@ DATASET = Kind(
                 "preparation",
             )
         ),
+        # Leaves name the kind only for reference hashes (governance/records.py).
+        bound("hash_kind", convert=lambda kind: None if kind == "content" else kind),
         actor("registered_by", "registered_by__username"),
     ),
 )

@@ -172,7 +172,12 @@ def version_dossier(version: ModelVersion, *, report_id: str, generated_at: date
                         (
                             link.role,
                             link.dataset.name,
-                            link.dataset.sha256,
+                            link.dataset.sha256
+                            + (
+                                " (reference only: content never read)"
+                                if link.dataset.hash_kind == "reference"
+                                else ""
+                            ),
                             str(link.dataset.row_count or "—"),
                             link.dataset.provenance or "—",
                         )

@@ -89,17 +89,20 @@ def deployment_start(
         errors.text(value, field, limit=200, required=False)
     errors.raise_if_any()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    if version.status not in DEPLOYABLE:
-        raise Conflict(f"{version} is {version.status}; only approved versions are deployed.")
     gates: list[dict[str, Any]] = []
+    passed = True
     if gate_evaluator is not None:
         passed, gates = gate_evaluator(version, environment)
-        if not passed:
-            failing = [gate["gate"] for gate in gates if not gate["passed"]]
-            raise Conflict(
-                f"Deployment blocked by failing gates: {', '.join(failing)}.",
-                errors={"gates": gates},
-            )
+    failing = [gate["gate"] for gate in gates if not gate["passed"]]
+    if version.status not in DEPLOYABLE:
+        # The gates go with the refusal, so the caller sees everything still missing at once.
+        still = f" Failing gates: {', '.join(failing)}." if failing else ""
+        raise Conflict(
+            f"{version} is {version.status}; only approved versions are deployed.{still}",
+            errors={"gates": gates} if gates else None,
+        )
+    if not passed:
+        raise Conflict(f"Deployment blocked by failing gates: {', '.join(failing)}.", errors={"gates": gates})
     current = (
         Deployment.objects.select_for_update()
         .filter(model=model, environment=environment, ended_at__isnull=True)

@@ -52,7 +52,7 @@ class _Evidence:
     retraining: RetrainingPolicy | None
     ci: CiEvidence | None
     latest_card: Any = None
-    datasets: list[tuple[str, str, str]] = field(default_factory=list)
+    datasets: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 GateResult = tuple[bool, str, dict[str, Any]]
@@ -74,11 +74,23 @@ def _reproducible_pipeline(e: _Evidence) -> GateResult:
 
 
 def _versioned_data(e: _Evidence) -> GateResult:
-    evidence = {"datasets": [{"role": role, "name": name, "sha256": sha} for role, name, sha in e.datasets]}
-    roles = {role for role, _, sha in e.datasets if SHA256_RE.match(sha)}
+    evidence = {
+        "datasets": [
+            {"role": role, "name": name, "sha256": sha, "hash_kind": kind} for role, name, sha, kind in e.datasets
+        ]
+    }
+    # A high-risk model's data must be identified by content: a reference hash (the content was
+    # never read) proves only where the data was said to be, not what it was.
+    content_only = e.model.risk_tier == RegisteredModel.RiskTier.HIGH
+    roles = {
+        role for role, _, sha, kind in e.datasets if SHA256_RE.match(sha) and (kind == "content" or not content_only)
+    }
     missing = [role for role in REQUIRED_ROLES if role not in roles]
     if missing:
-        return False, f"No {', no '.join(missing)} dataset with a SHA-256 is linked.", evidence
+        references = sorted({name for role, name, _, kind in e.datasets if kind != "content" and role in missing})
+        why = f" ({', '.join(references)}: reference hash only, content never read)" if references else ""
+        kind = "content hash" if content_only else "SHA-256"
+        return False, f"No {', no '.join(missing)} dataset with a {kind} is linked{why}.", evidence
     return True, "Every training, validation and test dataset is identified by its SHA-256.", evidence
 
 
@@ -306,7 +318,7 @@ def _gather(version: ModelVersion) -> _Evidence:
         ci=version.ci_evidence.select_related("posted_by").order_by("-posted_at", "-pk").first(),
         latest_card=version.cards.order_by("-revision").first(),
         datasets=sorted(
-            (link.role, link.dataset.name, link.dataset.sha256)
+            (link.role, link.dataset.name, link.dataset.sha256, link.dataset.hash_kind)
             for link in version.dataset_links.select_related("dataset")
         ),
     )

@@ -137,6 +137,7 @@ def dataset_register(
     schema_sha256: str = "",
     provenance: str = "",
     preparation: str = "",
+    hash_kind: str = Dataset.HashKind.CONTENT,
 ) -> tuple[Dataset, bool]:
     """Register a dataset by content hash; return (dataset, created).
 
@@ -150,6 +151,7 @@ def dataset_register(
     errors.url(uri, "uri", limit=1000, storage=True, required=True)
     errors.sha256(sha256, "sha256")
     errors.sha256(schema_sha256, "schema_sha256", optional=True)
+    errors.check(hash_kind in Dataset.HashKind.values, "hash_kind", "content or reference.")
     errors.check(
         isinstance(size_bytes, int) and 0 <= size_bytes < 2**53, "size_bytes", "An integer from 0 to 2**53 - 1."
     )
@@ -171,6 +173,7 @@ def dataset_register(
         schema_sha256=schema_sha256 or "",
         provenance=provenance,
         preparation=preparation,
+        hash_kind=hash_kind,
         registered_by=actor,
         registered_at=timezone.now(),
         ledger_key=f"dataset.registered:{sha256}",

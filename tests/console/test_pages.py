@@ -570,3 +570,22 @@ def test_pages_carry_a_language_a_skip_link_and_no_outside_resources(world, clie
     assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
     head = html.split("<body>")[0]
     assert "http://" not in head and "https://" not in head  # scripts and styles come from /static/
+
+
+def test_a_dataset_known_only_by_a_reference_hash_is_marked_on_the_version_page_and_in_the_dossier(world, people):
+    from datetime import UTC, datetime
+
+    from django.test import Client
+
+    from governance.models import Dataset
+    from governance.reports.builder import version_dossier
+
+    Dataset.objects.filter(name="test").update(hash_kind="reference")  # as an MLflow import of s3:// data records it
+    client = Client()
+    client.force_login(people["auditor"])
+    html = client.get(V110).content.decode()
+    assert html.count(">reference only</span>") == 1
+    built = version_dossier(world.v110, report_id="r-1", generated_at=datetime.now(UTC), development=True)
+    [data] = [section for section in built.content.sections if section.heading == "Data"]
+    cells = [cell for row in data.blocks[0].rows for cell in row]
+    assert sum("(reference only: content never read)" in cell for cell in cells) == 1

@@ -134,7 +134,7 @@ def _ci_failed_last(ctx):
 
 FAILING = {
     "reproducible_pipeline": (_no_lock, "Not recorded: environment_lock_sha256."),
-    "versioned_data": (_training_only, "No validation, no test dataset with a SHA-256 is linked."),
+    "versioned_data": (_training_only, "No validation, no test dataset with a content hash is linked."),
     "artifact_hash": (_no_artifact_hash, "The artifact has no SHA-256."),
     "evaluation_metrics": (_metric_below_threshold, "Below the declared thresholds: auc 0.87 (needs ≥ 0.90)."),
     "model_card": (
@@ -395,3 +395,14 @@ def test_ci_evidence_is_a_ledger_event(version, pipeline):
         "skipped": 0,
         "posted_at": data["posted_at"],
     }
+
+
+def test_deploying_an_unapproved_version_names_every_failing_gate(version, pipeline):
+    with pytest.raises(Conflict) as refused:
+        deployments.deployment_start(actor=pipeline, version=version, environment="production")
+    assert str(refused.value) == (
+        "credit-risk 1.0.0 is registered; only approved versions are deployed. Failing gates: model_card, approvals."
+    )
+    gates_listed = refused.value.errors["gates"]
+    assert [g["gate"] for g in gates_listed] == list(GATES)
+    assert [g["gate"] for g in gates_listed if not g["passed"]] == ["model_card", "approvals"]

@@ -25,7 +25,7 @@ from governance.mlflow_import.service import mlflow_import
 from governance.mlflow_import.tasks import mlflow_import_task
 from governance.models import Dataset, Deployment, ModelVersion, RegisteredModel
 from governance.records import sha256_of
-from governance.services import deployments, registry
+from governance.services import deployments, gates, registry
 from ledger.models import Entry, Submission
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, make_user, register_version
@@ -117,11 +117,13 @@ class Tracking:
         params: dict[str, object] | None = None,
         metrics: dict[str, float] | None = None,
         weights: bytes = b"weights-v1",
+        environment: dict[str, bytes] | None = None,
+        tags: dict[str, str] | None = None,
     ):
         """Log a finished run with params, metrics, git tags, dataset inputs and a model folder."""
         run = self.client.create_run(
             self.experiment,
-            tags={"mlflow.source.git.commit": COMMIT, "mlflow.source.git.repoURL": REPOSITORY},
+            tags={"mlflow.source.git.commit": COMMIT, "mlflow.source.git.repoURL": REPOSITORY, **(tags or {})},
         )
         run_id = run.info.run_id
         params = {"learning_rate": "0.05", "max_depth": 6} if params is None else params
@@ -136,6 +138,8 @@ class Tracking:
         (model / "weights").mkdir(parents=True)
         (model / "MLmodel").write_text(f"artifact_path: model\nrun_id: {run_id}\n")
         (model / "weights" / "model.bin").write_bytes(weights)
+        for name, content in (environment or {}).items():
+            (model / name).write_bytes(content)
         self.client.log_artifacts(run_id, str(model), artifact_path="model")
         self.client.set_terminated(run_id)
         return self.client.get_run(run_id)
@@ -256,6 +260,59 @@ def test_an_unreadable_dataset_gets_a_reference_hash_that_says_it_is_one(pipelin
     assert test.size_bytes == 0
     assert "Reference hash, not a content hash: content not readable at import" in test.provenance
     assert "MLflow digest '9c1e4d2a'" in test.provenance
+    assert test.hash_kind == "reference"
+    assert Dataset.objects.get(name="applications-train").hash_kind == "content"
+
+
+ENVIRONMENT = {
+    "requirements.txt": b"scikit-learn==1.7.2\nnumpy==2.3.4\n",
+    "conda.yaml": b"name: mlflow-env\ndependencies:\n- python=3.12.7\n",
+    "python_env.yaml": b"python: 3.12.7\n",
+}
+
+
+def test_the_environment_lock_is_the_fingerprint_of_the_logged_models_environment_files(pipeline, model, tracking):
+    tracking.register("Credit_Risk", tracking.train(environment=ENVIRONMENT))
+
+    run_import(pipeline, tracking)
+
+    only_environment = tracking.folder / "environment"
+    only_environment.mkdir()
+    for name, content in ENVIRONMENT.items():
+        (only_environment / name).write_bytes(content)
+    version = ModelVersion.objects.get(model=model, version="1")
+    assert version.environment_lock_sha256 == fingerprint_root(only_environment)
+    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "reproducible_pipeline"]
+    assert gate["passed"], gate["reason"]
+
+
+def test_a_run_tag_states_the_lock_of_a_model_logged_without_environment_files(pipeline, model, tracking):
+    lock = hashlib.sha256(b"uv.lock").hexdigest()
+    tracking.register("Credit_Risk", tracking.train(tags={"ledger.environment_lock_sha256": lock}))
+    tracking.register("Credit_Risk", tracking.train(weights=b"v2", tags={"ledger.environment_lock_sha256": "latest"}))
+
+    report = run_import(pipeline, tracking)
+
+    assert ModelVersion.objects.get(model=model, version="1").environment_lock_sha256 == lock
+    assert ModelVersion.objects.get(model=model, version="2").environment_lock_sha256 == ""
+    assert "ledger.environment_lock_sha256 tag is not a SHA-256" in reasons(report)
+
+
+def test_reference_only_data_does_not_satisfy_the_versioned_data_gate_of_a_high_risk_model(pipeline, model, tracking):
+    tracking.register("Credit_Risk", tracking.train(environment=ENVIRONMENT))
+
+    run_import(pipeline, tracking)
+
+    version = ModelVersion.objects.get(model=model, version="1")
+    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
+    assert not gate["passed"]
+    assert gate["reason"] == (
+        "No test dataset with a content hash is linked (applications-test: reference hash only, content never read)."
+    )
+    model.risk_tier = "medium"
+    model.save(update_fields=["risk_tier"])
+    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
+    assert gate["passed"]
 
 
 def test_a_dataset_folder_that_cannot_be_hashed_faithfully_gets_a_reference_hash_and_the_reason(
