@@ -50,3 +50,9 @@ class Conflict(GovernanceError):
     """The command conflicts with the record's state (wrong status, duplicate, not deployed)."""
 
     code = "conflict"
+
+
+class RecordDiffersFromLedger(Conflict):
+    """A record differs from the ledger entry that recorded it; nothing is built from it."""
+
+    code = "record_differs_from_ledger"

@@ -277,6 +277,8 @@ class AlertKind(models.TextChoices):
     VOLUME = "volume", "Volume below threshold"
     UNMONITORED = "unmonitored", "Unmonitored"
     ORPHANED = "orphaned", "Orphaned model"
+    # A record differs from the ledger entry that recorded it (found while building a report).
+    INTEGRITY = "integrity", "Record differs from the ledger"
 
 
 class AlertState(models.TextChoices):

@@ -52,7 +52,8 @@ def alert_record(alert: Alert) -> dict[str, Any]:
 
 def _emails_for(alert: Alert) -> list[str]:
     # Compliance handles orphaned models (the owner is the problem); otherwise the owner too.
-    owner = None if alert.kind == Alert.Kind.ORPHANED else alert.model.owner
+    # Integrity alerts go to compliance only: whoever edited the record may be on the model's side.
+    owner = None if alert.kind in (Alert.Kind.ORPHANED, Alert.Kind.INTEGRITY) else alert.model.owner
     return notifications.recipients(Role.COMPLIANCE_OFFICER, include=[owner])
 
 

@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
-from governance.models import Decision, ModelVersion, Report
+from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible, RecordDiffersFromLedger
+from governance.models import Alert, Decision, ModelVersion, Report
+from governance.reconciliation.reports import report_first_mismatch
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing
 from governance.reports.credentials import sealing_credentials
@@ -83,8 +84,37 @@ def _evidence(keys: list[str]) -> tuple[dict, int]:
     return {"origin": settings.LEDGER_ORIGIN, "checkpoint": checkpoint.note, "entries": cited}, checkpoint.size
 
 
+def _check_records(report: Report) -> None:
+    """Raise RecordDiffersFromLedger, naming record, field and seq, when a record the report
+    would show differs from the ledger entry that recorded it."""
+    # Every record must have its leaf to be checked: sequence what is still queued.
+    ledger_services.tree_integrate_all()
+    mismatch = report_first_mismatch(report)
+    if mismatch is not None:
+        raise RecordDiffersFromLedger(f"Refused: a record differs from the ledger: {mismatch.line()}")
+
+
+def _integrity_alert(report: Report, error: RecordDiffersFromLedger) -> None:
+    from governance.services.alerts import alert_open
+
+    with transaction.atomic():
+        alert_open(
+            model=report.model,
+            kind=Alert.Kind.INTEGRITY,
+            dedupe_key=f"integrity:{report.model.slug}:{error.message}"[:300],
+            summary=f"A {report.kind} report was refused: a record differs from the ledger.",
+            details={"report_id": str(report.pk), "problem": error.message},
+            version=report.version,
+        )
+
+
 def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict]:
-    """Return (sealed PDF, manifest) for `report`, generated as of `generated_at`."""
+    """Return (sealed PDF, manifest) for `report`, generated as of `generated_at`.
+
+    Raise RecordDiffersFromLedger before building anything when a record it shows differs
+    from its ledger entry.
+    """
+    _check_records(report)
     credentials = sealing_credentials()
     if report.kind == Report.Kind.VERSION:
         built = builder.version_dossier(
@@ -140,6 +170,11 @@ def report_generate(*, report_id: str) -> Report:
     generated_at = timezone.now()
     try:
         sealed, manifest = render_and_seal(report, generated_at)
+    except RecordDiffersFromLedger as exc:
+        Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, failure_reason=exc.message[:2000])
+        _integrity_alert(report, exc)
+        report.refresh_from_db()
+        return report
     except Exception as exc:
         logger.exception("Report %s failed", report.pk)
         Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, failure_reason=str(exc)[:2000])

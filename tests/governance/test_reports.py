@@ -230,3 +230,45 @@ def test_a_celery_worker_on_redis_generates_the_report(tmp_path, settings):
         assert report.status == "ready", report.failure_reason
     finally:
         app.conf.task_always_eager = eager
+
+
+def _edit(statement: str, params: list) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_a_report_over_an_edited_decision_is_refused_and_alerts_officers(approved, pipeline, auditor):
+    from governance.models import Alert, Decision
+    from tests.governance.test_operations import item
+
+    decisions.decision_log_batch(actor=pipeline, model=approved.model, items=[item(1, "1.0.0", timezone.now())])
+    ledger_services.tree_integrate_all()
+    decision = Decision.objects.get(decision_id="d-1")
+    _edit("UPDATE governance_decision SET output_label = 'decline' WHERE id = %s", [decision.pk])
+    client = _client(auditor)
+    posted = client.post(
+        "/api/v1/reports", {"kind": "decision", "model": "credit-risk", "decision_id": "d-1"}, format="json"
+    ).json()
+    body = client.get(posted["status_url"]).json()
+    seq = Entry.objects.get(idempotency_key=decision.ledger_key).seq
+    assert body["status"] == "failed"
+    assert body["failure_reason"] == (
+        "Refused: a record differs from the ledger: governance_decision: decision d-1 of credit-risk: "
+        f'output_label: stored "decline" contradicts ledger seq {seq}, which says "approve"'
+    )
+    alert = Alert.objects.get(kind=Alert.Kind.INTEGRITY)
+    assert alert.details["report_id"] == posted["id"]
+    assert "output_label" in alert.summary or "output_label" in alert.details["problem"]
+
+
+def test_generate_report_refuses_a_version_whose_approval_was_edited(approved, capsys, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    ledger_services.tree_integrate_all()
+    approval = approved.approvals.order_by("signed_at").first()
+    _edit("UPDATE governance_approval SET signer_name = 'Someone Else' WHERE id = %s", [approval.pk])
+    with pytest.raises(CommandError, match=r"governance_approval: approval \d+ by olga of credit-risk 1.0.0: "):
+        call_command("generate_report", "version", "credit-risk", "1.0.0", "--out", str(tmp_path / "r.pdf"))
+    assert not (tmp_path / "r.pdf").exists()

@@ -1,0 +1,54 @@
+"""The records a report shows, checked against their leaves before the report is built."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from governance.models import (
+    Approval,
+    CiEvidence,
+    Dataset,
+    Decision,
+    DecisionReview,
+    Deployment,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    Report,
+    StatusChange,
+)
+from governance.reconciliation import first_mismatch
+from governance.reconciliation.engine import Mismatch
+
+
+def report_records(report: Report) -> list[tuple[str, QuerySet]]:
+    """Return (kind, queryset) for every record the report's builder reads."""
+    version = report.version
+    records = [
+        ("model", RegisteredModel.objects.filter(pk=report.model_id)),
+        ("version", ModelVersion.objects.filter(pk=version.pk)),
+        ("approval", Approval.objects.filter(version=version)),
+        ("deployment", Deployment.objects.filter(version=version)),
+    ]
+    if report.kind == Report.Kind.VERSION:
+        records += [
+            ("dataset", Dataset.objects.filter(version_links__version=version)),
+            ("card", ModelCard.objects.filter(version=version)),
+            ("status change", StatusChange.objects.filter(version=version)),
+            ("CI evidence", CiEvidence.objects.filter(version=version)),
+        ]
+    else:
+        records += [
+            ("decision", Decision.objects.filter(pk=report.decision_id)),
+            ("decision review", DecisionReview.objects.filter(decision_id=report.decision_id)),
+        ]
+    return records
+
+
+def report_first_mismatch(report: Report) -> Mismatch | None:
+    """Return the first record the report would show that differs from its leaves, or None."""
+    for kind, queryset in report_records(report):
+        found = first_mismatch(kind, queryset)
+        if found is not None:
+            return found
+    return None
