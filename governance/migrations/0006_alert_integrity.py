@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0004_ci_evidence_counts"),
+        ("governance", "0005_url_schemes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
