@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0005_url_schemes"),
+        ("governance", "0006_dataset_hash_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
