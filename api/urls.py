@@ -65,9 +65,9 @@ urlpatterns = [
     path("decisions", operations.DecisionSearchView.as_view(), name="decision-search"),
     # Reports.
     path("reports", reports.ReportListView.as_view(), name="report-list"),
-    path("reports/<uuid:pk>", reports.ReportDetailView.as_view(), name="report-detail"),
-    path("reports/<uuid:pk>/retry", reports.ReportRetryView.as_view(), name="report-retry"),
-    path("reports/<uuid:pk>/download", reports.ReportDownloadView.as_view(), name="report-download"),
+    path("reports/<str:pk>", reports.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<str:pk>/retry", reports.ReportRetryView.as_view(), name="report-retry"),
+    path("reports/<str:pk>/download", reports.ReportDownloadView.as_view(), name="report-download"),
     # Production gates, monitoring, alerts, retraining and notifications.
     path(f"{VERSION}/gates", monitoring.GatesView.as_view(), name="version-gates"),
     path(f"{VERSION}/ci-evidence", monitoring.CiEvidenceView.as_view(), name="version-ci-evidence"),

@@ -16,16 +16,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from governance import access
 from governance.errors import Forbidden, NotVisible
-from governance.roles import Role, roles_of
 
 PIPELINES_REFUSED = "Pipeline service accounts cannot sign in to the console; they use API tokens."
 
 
 def is_pipeline_only(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Return whether the user's only role is pipeline (a service account)."""
-    roles = roles_of(user)
-    return Role.PIPELINE in roles and not roles - {Role.PIPELINE}
+    return access.is_service_account(user)
 
 
 def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:

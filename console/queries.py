@@ -18,7 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from console import charts, diffs
 from console.receipts import Receipt, receipt_list
 from governance import access, selectors, status
-from governance.errors import Forbidden, NotVisible
+from governance.errors import NotVisible
 from governance.models import (
     Alert,
     Approval,
@@ -34,7 +34,6 @@ from governance.models import (
 from governance.records import signed_content
 from governance.services import approvals as approval_services
 from governance.services import decisions as decision_services
-from governance.services.alerts import require_owner_or_officer
 from governance.services.gates import GateReport, gates_evaluate
 from ledger import selectors as ledger_selectors
 
@@ -190,7 +189,7 @@ def sign_offer(user: AbstractBaseUser, version: ModelVersion) -> SignOffer:
     The service checks all of it again when the signature is submitted.
     """
     if not access.can(user, "approve", version.model):
-        return SignOffer(False, ["Only compliance officers sign approvals."])
+        return SignOffer(False, [access.denial("approve", version)])
     if version.status not in approval_services.SIGNABLE:
         return SignOffer(False, [f"The version is {version.get_status_display().lower()}; nothing to sign."])
     card = version.cards.order_by("-revision").first()
@@ -297,11 +296,7 @@ def decision_page(user: AbstractBaseUser, slug: str, decision_id: str) -> dict[s
 # --- Alerts --------------------------------------------------------------------------------------
 def may_handle_alert(user: AbstractBaseUser, model: RegisteredModel) -> bool:
     """Whether the alert service would let `user` acknowledge and resolve alerts of `model`."""
-    try:
-        require_owner_or_officer(user, model, "handle alerts")
-    except (NotVisible, Forbidden):
-        return False
-    return True
+    return access.can(user, "oversee", model)
 
 
 def alert_rows(user: AbstractBaseUser, *, resolved: bool = False) -> list[tuple[Alert, bool]]:

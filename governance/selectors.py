@@ -19,7 +19,6 @@ from governance.models import (
     RegisteredModel,
     VersionDataset,
 )
-from governance.roles import READ_ALL, roles_of
 
 # Lineage walks stop here: deeper chains are almost certainly a data error, not history.
 MAX_LINEAGE_DEPTH = 1_000
@@ -91,7 +90,7 @@ def dataset_list(user: AbstractBaseUser) -> QuerySet[Dataset]:
     """Every dataset for readers of all records; otherwise those linked to visible models or
     registered by the caller."""
     queryset = Dataset.objects.all()
-    if roles_of(user) & READ_ALL:
+    if access.reads_every_model(user):
         return queryset
     visible = access.restrict(user, "view", RegisteredModel.objects.all()).values("pk")
     return queryset.filter(Q(versions__model__in=visible) | Q(registered_by=user)).distinct()

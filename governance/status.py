@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from governance import access
-from governance.errors import Forbidden, NotVisible
+from governance.errors import NotVisible
 from governance.models import (
     Alert,
     CiEvidence,
@@ -25,7 +25,6 @@ from governance.models import (
     RetrainingRequest,
     Webhook,
 )
-from governance.roles import Role, has_role
 from governance.services.gates import GateReport, gates_evaluate
 from governance.services.policies import production_environments
 
@@ -80,14 +79,9 @@ def retraining_request_list(user: AbstractBaseUser, model: RegisteredModel) -> Q
     return access.restrict(user, "view", queryset, model_field="model")
 
 
-def _require_webhook_reader(user: AbstractBaseUser) -> None:
-    if not has_role(user, Role.COMPLIANCE_OFFICER, Role.ADMIN):
-        raise Forbidden("Only compliance officers and admins see webhooks and deliveries.")
-
-
 def webhook_list(user: AbstractBaseUser) -> QuerySet[Webhook]:
     """Return the webhooks not deleted; raise Forbidden for anyone but officers and admins."""
-    _require_webhook_reader(user)
+    access.require(user, "webhooks")
     return Webhook.objects.filter(deleted_at__isnull=True).select_related("model", "created_by").order_by("pk")
 
 
@@ -100,7 +94,7 @@ def webhook_get(user: AbstractBaseUser, pk: int) -> Webhook:
 
 def delivery_list(user: AbstractBaseUser, webhook: Webhook | None = None) -> QuerySet[Delivery]:
     """Return the delivery log (newest first), of one webhook or of every channel."""
-    _require_webhook_reader(user)
+    access.require(user, "webhooks")
     queryset = Delivery.objects.select_related("webhook").order_by("-created_at", "-pk")
     return queryset.filter(webhook=webhook) if webhook is not None else queryset
 
@@ -128,8 +122,7 @@ class ModelStatus:
 def model_status(user: AbstractBaseUser, model: RegisteredModel) -> ModelStatus:
     """Return where the model serves (with each version's gates evaluated now), its unresolved
     alerts, its latest observation, its open retraining request and its next validation date."""
-    if not access.can(user, "view", model):
-        raise NotVisible(f"No model named {model.slug!r}.")
+    access.require(user, "view", model)
     production = production_environments()
     deployments = list(
         Deployment.objects.filter(model=model, ended_at__isnull=True)

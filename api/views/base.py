@@ -12,6 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from api.pagination import Pagination
+from governance import access
 
 
 class WriteThrottle(ScopedRateThrottle):
@@ -34,6 +35,13 @@ class GovernanceView(APIView):
             from api.receipts import wants_checkpoint
 
             wants_checkpoint(request)  # refuse a malformed ?wait= before anything is written
+
+    def authorize(self, action: str, obj: Any = None) -> Any:
+        """Refuse (404 or 403, from governance.access) unless the caller may do `action` on
+        `obj`; return `obj`. Write views call it before they read the body, so a refused caller
+        learns nothing about the body's rules."""
+        access.require(self.request.user, action, obj)
+        return obj
 
     def parse(self, serializer_class: type[Serializer], data: Any | None = None) -> dict[str, Any]:
         """Validate the request body (or `data`) and return the clean values; 400 otherwise."""

@@ -109,7 +109,7 @@ class CiEvidenceView(GovernanceView):
         responses={201: CiEvidenceOutSerializer},
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
-        row = selectors.version_get(request.user, slug, version)
+        row = self.authorize("register", selectors.version_get(request.user, slug, version))
         data = self.parse(CiEvidenceInSerializer)
         report = data.pop("report").encode("utf-8")
         evidence = ci_evidence.ci_evidence_post(actor=request.user, version=row, report=report, **data)
@@ -133,7 +133,7 @@ class ThresholdsView(GovernanceView):
         responses=ThresholdList,
     )
     def put(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("oversee", selectors.model_get(request.user, slug))
         items = [dict(item) for item in self.parse(ThresholdsInSerializer)["thresholds"]]
         rows, key = policies.thresholds_set(actor=request.user, model=model, thresholds=items)
         return written(request, {"thresholds": ThresholdOutSerializer(rows, many=True).data}, key, status.HTTP_200_OK)
@@ -154,7 +154,7 @@ class MonitoringPolicyView(GovernanceView):
         responses=MonitoringPolicyOutSerializer,
     )
     def put(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("oversee", selectors.model_get(request.user, slug))
         policy = policies.monitoring_policy_set(
             actor=request.user, model=model, **self.parse(MonitoringPolicyInSerializer)
         )
@@ -176,7 +176,7 @@ class RetrainingPolicyView(GovernanceView):
         responses=RetrainingPolicyOutSerializer,
     )
     def put(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("oversee", selectors.model_get(request.user, slug))
         policy = policies.retraining_policy_set(
             actor=request.user, model=model, **self.parse(RetrainingPolicyInSerializer)
         )
@@ -227,7 +227,7 @@ class ObservationListView(GovernanceView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("log", selectors.model_get(request.user, slug))
         batch = isinstance(request.data, dict) and "observations" in request.data
         raw = self.parse(ObservationBatchInSerializer)["observations"] if batch else [request.data]
         result = monitoring.observation_post_batch(actor=request.user, model=model, items=_parse_observations(raw))
@@ -283,7 +283,7 @@ class AlertAcknowledgeView(GovernanceView):
         model = selectors.model_get(request.user, slug)
         alert = alerts.alert_acknowledge(
             actor=request.user,
-            alert=gov_status.alert_get(request.user, model, pk),
+            alert=self.authorize("oversee", gov_status.alert_get(request.user, model, pk)),
             **self.parse(AlertAcknowledgeInSerializer),
         )
         return written(request, AlertOutSerializer(alert).data, f"alert.acknowledged:{alert.pk}", status.HTTP_200_OK)
@@ -299,7 +299,7 @@ class AlertResolveView(GovernanceView):
         model = selectors.model_get(request.user, slug)
         alert = alerts.alert_resolve(
             actor=request.user,
-            alert=gov_status.alert_get(request.user, model, pk),
+            alert=self.authorize("oversee", gov_status.alert_get(request.user, model, pk)),
             **self.parse(AlertResolveInSerializer),
         )
         return written(request, AlertOutSerializer(alert).data, f"alert.resolved:{alert.pk}", status.HTTP_200_OK)
@@ -340,6 +340,7 @@ class WebhookListView(GovernanceView):
         responses={201: WebhookSubscriptionOutSerializer},
     )
     def post(self, request: Request) -> Response:
+        self.authorize("webhooks")
         data = self.parse(WebhookSubscriptionInSerializer)
         slug = data.pop("model")
         model = selectors.model_get(request.user, slug) if slug else None

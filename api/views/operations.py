@@ -45,6 +45,7 @@ class DeploymentListView(GovernanceView):
         responses={201: DeploymentOutSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
+        self.authorize("register", selectors.model_get(request.user, slug))
         data = self.parse(DeploymentInSerializer)
         version = selectors.version_get(request.user, slug, data.pop("version"))
         deployment = deployment_services.deployment_start(actor=request.user, version=version, **data)
@@ -63,7 +64,7 @@ class DeploymentEndView(GovernanceView):
         if deployment is None:
             raise NotVisible("No such deployment.")
         deployment = deployment_services.deployment_end(
-            actor=request.user, deployment=deployment, **self.parse(ReasonSerializer)
+            actor=request.user, deployment=self.authorize("register", deployment), **self.parse(ReasonSerializer)
         )
         return written(
             request,
@@ -151,7 +152,7 @@ class DecisionListView(GovernanceView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("log", selectors.model_get(request.user, slug))
         items = _parse_batch(self.parse(DecisionBatchInSerializer)["decisions"])
         result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
         proofs = receipts(result.ledger_keys, checkpoint=wants_checkpoint(request))
@@ -188,7 +189,7 @@ class DecisionReviewView(GovernanceView):
     )
     def post(self, request: Request, slug: str, decision_id: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        decision = selectors.decision_get(request.user, model, decision_id)
+        decision = self.authorize("review", selectors.decision_get(request.user, model, decision_id))
         review = decision_services.decision_review(
             actor=request.user, decision=decision, **self.parse(DecisionReviewInSerializer)
         )
@@ -203,7 +204,7 @@ class DecisionEraseView(GovernanceView):
     )
     def post(self, request: Request, slug: str, decision_id: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        decision = selectors.decision_get(request.user, model, decision_id)
+        decision = self.authorize("manage", selectors.decision_get(request.user, model, decision_id))
         decision_services.decision_payload_erase(actor=request.user, decision=decision, **self.parse(ReasonSerializer))
         decision.payload.refresh_from_db()
         return written(

@@ -32,7 +32,7 @@ from api.serializers.registry import (
 from api.verification import VERIFY_PARAMETER, verification, verification_of, wants_verification
 from api.views.base import GovernanceView
 from governance import access, selectors
-from governance.errors import Forbidden, InvalidInput, NotVisible
+from governance.errors import InvalidInput, NotVisible
 from governance.models import OwnershipTransfer
 from governance.services import access as access_services
 from governance.services import approvals, registry
@@ -52,6 +52,7 @@ class ModelListView(GovernanceView):
 
     @extend_schema(summary="Register a model", request=ModelInSerializer, responses={201: ModelOutSerializer})
     def post(self, request: Request) -> Response:
+        self.authorize("register_model")
         model = registry.model_register(actor=request.user, **self.parse(ModelInSerializer))
         return written(request, ModelOutSerializer(model).data, model.ledger_key)
 
@@ -71,7 +72,7 @@ class ModelValidationView(GovernanceView):
     def post(self, request: Request, slug: str) -> Response:
         model = registry.model_update_validation(
             actor=request.user,
-            model=selectors.model_get(request.user, slug),
+            model=self.authorize("manage", selectors.model_get(request.user, slug)),
             **self.parse(ValidationDatesSerializer),
         )
         return written(request, ModelOutSerializer(model).data, model.validation_ledger_key, status.HTTP_200_OK)
@@ -86,7 +87,7 @@ class TransferRequestView(GovernanceView):
     def post(self, request: Request, slug: str) -> Response:
         transfer = access_services.ownership_transfer_request(
             actor=request.user,
-            model=selectors.model_get(request.user, slug),
+            model=self.authorize("transfer", selectors.model_get(request.user, slug)),
             **self.parse(TransferInSerializer),
         )
         return written(request, TransferOutSerializer(transfer).data, transfer.ledger_key)
@@ -127,10 +128,7 @@ class AccessView(GovernanceView):
     @extend_schema(summary="Object permissions held on a model", responses=GrantList)
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        if not access.can(request.user, "manage", model):
-            from governance.errors import Forbidden
-
-            raise Forbidden("Only compliance officers and admins see access grants.")
+        access.require(request.user, "manage", model)
         rows = access.grant_rows(model)
         return Response({"grants": [{"kind": k, "name": n, "action": a} for k, n, a in rows]})
 
@@ -163,10 +161,8 @@ class AccessChangeView(GovernanceView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
-        if not access.can(request.user, "manage", model):
-            # Refuse before looking the grantee up, so the answer says nothing about who exists.
-            raise Forbidden("Only compliance officers and admins grant or revoke access.")
+        # Refuse before looking the grantee up, so the answer says nothing about who exists.
+        model = self.authorize("manage", selectors.model_get(request.user, slug))
         data = self.parse(GrantInSerializer)
         service = access_services.access_grant if self.grant else access_services.access_revoke
         change = service(
@@ -193,6 +189,7 @@ class DatasetListView(GovernanceView):
         responses={201: DatasetOutSerializer, 200: DatasetOutSerializer},
     )
     def post(self, request: Request) -> Response:
+        self.authorize("register_dataset")
         data = self.parse(DatasetInSerializer)
         dataset, created = registry.dataset_register(actor=request.user, **data)
         if not created and not selectors.dataset_list(request.user).filter(pk=dataset.pk).exists():
@@ -240,7 +237,7 @@ class VersionListView(GovernanceView):
         responses={201: VersionOutSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = selectors.model_get(request.user, slug)
+        model = self.authorize("register", selectors.model_get(request.user, slug))
         data = self.parse(VersionInSerializer)
         data["metrics"] = [dict(metric) for metric in data["metrics"]]
         data["datasets"] = [dict(link) for link in data["datasets"]]
@@ -303,7 +300,7 @@ class VersionRetireView(GovernanceView):
     def post(self, request: Request, slug: str, version: str) -> Response:
         row = version_retire(
             actor=request.user,
-            version=selectors.version_get(request.user, slug, version),
+            version=self.authorize("register", selectors.version_get(request.user, slug, version)),
             **self.parse(ReasonSerializer),
         )
         return written(
@@ -326,7 +323,7 @@ class CardListView(GovernanceView):
         responses={201: CardOutSerializer},
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
-        row = selectors.version_get(request.user, slug, version)
+        row = self.authorize("register", selectors.version_get(request.user, slug, version))
         card = registry.card_revise(actor=request.user, version=row, **self.parse(CardInSerializer))
         return written(request, CardOutSerializer(card).data, card.ledger_key)
 
@@ -353,7 +350,7 @@ class ApprovalListView(GovernanceView):
         responses={201: ApprovalOutSerializer},
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
-        row = selectors.version_get(request.user, slug, version)
+        row = self.authorize("approve", selectors.version_get(request.user, slug, version))
         approval = approvals.approval_sign(signer=request.user, version=row, **self.parse(ApprovalInSerializer))
         return written(request, ApprovalOutSerializer(approval).data, approval.ledger_key)
 

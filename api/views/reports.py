@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -71,7 +73,11 @@ def _visible_reports(user):
     return access.restrict(user, "reports", queryset, model_field="model")
 
 
-def _report(user, pk) -> Report:
+def _report(user, pk: str) -> Report:
+    try:
+        pk = uuid.UUID(pk)
+    except ValueError:
+        raise NotVisible("No such report.") from None
     report = _visible_reports(user).filter(pk=pk).first()
     if report is None:
         raise NotVisible("No such report.")
@@ -89,6 +95,7 @@ class ReportListView(GovernanceView):
         responses={202: ReportOutSerializer},
     )
     def post(self, request: Request) -> Response:
+        self.authorize("reports")
         data = self.parse(ReportInSerializer)
         model = selectors.model_get(request.user, data["model"])
         version = decision = None

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 
 from console.auth import is_pipeline_only
 from console.forms import SignInForm
-from governance.roles import Role, has_role
+from governance import access
 
 sign_in = LoginView.as_view(template_name="console/home.html", authentication_form=SignInForm)
 
@@ -17,5 +17,5 @@ def home(request: HttpRequest) -> HttpResponse:
     """Anonymous visitors get the sign-in form; officers land on the review queue, others on
     the models they may read."""
     if request.user.is_authenticated and not is_pipeline_only(request.user):
-        return redirect("console:queue" if has_role(request.user, Role.COMPLIANCE_OFFICER) else "console:models")
+        return redirect("console:queue" if access.is_officer(request.user) else "console:models")
     return sign_in(request)

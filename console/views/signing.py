@@ -13,7 +13,6 @@ from console.receipts import receipt_list, receipt_now
 from governance import access, selectors
 from governance.errors import (
     Conflict,
-    Forbidden,
     GovernanceError,
     InvalidInput,
     ReauthenticationFailed,
@@ -30,8 +29,7 @@ def sign(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     offer = queries.sign_offer(request.user, row)
     status = 200
     if request.method == "POST":
-        if not access.can(request.user, "approve", row.model):
-            raise Forbidden("Only compliance officers sign approvals.")
+        access.require(request.user, "approve", row)
         form = SignatureForm(request.POST)
         status = 400
         if form.is_valid():

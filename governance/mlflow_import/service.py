@@ -48,7 +48,6 @@ from governance.errors import GovernanceError, InvalidInput
 from governance.mlflow_import.facts import Mlflow, MlflowUnavailable, Unreadable, connect, gather, origin, redacted
 from governance.mlflow_import.facts import version_name as mlflow_version_name
 from governance.models import Deployment, ModelVersion, RegisteredModel
-from governance.roles import Role, has_role
 from governance.services.deployments import deployment_start
 from governance.services.registry import dataset_register, model_register, version_register
 from governance.services.validation import SLUG_RE
@@ -251,7 +250,7 @@ def _ledger_model(actor: AbstractBaseUser, registered: Any, slug: str, report: I
     if model is not None:
         return model
     subject = f"model {registered.name}"
-    if not has_role(actor, Role.MODEL_OWNER, Role.COMPLIANCE_OFFICER, Role.ADMIN):
+    if not access.can(actor, "register_model"):
         report.skip(
             subject,
             f"The ledger has no model {slug!r}, and {actor.get_username()} may not register models: "

@@ -10,9 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import OwnershipTransfer, RegisteredModel
-from governance.roles import Role, has_role
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,7 @@ def _access_change(
     reason: str,
 ) -> AccessChange:
     """Grant or revoke (`verb`) object permissions and log `access.<verb>`, in one transaction."""
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(actor, "manage", model):
-        raise Forbidden("Only compliance officers and admins grant or revoke access.")
+    access.require(actor, "manage", model)
     actions = _check_actions(actions)
     change = access.grant if verb == "granted" else access.revoke
     permissions = change(grantee, actions, model)
@@ -97,11 +93,8 @@ def ownership_transfer_request(
     *, actor: AbstractBaseUser, model: RegisteredModel, to_owner: AbstractBaseUser, reason: str = ""
 ) -> OwnershipTransfer:
     """Propose `to_owner` as the model's owner; effective when they accept."""
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if actor.pk != model.owner_id and not access.can(actor, "manage", model):
-        raise Forbidden("Only the owner, compliance officers and admins propose a new owner.")
-    if not (to_owner.is_active and has_role(to_owner, Role.MODEL_OWNER)):
+    access.require(actor, "transfer", model)
+    if not access.may_own(to_owner):
         raise InvalidInput("The new owner must be an active model owner.", errors={"to_owner": ["Not eligible."]})
     if to_owner.pk == model.owner_id:
         raise Conflict("That user already owns the model.")

@@ -18,21 +18,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, InvalidInput
 from governance.models import Alert, Deployment, ModelVersion, RegisteredModel
 from governance.records import rfc3339
-from governance.roles import Role, has_role
+from governance.roles import Role
 from governance.services import notifications
-
-
-def require_owner_or_officer(actor: AbstractBaseUser, model: RegisteredModel, doing: str) -> None:
-    """Raise NotVisible if `actor` may not read `model`, Forbidden unless they own it (as a model
-    owner) or are a compliance officer."""
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    owns = actor.pk == model.owner_id and has_role(actor, Role.MODEL_OWNER)
-    if not (owns or has_role(actor, Role.COMPLIANCE_OFFICER)):
-        raise Forbidden(f"Only the model's owner and compliance officers {doing} for {model.slug}.")
 
 
 def alert_record(alert: Alert) -> dict[str, Any]:
@@ -119,7 +109,7 @@ def alert_acknowledge(*, actor: AbstractBaseUser, alert: Alert, note: str = "") 
     Raise NotVisible, Forbidden (only the model's owner and compliance officers), Conflict
     (the alert is not open).
     """
-    require_owner_or_officer(actor, alert.model, "acknowledge alerts")
+    access.require(actor, "oversee", alert.model)
     if not isinstance(note, str) or len(note) > 10_000:
         raise InvalidInput("The note is not valid.", errors={"note": ["A string of at most 10,000 characters."]})
     alert = _locked(alert)
@@ -154,7 +144,7 @@ def alert_resolve(*, actor: AbstractBaseUser, alert: Alert, note: str) -> Alert:
     Raise NotVisible, Forbidden, InvalidInput (no note), Conflict (not acknowledged yet, or
     already resolved).
     """
-    require_owner_or_officer(actor, alert.model, "resolve alerts")
+    access.require(actor, "oversee", alert.model)
     if not isinstance(note, str) or not note.strip() or len(note) > 10_000:
         raise InvalidInput("Say how the alert was resolved.", errors={"note": ["This field is required."]})
     alert = _locked(alert)

@@ -12,9 +12,7 @@ from django.utils import timezone
 from governance import access, events
 from governance.errors import (
     Conflict,
-    Forbidden,
     InvalidInput,
-    NotVisible,
     ReauthenticationFailed,
     SeparationOfDuties,
 )
@@ -92,10 +90,7 @@ def approval_sign(
     distinct officers. Raise Forbidden, ReauthenticationFailed, SeparationOfDuties, Conflict or
     InvalidInput; nothing is written unless the signature stands.
     """
-    if not access.can(signer, "view", version.model):
-        raise NotVisible("No such version.")
-    if not access.can(signer, "approve", version.model):
-        raise Forbidden("Only compliance officers sign approvals.")
+    access.require(signer, "approve", version)
     if meaning not in Approval.Meaning.values:
         raise InvalidInput(
             "Unknown meaning.",

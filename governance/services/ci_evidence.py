@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Forbidden, NotVisible
 from governance.junit import JUnitError, junit_counts
 from governance.models import CiEvidence, ModelVersion
 from governance.records import rfc3339
@@ -35,10 +34,7 @@ def ci_evidence_post(
     it; the latest posting counts.
     """
     model = version.model
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such version.")
-    if not access.can(actor, "register", model):
-        raise Forbidden(f"You may not post CI evidence for {model.slug}.")
+    access.require(actor, "register", version)
     errors = Errors()
     errors.text(run_id, "run_id", limit=200)
     errors.url(url, "url", limit=1000)

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, InvalidInput
 from governance.models import (
     Decision,
     DecisionPayload,
@@ -97,10 +97,7 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
     (unknown version, hash mismatch), Conflict with per-item errors (version not deployed at
     `occurred_at`, a decision id reused with different content).
     """
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(actor, "log", model):
-        raise Forbidden(f"You may not log decisions for {model.slug}.")
+    access.require(actor, "log", model)
     if not items or len(items) > MAX_BATCH:
         raise InvalidInput(f"Send 1 to {MAX_BATCH} decisions per request.", errors={"decisions": ["Bad size."]})
     errors: dict[str, Any] = {}
@@ -222,10 +219,7 @@ def decision_review(
 ) -> DecisionReview:
     """Record a human review of a decision (confirm, override, reverse, escalate) as an event."""
     model = decision.model
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such decision.")
-    if not (access.can(actor, "log", model) or access.can(actor, "approve", model)):
-        raise Forbidden("Only the model's decision loggers and compliance officers review decisions.")
+    access.require(actor, "review", decision)
     if action not in DecisionReview.Action.values:
         raise InvalidInput(
             "Unknown action.",
@@ -265,8 +259,7 @@ def decision_review(
 @transaction.atomic
 def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reason: str) -> DecisionPayload:
     """Erase a decision's personal data (GDPR Art. 17); the ledger keeps the commitment only."""
-    if not access.can(actor, "manage", decision.model):
-        raise Forbidden("Only compliance officers and admins erase personal data.")
+    access.require(actor, "manage", decision)
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("Say on what basis the data is erased.", errors={"reason": ["Required."]})
     payload = DecisionPayload.objects.select_for_update().get(decision=decision)

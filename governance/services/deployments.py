@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion
 from governance.records import rfc3339
 from governance.services.registry import status_change
@@ -71,10 +71,7 @@ def deployment_start(
     approved, already serving, gates failing).
     """
     model = version.model
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such version.")
-    if not access.can(actor, "register", model):
-        raise Forbidden(f"You may not deploy versions of {model.slug}.")
+    access.require(actor, "register", version)
     errors = Errors()
     errors.check(
         isinstance(environment, str) and bool(SLUG_RE.match(environment or "")) and len(environment) <= 50,
@@ -165,10 +162,7 @@ def deployment_start(
 @transaction.atomic
 def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: str) -> Deployment:
     """Stop a deployment (a suspension: who, when, why) and log `deployment.ended`."""
-    if not access.can(actor, "view", deployment.model):
-        raise NotVisible("No such deployment.")
-    if not access.can(actor, "register", deployment.model):
-        raise Forbidden(f"You may not end deployments of {deployment.model.slug}.")
+    access.require(actor, "register", deployment)
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("Say why the deployment ends.", errors={"reason": ["This field is required."]})
     deployment = Deployment.objects.select_for_update().select_related("model", "version").get(pk=deployment.pk)
@@ -181,10 +175,7 @@ def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: s
 @transaction.atomic
 def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: str) -> ModelVersion:
     """Retire a version: end its deployments and log the status change."""
-    if not access.can(actor, "view", version.model):
-        raise NotVisible("No such version.")
-    if not access.can(actor, "register", version.model):
-        raise Forbidden(f"You may not retire versions of {version.model.slug}.")
+    access.require(actor, "register", version)
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("Say why the version retires.", errors={"reason": ["This field is required."]})
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)

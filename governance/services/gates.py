@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils import timezone
 
+from governance import access
 from governance.models import (
     Approval,
     CiEvidence,
@@ -31,7 +32,6 @@ from governance.models import (
     RetrainingPolicy,
 )
 from governance.records import rfc3339
-from governance.roles import Role, has_role
 from governance.services.approvals import approvals_required
 from governance.services.monitoring import breaches
 from governance.services.policies import production_environments
@@ -190,7 +190,7 @@ def _approvals(e: _Evidence) -> GateResult:
 
 def _ownership(e: _Evidence) -> GateResult:
     owner = e.model.owner
-    is_owner = owner.is_active and has_role(owner, Role.MODEL_OWNER)
+    is_owner = access.may_own(owner)
     evidence = {"owner": owner.get_username(), "owner_active": owner.is_active, "runbook": e.model.runbook}
     problems = []
     if not is_owner:

@@ -45,10 +45,9 @@ from django.utils import timezone
 
 from governance import access
 from governance import events as ledger_events
-from governance.errors import Forbidden, InvalidInput, NotVisible
+from governance.errors import InvalidInput, NotVisible
 from governance.models import Delivery, RegisteredModel, Webhook
 from governance.records import rfc3339
-from governance.roles import Role, has_role
 from governance.services.validation import Errors
 from model_ledger_verify import canonical
 
@@ -104,11 +103,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 # --- Webhooks ----------------------------------------------------------------------------------
-def _require_webhook_admin(actor: AbstractBaseUser) -> None:
-    if not has_role(actor, Role.COMPLIANCE_OFFICER, Role.ADMIN):
-        raise Forbidden("Only compliance officers and admins manage webhooks.")
-
-
 def _check_webhook(
     errors: Errors, *, url: Any = None, secret: Any = None, events_: Any = None, description: Any = None
 ) -> None:
@@ -157,9 +151,7 @@ def webhook_create(
     description: str = "",
 ) -> Webhook:
     """Subscribe `url` to `events` for one model (or every model) and log `webhook.created`."""
-    _require_webhook_admin(actor)
-    if model is not None and not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
+    access.require(actor, "webhooks", model)
     errors = Errors()
     _check_webhook(errors, url=url, secret=secret, events_=events, description=description)
     errors.raise_if_any()
@@ -188,7 +180,7 @@ def webhook_update(
     description: str | None = None,
 ) -> tuple[Webhook, str]:
     """Change the given fields of a webhook and log `webhook.updated`; return it and the key."""
-    _require_webhook_admin(actor)
+    access.require(actor, "webhooks")
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
     if webhook.deleted_at is not None:
         raise NotVisible("No such webhook.")
@@ -219,7 +211,7 @@ def webhook_update(
 @transaction.atomic
 def webhook_delete(*, actor: AbstractBaseUser, webhook: Webhook) -> tuple[Webhook, str]:
     """Deactivate a webhook for good (its delivery log stays) and log `webhook.deleted`."""
-    _require_webhook_admin(actor)
+    access.require(actor, "webhooks")
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
     if webhook.deleted_at is not None:
         raise NotVisible("No such webhook.")

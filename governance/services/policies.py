@@ -16,10 +16,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from governance import events
+from governance import access, events
 from governance.models import MetricThreshold, MonitoringPolicy, RegisteredModel, RetrainingPolicy
 from governance.records import rfc3339
-from governance.services.alerts import require_owner_or_officer
 from governance.services.validation import Errors
 
 MAX_THRESHOLDS = 200
@@ -52,7 +51,7 @@ def thresholds_set(
     empty list clears them. The previous set is kept, superseded. Only the model's owner and
     compliance officers set thresholds.
     """
-    require_owner_or_officer(actor, model, "set thresholds")
+    access.require(actor, "oversee", model)
     errors = Errors()
     if not isinstance(thresholds, list) or len(thresholds) > MAX_THRESHOLDS:
         errors.add("thresholds", f"A list of at most {MAX_THRESHOLDS} thresholds.")
@@ -131,7 +130,7 @@ def monitoring_policy_set(
     min_volume: int | None = None,
 ) -> MonitoringPolicy:
     """Set how the model is watched (superseding the current policy) and log `policy.set`."""
-    require_owner_or_officer(actor, model, "set the monitoring policy")
+    access.require(actor, "oversee", model)
     errors = Errors()
     errors.check(
         isinstance(expected_interval_minutes, int) and 1 <= expected_interval_minutes <= 525_600,
@@ -196,7 +195,7 @@ def retraining_policy_set(
 
     At least one rule must be on. Only the model's owner and compliance officers set it.
     """
-    require_owner_or_officer(actor, model, "set the retraining policy")
+    access.require(actor, "oversee", model)
     errors = Errors()
     errors.check(
         drift_windows is None or (isinstance(drift_windows, int) and 1 <= drift_windows <= MAX_DRIFT_WINDOWS),

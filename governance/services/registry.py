@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, InvalidInput
 from governance.models import (
     Dataset,
     ModelCard,
@@ -21,30 +21,11 @@ from governance.models import (
     VersionDataset,
 )
 from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
-from governance.roles import Role, has_role
 from governance.services.retraining import retraining_close_for_version
 from governance.services.validation import SLUG_RE, VERSION_RE, Errors
 
 MAX_METRICS = 500
 MAX_HYPERPARAMETERS = 500
-
-
-def _require(user: AbstractBaseUser, action: str, model: RegisteredModel) -> None:
-    """Raise NotVisible if the user may not see the model, Forbidden if they may not act."""
-    if not access.can(user, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(user, action, model):
-        raise Forbidden(f"You may not {access_verbs[action]} for model {model.slug}.")
-
-
-access_verbs = {
-    "register": "register versions, datasets or cards",
-    "approve": "sign approvals",
-    "manage": "grant or revoke access",
-    "log": "log decisions",
-    "reports": "read reports",
-    "view": "read records",
-}
 
 
 @transaction.atomic
@@ -69,8 +50,7 @@ def model_register(
     Model owners, compliance officers and admins register models; the owner must be an active
     user holding the model-owner role.
     """
-    if not has_role(actor, Role.MODEL_OWNER, Role.COMPLIANCE_OFFICER, Role.ADMIN):
-        raise Forbidden("Only model owners, compliance officers and admins register models.")
+    access.require(actor, "register_model")
     errors = Errors()
     errors.check(
         isinstance(slug, str) and bool(SLUG_RE.match(slug)),
@@ -91,7 +71,7 @@ def model_register(
         f"One of {', '.join(RegisteredModel.RiskTier.values)}.",
     )
     errors.check(
-        owner.is_active and has_role(owner, Role.MODEL_OWNER),
+        access.may_own(owner),
         "owner",
         "The owner must be an active user with the model-owner role.",
     )
@@ -144,8 +124,7 @@ def dataset_register(
     Registering the same hash again returns the existing dataset (the first registration
     stands) and logs nothing.
     """
-    if not has_role(actor, Role.PIPELINE, Role.MODEL_OWNER):
-        raise Forbidden("Only pipelines and model owners register datasets.")
+    access.require(actor, "register_dataset")
     errors = Errors()
     errors.text(name, "name", limit=200)
     errors.url(uri, "uri", limit=1000, storage=True, required=True)
@@ -237,7 +216,7 @@ def version_register(
     model's open retraining request this version answers, which it closes. Raise InvalidInput,
     NotVisible, Forbidden or Conflict; nothing is written unless everything holds.
     """
-    _require(actor, "register", model)
+    access.require(actor, "register", model)
     hyperparameters = {} if hyperparameters is None else hyperparameters
     metrics = [] if metrics is None else metrics
     errors = Errors()
@@ -338,7 +317,7 @@ def card_revise(*, actor: AbstractBaseUser, version: ModelVersion, content: dict
     Sections are those of ModelCard.SECTIONS, each a string (Markdown). A version whose card an
     approval has frozen (approved, rejected, deployed, retired) takes no new revision.
     """
-    _require(actor, "register", version.model)
+    access.require(actor, "register", version)
     errors = Errors()
     if not isinstance(content, dict) or not content:
         errors.add("content", f"An object with sections: {', '.join(ModelCard.SECTIONS)}.")
@@ -415,7 +394,7 @@ def status_change(*, actor: AbstractBaseUser, version: ModelVersion, to: str, re
 @transaction.atomic
 def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) -> ModelVersion:
     """Put a registered version in the review queue."""
-    _require(actor, "register", version.model)
+    access.require(actor, "register", version)
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.REGISTERED:
         raise Conflict(f"{version} is {version.status}; only registered versions go to review.")
@@ -436,7 +415,7 @@ def model_update_validation(
 
     The returned model carries the event's key as `validation_ledger_key`.
     """
-    _require(actor, "manage", model)
+    access.require(actor, "manage", model)
     if validated_at and next_validation_due and next_validation_due < validated_at:
         raise InvalidInput(
             "The next validation cannot be due before the last one.",

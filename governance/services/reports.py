@@ -18,25 +18,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible, RecordDiffersFromLedger
+from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
 from governance.reconciliation.reports import report_first_mismatch
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing
 from governance.reports.credentials import sealing_credentials
 from governance.reports.tasks import report_generate_task
-from governance.roles import Role, has_role
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 
 logger = logging.getLogger(__name__)
-
-
-def _check_reader(actor: AbstractBaseUser, report_model) -> None:
-    if not access.can(actor, "view", report_model):
-        raise NotVisible("No such record.")
-    if not access.can(actor, "reports", report_model):
-        raise Forbidden("Reports are for auditors, compliance officers, admins and the model's owner.")
 
 
 @transaction.atomic
@@ -54,7 +46,7 @@ def report_request(
     subject = version if kind == Report.Kind.VERSION else decision
     if subject is None:
         raise InvalidInput(f"A {kind} report needs its {kind}.", errors={kind: ["Required."]})
-    _check_reader(actor, subject.model)
+    access.require(actor, "reports", subject)
     report = Report.objects.create(
         kind=kind,
         model=subject.model,
@@ -121,9 +113,7 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
             report.version, report_id=str(report.pk), generated_at=generated_at, development=credentials.development
         )
     else:
-        include_snapshot = report.requested_by is None or has_role(
-            report.requested_by, Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN
-        )
+        include_snapshot = report.requested_by is None or access.can(report.requested_by, "read_inputs")
         built = builder.decision_report(
             report.decision,
             report_id=str(report.pk),
@@ -229,7 +219,7 @@ def report_generate(*, report_id: str) -> Report:
 @transaction.atomic
 def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
     """Queue a failed report again."""
-    _check_reader(actor, report.model)
+    access.require(actor, "reports", report)
     if report.status != Report.Status.FAILED:
         raise Conflict(f"Only failed reports are retried; this one is {report.status}.")
     Report.objects.filter(pk=report.pk).update(status=Report.Status.PENDING, failure_reason="")
@@ -241,7 +231,7 @@ def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
 @transaction.atomic
 def report_download(*, actor: AbstractBaseUser, report: Report) -> tuple[bytes, str]:
     """Return (PDF bytes, ledger key of the download event); log who fetched what, when."""
-    _check_reader(actor, report.model)
+    access.require(actor, "reports", report)
     if report.status != Report.Status.READY:
         raise Conflict(f"The report is {report.status}, not ready.")
     with storages["reports"].open(report.file_name, "rb") as fh:

@@ -448,7 +448,13 @@ WRITES: dict[str, Write] = {
     "request a report": Write(
         fixed("/api/v1/reports"),
         lambda w: {"kind": "version", "model": "credit-risk", "version": "1.0.0", "purpose": "Annual audit"},
-        table(ok=REPORT_READERS, forbidden=("pipeline_granted",), hidden=CREDIT_STRANGERS, ok_status=202),
+        # Pipelines hold no report right on any model: refused before the body names a model.
+        table(
+            ok=REPORT_READERS,
+            forbidden=("pipeline_granted", "pipeline_stranger"),
+            hidden=("other_owner",),
+            ok_status=202,
+        ),
     ),
     "retry a report that has not failed": Write(
         lambda w, people: f"{pending_report(w)}/retry",

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, drift, events
-from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
+from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion, Observation, RegisteredModel
 from governance.records import rfc3339
 from governance.services.validation import SLUG_RE, Errors
@@ -171,10 +171,7 @@ def observation_post_batch(
     (observations are never edited). Raise NotVisible, Forbidden (pipelines granted `log`),
     InvalidInput or Conflict with per-item errors by index.
     """
-    if not access.can(actor, "view", model):
-        raise NotVisible("No such model.")
-    if not access.can(actor, "log", model):
-        raise Forbidden(f"You may not post monitoring observations for {model.slug}.")
+    access.require(actor, "log", model)
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         raise InvalidInput(
             f"Send 1 to {MAX_BATCH} observations.", errors={"observations": [f"1 to {MAX_BATCH} items."]}
