@@ -19,10 +19,12 @@ from governance.services import access as access_services
 from governance.services import reports as report_services
 from tests.api.factories import World
 
-# Operations anyone may call: the published checkpoint, the verifier keys, the checkpoints
-# (public by design, so anyone can audit the log), and the MLflow webhook (it authenticates
-# by its HMAC signature, not by a user).
+# Operations anyone may call: the published checkpoint, the verifier keys, the checkpoints and
+# the C2SP tlog tiles (public by design, so anyone can audit the log), and the MLflow webhook
+# (it authenticates by its HMAC signature, not by a user).
 PUBLIC = {
+    "GET /tlog/checkpoint",
+    "GET /tlog/tile/{path}",
     "GET /api/v1/ledger/checkpoint",
     "GET /api/v1/ledger/checkpoints",
     "GET /api/v1/ledger/keys",
