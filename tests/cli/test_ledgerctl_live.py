@@ -116,6 +116,16 @@ def test_a_pipeline_registers_signs_off_deploys_logs_and_an_auditor_verifies(wor
     assert code == 1  # no approvals, monitoring or CI evidence yet
     assert "[FAIL]" in out
 
+    # Promoting an unapproved version names each failing gate on a line of its own.
+    code, _, err = run(capsys, world, "pipeline", "promote", "credit", "1.0.0", "--env", "production")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith(
+        "error: credit 1.0.0 is registered; only approved versions are deployed. Failing gates:"
+    )
+    assert "  [FAIL] approvals: " in "\n".join(lines) and all(len(line) <= 320 for line in lines)
+    assert all(line.startswith("  [FAIL] ") for line in lines[1:])
+
     from governance.services import approvals
 
     version = ModelVersion.objects.get()
@@ -128,6 +138,13 @@ def test_a_pipeline_registers_signs_off_deploys_logs_and_an_auditor_verifies(wor
     assert "[FAIL]" in err  # each failing gate is listed
     code, out, err = run(capsys, world, "pipeline", "promote", "credit", "1.0.0", "--env", "staging")
     assert code == 0, err
+    import time
+
+    served_from = datetime.now(UTC).isoformat()
+    time.sleep(1.1)
+    window = ["--window-start", served_from, "--window-end", datetime.now(UTC).isoformat(), "--environment", "staging"]
+    code, out, err = run(capsys, world, "pipeline", "post-metrics", "credit", "1.0.0", "--metric", "auc=0.86", *window)
+    assert (code, out.strip()) == (0, "posted 1 observation(s)"), err
 
     at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     lines = [
@@ -155,6 +172,14 @@ def test_a_pipeline_registers_signs_off_deploys_logs_and_an_auditor_verifies(wor
     code, out, err = run(capsys, world, "pipeline", "log-decisions", "credit", str(tmp / "decisions.ndjson"))
     assert "1,500 decisions sent, 1,000 new" in out  # no progress saved: all resent, the first 500 known
     assert not (tmp / "decisions.ndjson.ledgerctl-progress").exists()
+
+    # A refused batch prints one line per kind of item error, not one per item.
+    bad = [json.loads(line) | {"decision_id": f"bad-{n}", "mode": "psychic"} for n, line in enumerate(lines[:1000])]
+    (tmp / "bad.ndjson").write_text("\n".join(json.dumps(item) for item in bad) + "\n")
+    code, out, err = run(capsys, world, "pipeline", "log-decisions", "credit", str(tmp / "bad.ndjson"))
+    assert code == 1
+    assert err.splitlines()[-1] == '  mode: "psychic" is not a valid choice. — 1,000 items (bad-0, bad-1, bad-2, …)'
+    assert len(err.splitlines()) == 2
 
     code, out, err = run(capsys, world, "auditor", "report", "version", "credit", "1.0.0", "--out", str(tmp / "r.pdf"))
     assert code == 0, err

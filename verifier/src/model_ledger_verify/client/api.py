@@ -16,7 +16,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,17 +45,16 @@ class ApiError(ClientError):
     errors: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        lines = [f"{self.message} (HTTP {self.status}, {self.code})"]
-        lines += [f"  {name}: {_flatten(problem)}" for name, problem in self.errors.items()]
-        return "\n".join(lines)
+        return "\n".join(self.lines())
 
+    def lines(self, item_ids: Sequence[Any] = ()) -> list[str]:
+        """One line per failing gate, field, or kind of item error (`item_ids` names batch items)."""
+        from model_ledger_verify.client.refusals import refusal_lines
 
-def _flatten(problem: Any) -> str:
-    if isinstance(problem, list):
-        return "; ".join(_flatten(p) for p in problem)
-    if isinstance(problem, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in problem.items())
-    return str(problem)
+        return refusal_lines(self.status, self.code, self.message, self.errors, item_ids)
+
+    def as_json(self) -> str:
+        return json.dumps({"status": self.status, "code": self.code, "message": self.message, "errors": self.errors})
 
 
 class LedgerClient:

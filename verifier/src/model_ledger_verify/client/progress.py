@@ -1,9 +1,11 @@
-"""Progress on stderr: redrawn in place on a terminal, a few plain lines otherwise."""
+"""Progress on stderr: a bar redrawn in place on a terminal; elsewhere (a log, CI) a plain line every few seconds."""
 
 from __future__ import annotations
 
 import time
 from typing import TextIO
+
+BAR_WIDTH = 30
 
 
 class ByteProgress:
@@ -22,7 +24,13 @@ class ByteProgress:
         self._last = now
         percent = f" ({done / total:.0%})" if total else ""
         text = f"{self._label}: {done:,}/{total:,} {self._unit}{percent}"
-        self._stream.write(f"\r{text}" if self._tty else f"{text}\n")
+        if self._tty:
+            # A bar redrawn in place; the line is padded so a shorter redraw leaves no remnant.
+            filled = BAR_WIDTH * done // total if total else 0
+            bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] " if total else ""
+            self._stream.write(f"\r{self._label}: {bar}{done:,}/{total:,} {self._unit}{percent}  ")
+        else:
+            self._stream.write(f"{text}\n")
         self._stream.flush()
         self._shown = True
 

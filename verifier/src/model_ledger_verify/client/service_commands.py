@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace, action: Callable[[Any], Any], describe: Calla
         return EXIT_UNREACHABLE
     except ApiError as exc:
         if args.json:
-            print(json.dumps({"status": exc.status, "code": exc.code, "message": exc.message, "errors": exc.errors}))
+            print(exc.as_json())
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.status == 401 else EXIT_FAILED
     except OSError as exc:
@@ -242,7 +242,12 @@ def register_post_metrics(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--window-start", required=True)
     parser.add_argument("--window-end", required=True)
     parser.add_argument("--environment", default="production")
-    parser.add_argument("--kind", default="accuracy", help="observation kind (default accuracy)")
+    parser.add_argument(
+        "--kind",
+        default="performance",
+        choices=["performance", "volume"],
+        help="performance (live accuracy, AUC …; the default) or volume (--metric count=N)",
+    )
     _common(parser)
     parser.set_defaults(handler=_post_metrics)
 
@@ -254,13 +259,19 @@ def _post_metrics(args: argparse.Namespace) -> int:
         if not value:
             print(f"error: --metric {item!r}: use NAME=VALUE", file=sys.stderr)
             return EXIT_USAGE
+        if args.kind == "volume":
+            if not value.isdigit():
+                print(f"error: --metric {item!r}: a volume is a whole number, e.g. count=1200", file=sys.stderr)
+                return EXIT_USAGE
+            measures: dict[str, Any] = {"count": int(value)}
+        else:
+            measures = {"metric": name, "value": value}
         observations.append(
             {
                 "version": args.version,
                 "environment": args.environment,
                 "kind": args.kind,
-                "metric": name,
-                "value": value,
+                **measures,
                 "window_start": args.window_start,
                 "window_end": args.window_end,
             }
@@ -405,23 +416,16 @@ def register_promote(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from model_ledger_verify.client.api import ApiError
-
+    # A refusal prints one [FAIL] line per failing gate (model_ledger_verify.client.refusals).
     def action(client: Any) -> dict:
-        try:
-            return client.promote(
-                args.model,
-                args.version,
-                args.env,
-                change_ticket=args.change_ticket,
-                ci_run_id=args.ci_run_id,
-                reason=args.reason,
-            )
-        except ApiError as exc:
-            for gate in exc.errors.get("gates", []) if isinstance(exc.errors.get("gates"), list) else []:
-                if isinstance(gate, dict) and not gate.get("passed"):
-                    print(f"  [FAIL] {gate.get('gate')}: {gate.get('reason')}", file=sys.stderr)
-            raise
+        return client.promote(
+            args.model,
+            args.version,
+            args.env,
+            change_ticket=args.change_ticket,
+            ci_run_id=args.ci_run_id,
+            reason=args.reason,
+        )
 
     return _run(args, action, lambda a: f"{a['model']} {a['version']} now serves {a['environment']} ({_receipt(a)})")
 
@@ -477,6 +481,7 @@ def _log_decisions(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress = ByteProgress(sys.stderr, "decisions", unit="decisions")
+    ids: list[Any] = []
     created = 0
     started = time.monotonic()
     try:
@@ -484,6 +489,7 @@ def _log_decisions(args: argparse.Namespace) -> int:
         for _ in range(done):
             next(rows)
         for batch in batched(rows, DECISION_BATCH):
+            ids = [row.get("decision_id") if isinstance(row, dict) else None for row in batch]
             answer = client.log_decisions(args.model, batch)
             created += answer.get("created", 0)
             done += len(batch)
@@ -491,7 +497,10 @@ def _log_decisions(args: argparse.Namespace) -> int:
             progress(done, total)
     except ApiError as exc:
         progress.finish()
-        print(f"error: batch starting at decision {done + 1}: {exc}", file=sys.stderr)
+        if args.json:
+            print(exc.as_json())
+        lines = exc.lines(ids)
+        print(f"error: batch starting at decision {done + 1:,}: " + "\n".join(lines), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.status == 401 else EXIT_FAILED
     except Unreachable as exc:
         progress.finish()
