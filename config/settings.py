@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "governance",
     "api",
     "console",
+    "witness",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,10 @@ LEDGER_ORIGIN = env_str("LEDGER_ORIGIN", "localhost/model-ledger")
 LEDGER_SIGNING_KEY_FILE = env_path("LEDGER_SIGNING_KEY_FILE")
 # Earlier public keys (verifier key strings, one per line) kept so old checkpoints still verify.
 LEDGER_DEV_KEY_DIR = VAR_DIR / "dev-keys"
+# Our own witness for other logs (manage.py run_witness, /witness/): its cosigning key and the
+# logs it follows, as origin=verifier key pairs (several keys for one origin separated by spaces).
+WITNESS_SIGNING_KEY_FILE = env_path("WITNESS_SIGNING_KEY_FILE")
+WITNESS_LOGS = env_map("WITNESS_LOGS", {})
 # Entry bundles under /tlog/ hold the leaves: public only when this is on (hash tiles always are).
 LEDGER_PUBLIC_ENTRIES = env_bool("LEDGER_PUBLIC_ENTRIES", False)
 LEDGER_CHECKPOINT_INTERVAL = env_int("LEDGER_CHECKPOINT_INTERVAL", 5, minimum=1)

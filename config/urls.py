@@ -21,6 +21,8 @@ urlpatterns = [
     # The log as C2SP tlog-tiles, for monitors, mirrors and witnesses.
     path("tlog/checkpoint", tlog.CheckpointView.as_view(), name="tlog-checkpoint"),
     path("tlog/tile/<path:path>", tlog.TileView.as_view(), name="tlog-tile"),
+    # A C2SP tlog-witness for other logs (also served alone by `manage.py run_witness`).
+    path("witness/", include("witness.urls")),
     # The web console: sign-in at "/", then the review queue and the record pages.
     path("", include("console.urls")),
 ]
