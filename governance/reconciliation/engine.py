@@ -108,6 +108,9 @@ class Fact:
     seq: int | None
     stored: Any = None
     ledger: Any = ABSENT
+    # Where the leaf states the value: "actor" or "data.<member>"; None when the fact is derived
+    # (a payload opening a commitment, a state implied by later leaves) rather than stated.
+    member: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "ok": self.ok, "seq": self.seq}
@@ -226,7 +229,8 @@ def check_row(
             continue
         ok = stored == said
         if all_facts or not ok:
-            facts.append(Fact(spec.name, ok, leaf["seq"], stored, said))
+            member = "actor" if spec.path == ACTOR else f"data.{spec.path}"
+            facts.append(Fact(spec.name, ok, leaf["seq"], stored, said, member))
     if kind.more is not None:
         facts.extend(f for f in kind.more(row, leaves, context) if all_facts or not f.ok)
     return facts

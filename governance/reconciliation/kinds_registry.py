@@ -45,13 +45,16 @@ def _model_extra(row: Row, leaves: dict[str, dict | None], validations: dict[str
     registered, changed = leaves["recorded"], leaves["owner"]
     source = changed or registered
     if source is not None:
-        said = source["data"]["to"] if changed else source["data"]["owner"]
-        facts.append(Fact("owner", row["owner__username"] == said, source["seq"], row["owner__username"], said))
+        member = "to" if changed else "owner"
+        said = source["data"][member]
+        stored = row["owner__username"]
+        facts.append(Fact("owner", stored == said, source["seq"], stored, said, f"data.{member}"))
     dates = validations.get(row["slug"]) or registered
     if dates is not None:
         for name in VALIDATION_DATES:
             stored = iso_date(row[name])
-            facts.append(Fact(name, stored == dates["data"][name], dates["seq"], stored, dates["data"][name]))
+            said = dates["data"][name]
+            facts.append(Fact(name, stored == said, dates["seq"], stored, said, f"data.{name}"))
     return facts
 
 
@@ -161,7 +164,8 @@ def _version_extra(row: Row, leaves: dict[str, dict | None], links: dict[int, li
     if leaf is None:
         return []
     stored = links.get(row["pk"], [])
-    return [Fact("datasets", stored == leaf["data"]["datasets"], leaf["seq"], stored, leaf["data"]["datasets"])]
+    said = leaf["data"]["datasets"]
+    return [Fact("datasets", stored == said, leaf["seq"], stored, said, "data.datasets")]
 
 
 VERSION = Kind(

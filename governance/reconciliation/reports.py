@@ -17,7 +17,7 @@ from governance.models import (
     Report,
     StatusChange,
 )
-from governance.reconciliation import first_mismatch
+from governance.reconciliation import BY_NAME, facts_of, first_mismatch
 from governance.reconciliation.engine import Mismatch
 
 
@@ -52,3 +52,20 @@ def report_first_mismatch(report: Report) -> Mismatch | None:
         if found is not None:
             return found
     return None
+
+
+def report_facts(report: Report) -> list[dict]:
+    """Return every fact the report's records state in a leaf, as evidence.json lists them:
+    {record, field, seq, member, value}, the value being the leaf's (equal to the record's,
+    which `report_first_mismatch` has checked)."""
+    facts = []
+    for kind, queryset in report_records(report):
+        spec = BY_NAME[kind]
+        for row, row_facts in facts_of(kind, queryset):
+            record = spec.natural_key(row)
+            facts += [
+                {"record": record, "field": f.field, "seq": f.seq, "member": f.member, "value": f.ledger}
+                for f in row_facts
+                if f.ok and f.member is not None and f.seq is not None
+            ]
+    return facts

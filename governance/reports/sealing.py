@@ -60,6 +60,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
+from model_ledger_verify.evidence import EVIDENCE_FORMAT, EVIDENCE_NAME
 from model_ledger_verify.report import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
@@ -131,6 +132,7 @@ def build_manifest(
     generated_at: dt.datetime,
     credentials: SealingCredentials,
     ledger: dict[str, Any],
+    evidence_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Return the manifest of a rendered report (format in this module's docstring).
 
@@ -144,7 +146,7 @@ def build_manifest(
     missing = {"origin", "checkpoint", "entries"} - set(ledger)
     if missing:
         raise ValueError(f"ledger evidence lacks {', '.join(sorted(missing))}")
-    return {
+    manifest = {
         "format": MANIFEST_FORMAT,
         "report_id": report_id,
         "kind": kind,
@@ -156,10 +158,14 @@ def build_manifest(
         "development": credentials.development,
         "ledger": ledger,
     }
+    if evidence_sha256 is not None:
+        manifest["evidence_sha256"] = evidence_sha256
+    return manifest
 
 
-def attach_manifest(pdf: bytes, manifest: dict[str, Any]) -> bytes:
-    """Return ``pdf`` with ``manifest`` appended as the embedded file ``manifest.json``.
+def attach_manifest(pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | None = None) -> bytes:
+    """Return ``pdf`` with ``manifest`` appended as the embedded file ``manifest.json`` (and
+    ``evidence``, when given, as ``evidence.json``, which the manifest binds by its SHA-256).
 
     The file is added in an incremental update, so ``pdf`` is a byte prefix of the result.
     The embedded bytes are :func:`canonical_json` of ``manifest``. Raise SealingError if
@@ -188,6 +194,8 @@ def attach_manifest(pdf: bytes, manifest: dict[str, Any]) -> bytes:
         description=f"Evidence manifest ({MANIFEST_FORMAT}): content hash and ledger proofs",
     )
     embed.embed_file(writer, spec)
+    if evidence is not None:
+        _embed_json(writer, EVIDENCE_NAME, evidence, f"The facts shown and their ledger leaves ({EVIDENCE_FORMAT})")
     # ISO 32000-1 §7.7.2 /PageMode: open the attachments panel, so a reader sees the manifest at once.
     writer.root[pdf_name("/PageMode")] = pdf_name("/UseAttachments")
     writer.update_root()
@@ -197,6 +205,19 @@ def attach_manifest(pdf: bytes, manifest: dict[str, Any]) -> bytes:
     if not result.startswith(pdf):  # pragma: no cover (pyHanko appends by construction)
         raise SealingError("the manifest update rewrote the rendered content")
     return result
+
+
+def _embed_json(writer: IncrementalPdfFileWriter, name: str, data: bytes, description: str) -> None:
+    stream = embed.EmbeddedFileObject.from_file_data(
+        writer,
+        data,
+        compress=True,
+        params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
+        mime_type="application/json",
+    )
+    embed.embed_file(
+        writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=stream, description=description)
+    )
 
 
 def seal(

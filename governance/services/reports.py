@@ -6,6 +6,7 @@ by a Celery task enqueued on commit; it is safe to run twice and a failed one ca
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 from datetime import datetime
@@ -20,13 +21,14 @@ from django.utils import timezone
 from governance import access, events
 from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
-from governance.reconciliation.reports import report_first_mismatch
+from governance.reconciliation.reports import report_facts, report_first_mismatch
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing
 from governance.reports.credentials import sealing_credentials
 from governance.reports.tasks import report_generate_task
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
+from model_ledger_verify.evidence import EVIDENCE_FORMAT
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +62,17 @@ def report_request(
     return report
 
 
-def _evidence(keys: list[str]) -> tuple[dict, int]:
-    """Return the manifest's ledger member for `keys` and the checkpoint size it proves against."""
+def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, int]:
+    """Return the manifest's ledger member for `keys` and the checkpoint size it proves against.
+
+    The checkpoint also covers the entries that `facts` (evidence.json) cite.
+    """
     entries = ledger_services.entries_wait(keys)
+    last = max([entry.seq for entry in entries.values()] + [fact["seq"] for fact in facts or []])
     # Prove against the latest checkpoint when it already covers every cited entry; sign a new
     # one only when it does not (reports would otherwise sign a checkpoint each).
     checkpoint = ledger_selectors.checkpoint_latest()
-    if checkpoint is None or checkpoint.size <= max(entry.seq for entry in entries.values()):
+    if checkpoint is None or checkpoint.size <= last:
         checkpoint = ledger_services.checkpoint_sign()
     cited = []
     for key in keys:
@@ -100,6 +106,27 @@ def _integrity_alert(report: Report, error: RecordDiffersFromLedger) -> None:
         )
 
 
+def _evidence_file(ledger: dict, size: int, facts: list[dict]) -> bytes:
+    """Return evidence.json (docs/ledger-format.md): each fact with its leaf's exact bytes and
+    inclusion proof against the manifest's checkpoint."""
+    seqs = sorted({fact["seq"] for fact in facts})
+    leaves = []
+    for seq in seqs:
+        entry = ledger_selectors.entry_get(seq)
+        proof = ledger_selectors.inclusion_proof(seq, size)
+        leaves.append(
+            {"seq": seq, "leaf": base64.b64encode(bytes(entry.leaf)).decode(), "proof": [p.hex() for p in proof]}
+        )
+    evidence = {
+        "format": EVIDENCE_FORMAT,
+        "origin": ledger["origin"],
+        "checkpoint": ledger["checkpoint"],
+        "leaves": leaves,
+        "facts": facts,
+    }
+    return sealing.canonical_json(evidence)
+
+
 def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict]:
     """Return (sealed PDF, manifest) for `report`, generated as of `generated_at`.
 
@@ -122,7 +149,9 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
             include_snapshot=include_snapshot,
         )
     content = renderer.render(built.content)
-    ledger, _ = _evidence(built.ledger_keys)
+    facts = report_facts(report)
+    ledger, size = _evidence(built.ledger_keys, facts)
+    evidence = _evidence_file(ledger, size, facts)
     manifest = sealing.build_manifest(
         content,
         report_id=str(report.pk),
@@ -131,9 +160,10 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
         generated_at=generated_at,
         credentials=credentials,
         ledger=ledger,
+        evidence_sha256=hashlib.sha256(evidence).hexdigest(),
     )
     sealed = sealing.seal(
-        sealing.attach_manifest(content, manifest),
+        sealing.attach_manifest(content, manifest, evidence=evidence),
         credentials,
         tsa_url=settings.REPORT_TSA_URL,
         reason=f"Evidence of {report.subject} in {settings.LEDGER_ORIGIN}",

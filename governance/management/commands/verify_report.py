@@ -11,7 +11,8 @@ from model_ledger_verify.report import ReportVerificationError, verify_report
 class Command(BaseCommand):
     help = (
         "Verify a sealed report against this service's trust root and ledger keys: exactly one intact, "
-        "trusted signature covering the whole file, a matching manifest and valid ledger proofs. Exit 0 or 1."
+        "trusted signature covering the whole file, a matching manifest, valid ledger proofs, and every fact "
+        "of the embedded evidence.json equal to its ledger entry. Exit 0 or 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,5 +34,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Report verified: {result.kind} report {result.report_id} on {result.subject}, sealed by "
             f"{result.signer_subject}; {result.ledger_entries} ledger entries proven against checkpoint size "
-            f"{result.checkpoint_size}{' (DEVELOPMENT seal)' if result.development else ''}."
+            f"{result.checkpoint_size}; {result.facts} facts checked against their ledger entries"
+            f"{' (DEVELOPMENT seal)' if result.development else ''}."
         )

@@ -12,7 +12,10 @@ described in ``governance.reports.sealing``; :func:`verify_report` checks, in or
    names the certificate that sealed it, and its ``content_sha256``/``content_length`` are
    those of the file prefix that holds the rendered content;
 4. its ledger checkpoint is signed by one of the given ledger keys (C2SP signed note), and
-   every cited entry's RFC 9162 inclusion proof leads to the checkpoint's root.
+   every cited entry's RFC 9162 inclusion proof leads to the checkpoint's root;
+5. the embedded ``evidence.json`` the manifest binds by SHA-256: its checkpoint is signed by a
+   given ledger key, each of its leaves proves into it, and every fact the report shows equals
+   the member of the leaf that states it (:mod:`model_ledger_verify.evidence`).
 
 The first failure raises :class:`ReportVerificationError` with a message naming it.
 """
@@ -37,7 +40,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import evidence, merkle, notes
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -89,6 +92,8 @@ class ReportVerification:
     timestamped: bool
     timestamp_time: datetime | None
     development: bool
+    # Facts of the embedded evidence.json checked against their leaves (0 for older reports).
+    facts: int = 0
 
 
 def canonical_json(value: Any) -> bytes:
@@ -379,7 +384,13 @@ def verify_report(
     """
     roots = _load_roots(trust_roots_pem)
     verifiers = _load_ledger_keys(ledger_keys)
-    reader, status = _check_signature(pdf, roots, validation_time)
+    try:
+        reader, status = _check_signature(pdf, roots, validation_time)
+    except ReportVerificationError as exc:
+        bad = _first_bad_fact(pdf, verifiers)
+        if bad:
+            raise _fail(f"{exc}; and its evidence does not hold: {bad}") from exc
+        raise
     manifest = read_manifest(reader)
     if manifest.get("format") != MANIFEST_FORMAT:
         raise _fail(f"manifest format is {manifest.get('format')!r}, not {MANIFEST_FORMAT!r}")
@@ -390,6 +401,7 @@ def verify_report(
         raise _fail("the manifest names another sealing certificate than the one that sealed the report")
     _check_content(pdf, manifest)
     checkpoint, proven = _check_ledger(manifest, verifiers)
+    facts = _check_facts(reader, manifest, verifiers)
     subject = x509.load_der_x509_certificate(certificate_der).subject.rfc4514_string()
     development = manifest.get("development") is True or "DEVELOPMENT" in subject
     timestamp = status.timestamp_validity
@@ -407,4 +419,40 @@ def verify_report(
         timestamped=timestamp is not None,
         timestamp_time=timestamp.timestamp if timestamp is not None else None,
         development=development,
+        facts=facts,
     )
+
+
+def _first_bad_fact(pdf: bytes, verifiers: list[notes.Verifier]) -> str:
+    """Return the first evidence failure of a report whose seal failed ("" if none is found)."""
+    try:
+        raw = evidence.read_embedded(PdfFileReader(io.BytesIO(pdf), strict=False), evidence.EVIDENCE_NAME)
+        if raw is not None:
+            evidence.check_evidence(raw, verifiers)
+    except evidence.EvidenceError as exc:
+        return str(exc)
+    except Exception:  # noqa: S110 — a file too broken to read has no facts to name
+        pass
+    return ""
+
+
+def _check_facts(reader: PdfFileReader, manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> int:
+    """Check the embedded evidence.json that the manifest binds by hash; return its facts."""
+    digest = manifest.get("evidence_sha256")
+    try:
+        raw = evidence.read_embedded(reader, evidence.EVIDENCE_NAME)
+    except evidence.EvidenceError as exc:
+        raise _fail(str(exc)) from exc
+    if digest is None and raw is None:
+        return 0  # a report sealed before evidence.json existed
+    if raw is None:
+        raise _fail("the manifest names an evidence.json that the report does not embed")
+    if digest is None:
+        raise _fail("the report embeds an evidence.json that its manifest does not bind")
+    try:
+        facts, _ = evidence.check_evidence(raw, verifiers)
+    except evidence.EvidenceError as exc:
+        raise _fail(f"the evidence does not hold: {exc}") from exc
+    if hashlib.sha256(raw).hexdigest() != _hex64(digest, "manifest evidence_sha256"):
+        raise _fail("evidence.json is not the one the manifest names (its SHA-256 differs)")
+    return facts

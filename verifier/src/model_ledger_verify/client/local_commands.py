@@ -52,7 +52,8 @@ def register_verify_report(subparsers: argparse._SubParsersAction) -> None:
         "verify-report",
         help="verify a sealed PDF report offline",
         description="Check exactly one intact PAdES signature covering the whole file, trusted by --trust, "
-        "the embedded manifest, and every ledger inclusion proof against a checkpoint signed by --key.",
+        "the embedded manifest, every ledger inclusion proof against a checkpoint signed by --key, and that "
+        "every fact in the embedded evidence.json equals its ledger entry.",
     )
     parser.add_argument("file", type=Path)
     parser.add_argument("--trust", type=Path, action="append", required=True, help="PEM of a trusted root")
@@ -90,6 +91,7 @@ def _verify_report(args: argparse.Namespace) -> int:
                     "subject": result.subject,
                     "signer": result.signer_subject,
                     "ledger_entries": result.ledger_entries,
+                    "facts": result.facts,
                     "checkpoint_size": result.checkpoint_size,
                     "development": result.development,
                 }
@@ -99,4 +101,5 @@ def _verify_report(args: argparse.Namespace) -> int:
         print(f"verified: {result.kind} report {result.report_id} on {result.subject}")
         print(f"sealed by {result.signer_subject}" + (" (DEVELOPMENT)" if result.development else ""))
         print(f"{result.ledger_entries} ledger entries proven against checkpoint size {result.checkpoint_size}")
+        print(f"{result.facts} facts shown checked against the ledger entries that state them")
     return EXIT_OK
