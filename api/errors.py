@@ -21,6 +21,7 @@ from ledger.errors import BadProofRequest, EventRejected, LedgerError, NotInLog,
 # Each domain error's HTTP status, most specific class first.
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (gov.NotVisible, status.HTTP_404_NOT_FOUND),
+    (gov.LockedOut, status.HTTP_429_TOO_MANY_REQUESTS),
     (gov.Forbidden, status.HTTP_403_FORBIDDEN),
     (gov.Conflict, status.HTTP_409_CONFLICT),
     (gov.InvalidInput, status.HTTP_400_BAD_REQUEST),

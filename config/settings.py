@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "ledger",
     "governance",
     "api",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout page or JSON error.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +122,8 @@ DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out username or address (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -129,6 +134,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ANONYMOUS_USER_NAME = None
+# Sign-in throttling (django-axes): SIGNIN_FAILURE_LIMIT failures for one username, or from one
+# address, within SIGNIN_LOCKOUT_MINUTES lock that username (or address) out for as long after the
+# last counted failure. The e-signature's password re-entry counts too.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout message names the time it ends, so attempts during a lockout do not move it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address: the peer's, or behind SIGNIN_PROXY_COUNT proxies the one the first of
+# them appended to X-Forwarded-For (a client can write anything before it, so nothing earlier counts).
+SIGNIN_PROXY_COUNT = env_int("SIGNIN_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_PROXY_COUNT = SIGNIN_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if SIGNIN_PROXY_COUNT else ["REMOTE_ADDR"]
 # The web console signs people in at its home page and lands them there (console/urls.py).
 LOGIN_URL = "console:home"
 LOGIN_REDIRECT_URL = "console:home"
@@ -194,7 +215,6 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {
         "write": env_str("API_WRITE_RATE", "1200/min"),
-        "auth": env_str("API_AUTH_RATE", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

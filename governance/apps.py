@@ -7,7 +7,7 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from governance import checks  # noqa: F401  (registers the system checks)
+        from governance import checks, signin  # noqa: F401  (registers the system checks and lockout events)
         from governance.services import deployments, gates
 
         # Production deployments must clear the gates (this also registers the gate settings check).

@@ -56,3 +56,9 @@ class RecordDiffersFromLedger(Conflict):
     """A record differs from the ledger entry that recorded it; nothing is built from it."""
 
     code = "record_differs_from_ledger"
+
+
+class LockedOut(GovernanceError):
+    """Too many failed sign-ins (or signature passwords): refused until the cool-off ends."""
+
+    code = "locked_out"

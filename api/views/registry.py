@@ -31,8 +31,8 @@ from api.serializers.registry import (
 )
 from api.verification import VERIFY_PARAMETER, verification, verification_of, wants_verification
 from api.views.base import GovernanceView
-from governance import access, selectors
-from governance.errors import InvalidInput, NotVisible
+from governance import access, selectors, signin
+from governance.errors import InvalidInput, LockedOut, NotVisible, ReauthenticationFailed
 from governance.models import OwnershipTransfer
 from governance.services import access as access_services
 from governance.services import approvals, registry
@@ -351,7 +351,15 @@ class ApprovalListView(GovernanceView):
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
         row = self.authorize("approve", selectors.version_get(request.user, slug, version))
-        approval = approvals.approval_sign(signer=request.user, version=row, **self.parse(ApprovalInSerializer))
+        username = request.user.get_username()
+        if signin.locked_out(request._request, username):
+            raise LockedOut(signin.lockout_message(signin.retry_at(request._request, username)))
+        try:
+            approval = approvals.approval_sign(signer=request.user, version=row, **self.parse(ApprovalInSerializer))
+        except ReauthenticationFailed:
+            # Counted as a failed sign-in; the lockout middleware answers for the one that locks.
+            signin.failed(request._request, username)
+            raise
         return written(request, ApprovalOutSerializer(approval).data, approval.ledger_key)
 
 

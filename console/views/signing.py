@@ -10,7 +10,7 @@ from console import queries
 from console.auth import console_page, refuse
 from console.forms import SignatureForm
 from console.receipts import receipt_list, receipt_now
-from governance import access, selectors
+from governance import access, selectors, signin
 from governance.errors import (
     Conflict,
     GovernanceError,
@@ -30,6 +30,9 @@ def sign(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         access.require(request.user, "approve", row)
+        if signin.locked_out(request, request.user.get_username()):
+            context = {"message": signin.lockout_message(signin.retry_at(request, request.user.get_username()))}
+            return render(request, "console/locked_out.html", context, status=429)
         form = SignatureForm(request.POST)
         status = 400
         if form.is_valid():
@@ -45,6 +48,8 @@ def sign(request: HttpRequest, slug: str, version: str) -> HttpResponse:
                     expected_sha256=data["expected_sha256"],
                 )
             except ReauthenticationFailed as exc:
+                # Counted as a failed sign-in; the lockout middleware answers for the one that locks.
+                signin.failed(request, request.user.get_username())
                 form.add_error("password", exc.errors.get("password") or exc.message)
             except SeparationOfDuties as exc:
                 form.add_error(None, exc.message)
