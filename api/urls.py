@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import ledger, mlflow, monitoring, operations, registry, reports
+from api.views import ledger, me, mlflow, monitoring, operations, registry, reports
 
 app_name = "api"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("ledger/entries/<int:seq>", ledger.EntryDetailView.as_view(), name="entry-detail"),
     path("ledger/proofs/inclusion", ledger.InclusionProofView.as_view(), name="proof-inclusion"),
     path("ledger/proofs/consistency", ledger.ConsistencyProofView.as_view(), name="proof-consistency"),
+    # The caller.
+    path("me", me.WhoAmIView.as_view(), name="me"),
     # The registry.
     path("models", registry.ModelListView.as_view(), name="model-list"),
     path(MODEL, registry.ModelDetailView.as_view(), name="model-detail"),
