@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from console.views import home, ledger, operations, registry, reports, signing
+from console.views import home, ledger, manage, operations, registry, reports, signing
 
 app_name = "console"
 
@@ -12,7 +12,12 @@ urlpatterns = [
     path("sign-out", LogoutView.as_view(), name="sign-out"),
     path("queue", registry.queue, name="queue"),
     path("models", registry.models, name="models"),
+    path("models/new", manage.model_new, name="model-new"),
     path("models/<slug:slug>", registry.model, name="model"),
+    path("models/<slug:slug>/access", manage.model_access, name="model-access"),
+    path("models/<slug:slug>/policies", manage.model_policies, name="model-policies"),
+    path(f"{VERSION}/review", manage.version_review, name="version-review"),
+    path(f"{VERSION}/deploy", manage.version_deploy, name="version-deploy"),
     path(VERSION, registry.version, name="version"),
     path(f"{VERSION}/sign", signing.sign, name="sign"),
     path(f"{VERSION}/approvals/<int:pk>", signing.approval, name="approval"),

@@ -66,3 +66,11 @@ def role_of(user: object) -> str:
 def web_link(value: object) -> bool:
     """Return whether `value` is an http(s) URL, the only kind the console renders as a link."""
     return isinstance(value, str) and WEB_URL_RE.fullmatch(value) is not None
+
+
+@register.simple_tag
+def may(user: object, action: str, obj: object = None) -> bool:
+    """Return whether `user` may do `action` (on `obj`): governance.access decides what is offered."""
+    from governance import access
+
+    return bool(getattr(user, "is_authenticated", False)) and access.can(user, action, obj)
