@@ -137,3 +137,21 @@ def test_an_approved_version_is_deployed_to_staging_from_the_console(world, clie
     response = client.post(f"{V100}/deploy", {"environment": "staging", "change_ticket": "CHG-9"})
     assert response.status_code == 302
     assert Deployment.objects.get(version=world.v100, environment="staging").change_ticket == "CHG-9"
+
+
+# --- Navigation --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("persona", "shown"), [("officer_1", True), ("auditor", False), ("owner", False)])
+def test_the_review_queue_is_in_the_navigation_only_for_those_who_sign(persona, shown, world, client_for):
+    html = client_for(persona).get("/models").content.decode()
+    assert ('href="/queue"' in html) is shown
+
+
+def test_auditors_are_offered_no_way_to_handle_alerts(world, client_for):
+    from governance.services import alerts
+
+    alerts.alert_open(
+        model=world.model, version=world.v100, kind="drift", dedupe_key="d-1", summary="drift on income", details={}
+    )
+    assert "/acknowledge" in client_for("owner").get("/alerts").content.decode()
+    html = client_for("auditor").get("/alerts").content.decode()
+    assert "drift on income" in html and "/acknowledge" not in html and "/resolve" not in html
