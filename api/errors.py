@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -86,6 +88,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, error_class):
             assert isinstance(exc, LedgerError | gov.GovernanceError)
             return Response(error_body(exc.code, exc.message, exc.errors), status=http_status)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body("payload_too_large", f"The request body is over {limit:,} bytes."), status=413)
     if isinstance(exc, OverflowError):
         # A date or number beyond what the database can convert (e.g. years outside 1-9999).
         return Response(error_body("invalid", "A value is out of the range this service accepts."), status=400)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.RejectNulMiddleware",
+    "config.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +71,10 @@ MIDDLEWARE = [
     # Last: turns a sign-in refused for too many failures into the lockout page or JSON error.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The largest request body: a full batch of 1,000 decisions with 3 KB input snapshots is about
+# 3.5 MB of JSON, so the default leaves room for larger snapshots. Over it: 413, payload_too_large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 2**20, minimum=1024)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import tlog
+from config.middleware import payload_too_large
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -30,6 +32,12 @@ urlpatterns = [
 
 def _json_error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "errors": {}}, status=status)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return payload_too_large()
+    return _json_error("bad_request", "The request is not valid.", 400)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> JsonResponse:

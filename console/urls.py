@@ -22,7 +22,8 @@ urlpatterns = [
     path(f"{VERSION}/sign", signing.sign, name="sign"),
     path(f"{VERSION}/approvals/<int:pk>", signing.approval, name="approval"),
     path("decisions", operations.decisions, name="decisions"),
-    path("models/<slug:slug>/decisions/<str:decision_id>", operations.decision, name="decision"),
+    # Any id: one logged before ids had an alphabet may hold a slash.
+    path("models/<slug:slug>/decisions/<path:decision_id>", operations.decision, name="decision"),
     path("alerts", operations.alerts, name="alerts"),
     path("alerts/<int:pk>/acknowledge", operations.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<int:pk>/resolve", operations.alert_resolve, name="alert-resolve"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from governance.models import Decision, DecisionReview, Deployment
+from governance.services.validation import DECISION_ID_REGEX
 
 
 class DeploymentInSerializer(serializers.Serializer):
@@ -51,7 +52,11 @@ class ReasonCodeSerializer(serializers.Serializer):
 
 
 class DecisionInSerializer(serializers.Serializer):
-    decision_id = serializers.CharField(max_length=200)
+    decision_id = serializers.RegexField(
+        DECISION_ID_REGEX,
+        max_length=80,
+        help_text="The serving system's id: ASCII letters and digits, then also . _ : - (at most 80).",
+    )
     version = serializers.CharField(max_length=64)
     occurred_at = serializers.DateTimeField()
     subject_ref = serializers.CharField(

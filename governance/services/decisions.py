@@ -29,11 +29,13 @@ from governance.models import (
     RegisteredModel,
 )
 from governance.records import rfc3339
+from governance.services.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
 
 # One request carries at most this many decisions: big enough for serving systems to batch,
 # small enough to keep one transaction (and its ledger events) well under a second.
 MAX_BATCH = 1_000
+DECISION_ID_RULE = "ASCII letters and digits, then also . _ : -, at most 80 characters."
 # The decision fields that must match when a decision id is sent again.
 IDENTITY_FIELDS = ("version", "occurred_at", "input_sha256", "output_label", "output_score")
 
@@ -103,6 +105,9 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
     errors: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
+        if not DECISION_ID_RE.fullmatch(item["decision_id"]):
+            errors[str(index)] = {"decision_id": [DECISION_ID_RULE]}
+            continue
         if item["decision_id"] in seen:
             errors[str(index)] = {"decision_id": [f"Repeats item {seen[item['decision_id']]}."]}
         seen[item["decision_id"]] = index

@@ -12,6 +12,11 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DECIMAL_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
+# A decision id is the serving system's idempotency key and part of URLs: ASCII letters and
+# digits, then also . _ : - (a UUID, "loan-2026-000123", "run:42.7"), at most 80 characters (so
+# that its ledger key, "decision.logged:<model>:<id>", fits in 200).
+DECISION_ID_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+DECISION_ID_RE = re.compile(DECISION_ID_REGEX)
 WEB_URL_RE = re.compile(WEB_URL_REGEX)
 STORAGE_URI_RE = re.compile(STORAGE_URI_REGEX)
 
