@@ -8,6 +8,7 @@ from typing import Any
 
 from governance.models import Decision, DecisionReview, Deployment
 from governance.reconciliation.engine import Fact, Kind, Leaf, Row, actor, bound, by_key, by_pattern, moment
+from governance.reconciliation.fast import decision_suspects
 from model_ledger_verify import canonical
 
 DEPLOYMENT = Kind(
@@ -166,6 +167,7 @@ DECISION = Kind(
         actor("posted_by", "posted_by__username"),
     ),
     more=_payload_facts,
+    fast=decision_suspects,
 )
 
 DECISION_REVIEW = Kind(

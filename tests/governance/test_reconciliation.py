@@ -298,3 +298,16 @@ def test_export_ledger_with_force_writes_the_failure_into_the_manifest(world, ca
     assert code == 0 and "EXPORTED DESPITE A FAILED CHECK" in err
     assert verification["ok"] is False and verification["forced"] is True
     assert verification["first_failure"].startswith("governance_decision: decision d-2 of credit-risk: output_label")
+
+
+@pytest.mark.postgres
+def test_the_postgresql_fast_path_confirms_faithful_decisions_and_suspects_edited_ones(world):
+    from governance.reconciliation.fast import decision_suspects
+
+    erased = Decision.objects.get(decision_id="d-3").pk
+    assert decision_suspects() == (3, [erased])  # an erased payload always takes the exact path
+    edited = Decision.objects.get(decision_id="d-2").pk
+    _sql("UPDATE governance_decision SET reasons = %s WHERE id = %s", ['[{"code": "X"}]', edited])
+    assert sorted(decision_suspects()[1]) == sorted([erased, edited])
+    mismatch = _single_mismatch("decision")
+    assert (mismatch.record, mismatch.field) == ("decision d-2 of credit-risk", "reasons")
