@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_DECISIONS ?= 10000
 # The embedded mode's Celery broker: a SQLite file, no server (kombu's SQLAlchemy transport).
 EMBEDDED_BROKER = sqla+sqlite:///$(abspath $(or $(VAR_DIR),var))/celery-broker.sqlite3
 # Tests run with production settings (DEBUG off); these make them work without a deployment.
@@ -27,7 +28,7 @@ setup: $(BIN)/.installed
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --decisions $(DEMO_DECISIONS)
 	@echo
 	@echo "  Model governance ledger: http://$(HOST):$(PORT)/"
 	@echo "  API docs:                http://$(HOST):$(PORT)/api/docs/"
