@@ -26,8 +26,7 @@ class SignatureForm(forms.Form):
     meaning = forms.ChoiceField(
         choices=Approval.Meaning.choices,
         widget=forms.RadioSelect,
-        initial=Approval.Meaning.APPROVED,
-        help_text="What your signature means.",
+        help_text="What your signature means; nothing is chosen for you.",
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -177,6 +177,15 @@ class SignOffer:
     checks: list[dict[str, Any]] = field(default_factory=list)
     preview: dict[str, Any] = field(default_factory=dict)
     content: str = ""
+    # Approval progress: distinct officers who approved so far, and how many the model needs.
+    approved: int = 0
+    required: int = 1
+    datasets: list[Any] = field(default_factory=list)
+
+    @property
+    def this_one(self) -> int:
+        """Which approval this signature would be, counting from 1."""
+        return min(self.approved + 1, self.required)
 
     @property
     def held(self) -> int:
@@ -199,7 +208,22 @@ def sign_offer(user: AbstractBaseUser, version: ModelVersion) -> SignOffer:
         reasons.append("The version has no model card to approve.")
     preview = approval_services.signature_preview(version)
     content = json.dumps(signed_content(version, card), indent=2, ensure_ascii=False)
-    return SignOffer(not reasons, reasons, checks, preview, content)
+    return SignOffer(
+        not reasons,
+        reasons,
+        checks,
+        preview,
+        content,
+        approved=approval_progress(version),
+        required=approval_services.approvals_required(version.model),
+        datasets=list(version.dataset_links.select_related("dataset").order_by("role")),
+    )
+
+
+def approval_progress(version: ModelVersion) -> int:
+    """Return how many distinct officers have approved `version` so far."""
+    approved = version.approvals.filter(meaning=Approval.Meaning.APPROVED)
+    return approved.values("signer_id").distinct().count()
 
 
 def previous_version(version: ModelVersion) -> ModelVersion | None:

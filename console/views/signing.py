@@ -84,6 +84,9 @@ def approval(request: HttpRequest, slug: str, version: str, pk: int) -> HttpResp
         "model": signature.version.model,
         "version": signature.version,
         "approval": signature,
+        "approved": (approved := queries.approval_progress(signature.version)),
+        "required": (required := approvals.approvals_required(signature.version.model)),
+        "remaining": max(required - approved, 0),
         "receipts": receipt_list([("Signature", signature.ledger_key)]),
     }
     return render(request, "console/approval.html", context)

@@ -122,6 +122,13 @@ def test_an_officer_reviews_and_approves_a_version_end_to_end(browser, demo, sho
     assert dialog.is_visible()
     signed = dialog.get_by_test_id("signed-hash").inner_text()
     assert re.fullmatch(r"[0-9a-f]{64}", signed)
+    assert (
+        dialog.get_by_test_id("approval-progress")
+        .inner_text()
+        .startswith("An approval now would be approval 1 of 2 needed")
+    )
+    assert not dialog.get_by_role("radio", checked=True).count()  # no meaning is chosen for the signer
+    dialog.get_by_role("radio", name="Approved").check()
     dialog.get_by_label("Reason").fill("Validation report reviewed; card gaps accepted for review.")
     page.screenshot(path=shots / "signature-dialog.png")
     dialog.get_by_label("Your password").fill(PASSWORD)
@@ -130,6 +137,7 @@ def test_an_officer_reviews_and_approves_a_version_end_to_end(browser, demo, sho
     page.wait_for_url(re.compile(r".*/versions/2\.1\.0/approvals/\d+$"))
     approval = Approval.objects.get(version__version="2.1.0", signer__username="demo-officer-1")
     assert (approval.meaning, approval.signed_sha256) == ("approved", signed)
+    assert page.get_by_test_id("approval-progress").inner_text() == "1 of 2 approvals: 1 more officer must approve"
     receipt = page.get_by_test_id("receipt")
     assert re.search(r"#\d+", receipt.inner_text())
     receipt.get_by_role("button", name=re.compile("Verify")).click()
@@ -182,4 +190,58 @@ def test_officers_see_signatures_and_auditors_have_nothing_to_approve(browser, d
         row.get_by_role("link", name=re.compile("PDF")).click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     auditor.screenshot(path=shots / "reports.png", full_page=True)
+    auditor.close()
+
+
+def test_an_owner_and_an_officer_onboard_a_model_and_an_auditor_sees_no_review_queue(browser, demo, shots):
+    owner = sign_in(browser, demo, "demo-owner")
+    owner.goto(f"{demo}/models")
+    owner.get_by_role("link", name="Register a model").click()
+    owner.get_by_label("Slug").fill("card-fraud")
+    owner.get_by_label("Name").fill("Card fraud")
+    owner.get_by_label("Intended purpose").fill("Rank card payments for manual review.")
+    owner.get_by_label("Risk tier").select_option("high")
+    owner.get_by_label("Owner").fill("demo-owner")
+    owner.get_by_label("Runbook").fill("https://wiki.example.com/runbooks/card-fraud")
+    owner.screenshot(path=shots / "model-new.png", full_page=True)
+    owner.get_by_role("button", name="Register model").click()
+    owner.wait_for_url(f"{demo}/models/card-fraud")
+    assert "Model card-fraud registered" in owner.inner_text("main")
+
+    owner.get_by_role("link", name="Thresholds and policies").click()
+    owner.get_by_label("Thresholds").fill("auc min 0.85")
+    owner.get_by_label("Observe every (minutes)").fill("60")
+    owner.get_by_label("PSI bound").fill("0.2")
+    owner.get_by_label("KS bound").fill("0.1")
+    owner.get_by_label("Retrain after drift in N windows").fill("3")
+    owner.screenshot(path=shots / "policies.png", full_page=True)
+    owner.get_by_role("button", name="Save thresholds and policies").click()
+    owner.wait_for_url(f"{demo}/models/card-fraud")
+
+    # 2.0.0 was rolled back and is approved again: the deploy page shows its gates before the button.
+    owner.goto(f"{demo}/models/credit-risk/versions/2.0.0")
+    owner.get_by_role("link", name="Deploy or roll back…").click()
+    assert owner.get_by_test_id("gates").is_visible()
+    assert owner.get_by_role("button", name=re.compile("Deploy 2.0.0|Roll back to 2.0.0")).count() == 1
+    owner.screenshot(path=shots / "deploy.png", full_page=True)
+    owner.close()
+
+    officer = sign_in(browser, demo, "demo-officer-1")
+    officer.goto(f"{demo}/models/card-fraud")
+    officer.get_by_role("link", name="Access").click()
+    officer.get_by_label("User or group").fill("demo-pipeline")
+    officer.get_by_role("checkbox", name=re.compile("register:")).check()
+    officer.get_by_role("checkbox", name=re.compile("log:")).check()
+    officer.get_by_role("button", name="Grant").click()
+    officer.wait_for_url(f"{demo}/models/card-fraud/access")
+    grants = officer.get_by_test_id("grants").inner_text()
+    assert "demo-pipeline" in grants and "register" in grants and "log" in grants
+    officer.screenshot(path=shots / "access.png", full_page=True)
+    assert officer.get_by_role("link", name="Review queue").count() == 1
+    officer.close()
+
+    auditor = sign_in(browser, demo, "demo-auditor")
+    assert auditor.get_by_role("link", name="Review queue").count() == 0
+    auditor.goto(f"{demo}/alerts")
+    assert auditor.get_by_role("button", name="Acknowledge").count() == 0
     auditor.close()

@@ -155,3 +155,23 @@ def test_auditors_are_offered_no_way_to_handle_alerts(world, client_for):
     assert "/acknowledge" in client_for("owner").get("/alerts").content.decode()
     html = client_for("auditor").get("/alerts").content.decode()
     assert "drift on income" in html and "/acknowledge" not in html and "/resolve" not in html
+
+
+# --- The signature dialog --------------------------------------------------------------------------
+def test_the_signature_dialog_chooses_no_meaning_and_says_what_is_attested_and_how_far_approval_is(world, client_for):
+    html = client_for("officer_1").get(f"{V110}/sign").content.decode()
+    assert "checked" not in html.split('name="meaning"')[1].split("</div>")[0]
+    assert "I have reviewed credit-risk 1.1.0, its model card (revision 1) and the datasets named below" in html
+    assert "approval 1 of 2 needed" in html and "freezes the model card" in html
+    assert "train" in html and "validation" in html
+
+
+def test_a_signature_without_a_meaning_is_refused_on_the_form(world, client_for):
+    from governance.services import approvals
+
+    preview = approvals.signature_preview(world.v110)
+    response = client_for("officer_1").post(
+        f"{V110}/sign",
+        {"reason": "ok", "password": "x", "expected_sha256": preview["signed_sha256"], "card_revision": 1},
+    )
+    assert response.status_code == 400 and not world.v110.approvals.exists()
