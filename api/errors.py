@@ -6,12 +6,14 @@ Every error the API returns goes through `exception_handler`: DRF's own exceptio
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -19,6 +21,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from governance import errors as gov
 from ledger.errors import BadProofRequest, EventRejected, LedgerError, NotInLog, SigningRefused
+
+logger = logging.getLogger(__name__)
 
 # Each domain error's HTTP status, most specific class first.
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
@@ -91,6 +95,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(error_body("payload_too_large", f"The request body is over {limit:,} bytes."), status=413)
+    if isinstance(exc, IntegrityError):
+        # Last resort: a write path that lost a race on a unique row (services retry their own).
+        logger.warning("Unhandled IntegrityError answered as a conflict: %s", exc)
+        return Response(error_body("conflict", "A concurrent request wrote a conflicting record; retry."), status=409)
     if isinstance(exc, OverflowError):
         # A date or number beyond what the database can convert (e.g. years outside 1-9999).
         return Response(error_body("invalid", "A value is out of the range this service accepts."), status=400)

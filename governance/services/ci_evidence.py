@@ -13,9 +13,11 @@ from governance import access, events
 from governance.junit import JUnitError, junit_counts
 from governance.models import CiEvidence, ModelVersion
 from governance.records import rfc3339
+from governance.services.concurrency import retried_on_duplicate
 from governance.services.validation import Errors
 
 
+@retried_on_duplicate
 @transaction.atomic
 def ci_evidence_post(
     *,

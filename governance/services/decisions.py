@@ -29,6 +29,7 @@ from governance.models import (
     RegisteredModel,
 )
 from governance.records import rfc3339
+from governance.services.concurrency import retried_on_duplicate
 from governance.services.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
 
@@ -91,6 +92,7 @@ def _deployed_at(versions: dict[str, ModelVersion], items: list[dict[str, Any]])
     return bad
 
 
+@retried_on_duplicate
 @transaction.atomic
 def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]]) -> BatchResult:
     """Log up to MAX_BATCH decisions, all or nothing; resending the same batch changes nothing.

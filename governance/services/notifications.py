@@ -48,6 +48,7 @@ from governance import events as ledger_events
 from governance.errors import InvalidInput, NotVisible
 from governance.models import Delivery, RegisteredModel, Webhook
 from governance.records import rfc3339
+from governance.services.concurrency import retried_on_duplicate
 from governance.services.validation import Errors
 from model_ledger_verify import canonical
 
@@ -140,6 +141,7 @@ def webhook_record(webhook: Webhook) -> dict[str, Any]:
     }
 
 
+@retried_on_duplicate
 @transaction.atomic
 def webhook_create(
     *,

@@ -21,6 +21,7 @@ from governance.models import (
     VersionDataset,
 )
 from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
+from governance.services.concurrency import retried_on_duplicate
 from governance.services.retraining import retraining_close_for_version
 from governance.services.validation import SLUG_RE, VERSION_RE, Errors
 
@@ -105,6 +106,7 @@ def model_register(
     return model
 
 
+@retried_on_duplicate
 @transaction.atomic
 def dataset_register(
     *,
@@ -189,6 +191,7 @@ def _check_metrics(metrics: Any, errors: Errors) -> None:
             errors.sha256(metric["dataset_sha256"], f"{field}.dataset_sha256")
 
 
+@retried_on_duplicate
 @transaction.atomic
 def version_register(
     *,
@@ -310,6 +313,7 @@ FROZEN_STATUSES = frozenset(
 )
 
 
+@retried_on_duplicate
 @transaction.atomic
 def card_revise(*, actor: AbstractBaseUser, version: ModelVersion, content: dict[str, str]) -> ModelCard:
     """Add a new model-card revision for `version` and log `card.revised`.

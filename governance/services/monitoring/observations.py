@@ -16,6 +16,7 @@ from governance import access, drift, events
 from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion, Observation, RegisteredModel
 from governance.records import rfc3339
+from governance.services.concurrency import retried_on_duplicate
 from governance.services.validation import SLUG_RE, Errors
 from model_ledger_verify import canonical
 
@@ -159,6 +160,7 @@ def observation_record(observation: Observation) -> dict[str, Any]:
     }
 
 
+@retried_on_duplicate
 @transaction.atomic
 def observation_post_batch(
     *, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]]
