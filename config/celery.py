@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from celery import Celery
+from celery.signals import worker_ready
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -17,6 +18,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _drain_ledger_queue(**_: object) -> None:
+    """A worker that starts sequences what a crashed process left queued (ledger/recovery.py)."""
+    from ledger.recovery import queue_drain_at_start
+
+    queue_drain_at_start("worker")
 
 
 @dataclass(frozen=True)

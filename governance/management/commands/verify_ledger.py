@@ -2,11 +2,14 @@
 
 import json
 import sys
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from governance.reconciliation.check import check_ledger
 from governance.reconciliation.progress import Progress
+from ledger.recovery import stale_queue
 
 
 class Command(BaseCommand):
@@ -19,8 +22,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--log-only", action="store_true", help="Check the log only (the fast path).")
         parser.add_argument("--json", action="store_true", help="Print the result as one JSON object.")
+        parser.add_argument(
+            "--queue-warning-after",
+            type=int,
+            default=None,
+            metavar="SECONDS",
+            help="Warn about events queued but not sequenced for longer (default LEDGER_QUEUE_WARNING_SECONDS).",
+        )
 
-    def handle(self, *args: object, log_only: bool, json: bool, **options: object) -> None:
+    def handle(
+        self, *args: object, log_only: bool, json: bool, queue_warning_after: int | None, **options: object
+    ) -> None:
+        seconds = settings.LEDGER_QUEUE_WARNING_SECONDS if queue_warning_after is None else queue_warning_after
+        stale = stale_queue(timedelta(seconds=seconds))
+        if stale.count:
+            # A warning, not a failure: queued events are durable, only not in the log yet.
+            self.stderr.write(stale.message())
         progress = Progress(sys.stderr)
         result = check_ledger(log_only=log_only, log_progress=progress.entries, record_progress=progress.records)
         progress.done()
