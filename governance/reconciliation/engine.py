@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -92,8 +92,9 @@ class Kind:
     annotations: Callable[[], dict[str, Any]] = dict
     # Checks that do not fit a field map: (row, decoded leaves by name, context) -> facts.
     more: Callable[[Row, dict[str, dict | None], Any], Iterable[Fact]] | None = None
-    # Read once per run before the rows (e.g. leaves no record points at); passed to `more`.
-    context: Callable[[], Any] = lambda: None
+    # Read once per run before the rows (e.g. leaves no record points at), given the queryset
+    # being checked (None: the whole table); passed to `more`.
+    context: Callable[[QuerySet | None], Any] = lambda queryset: None
     # On PostgreSQL, a whole-table pass: (progress) -> (rows read, ids to check exactly).
     fast: Callable[[Callable[[int], None] | None], tuple[int, list[int]]] | None = None
 
@@ -178,14 +179,6 @@ def shown(value: Any) -> str:
     return f"<sha256 {value_sha256(value)}>"
 
 
-@dataclass
-class Tally:
-    """What a reconciliation run saw, per kind."""
-
-    records: dict[str, int] = field(default_factory=dict)
-    mismatches: list[Mismatch] = field(default_factory=list)
-
-
 def _decode(leaf: bytes | memoryview) -> dict[str, Any]:
     return json.loads(bytes(leaf))
 
@@ -256,7 +249,7 @@ def reconcile_kind(
             found += reconcile_kind(kind, subset)[1]
         return count, found
     count, found = 0, []
-    context = kind.context()
+    context = kind.context(queryset)
     for rows in _rows(kind, queryset):
         keys, leaves = _leaves_for(kind, rows)
         names = [spec.name for spec in kind.leaves]
@@ -277,7 +270,7 @@ def reconcile_kind(
 def record_facts(kind: Kind, queryset: QuerySet) -> list[tuple[Row, list[Fact]]]:
     """Return every fact of each row of `queryset` (a handful: API and console reads)."""
     out = []
-    context = kind.context()
+    context = kind.context(queryset)
     for rows in _rows(kind, queryset):
         keys, leaves = _leaves_for(kind, rows)
         for row, row_keys in zip(rows, keys, strict=True):

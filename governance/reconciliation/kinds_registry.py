@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from governance.models import (
     Approval,
@@ -104,7 +104,7 @@ MODEL = Kind(
         actor("created_by", "created_by__username"),
     ),
     more=_model_extra,
-    context=lambda: latest_by_model("model.validation_updated:", "slug"),
+    context=lambda queryset: latest_by_model("model.validation_updated:", "slug"),
 )
 
 DATASET = Kind(
@@ -152,9 +152,13 @@ def _version_annotations() -> dict[str, Any]:
     return {"last_status_key": Subquery(changes.values("ledger_key")[:1])}
 
 
-def _version_links() -> dict[int, list[dict[str, str]]]:
+def _version_links(queryset: QuerySet | None) -> dict[int, list[dict[str, str]]]:
+    """Return each version's dataset links (of the versions in `queryset`, or all)."""
+    rows = VersionDataset.objects.all()
+    if queryset is not None:
+        rows = rows.filter(version__in=queryset.values("pk"))
     links: dict[int, list[tuple[str, str]]] = {}
-    for version_id, role, sha in VersionDataset.objects.values_list("version_id", "role", "dataset__sha256"):
+    for version_id, role, sha in rows.values_list("version_id", "role", "dataset__sha256"):
         links.setdefault(version_id, []).append((role, sha))
     return {pk: [{"role": r, "sha256": s} for r, s in sorted(rows)] for pk, rows in links.items()}
 
