@@ -33,7 +33,7 @@ run: setup
 	@echo "  Model governance ledger: http://$(HOST):$(PORT)/"
 	@echo "  API docs:                http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Latest checkpoint:       http://$(HOST):$(PORT)/api/v1/ledger/checkpoint"
-	@echo "  Demo sign-ins (password demo-password): demo-officer-1, demo-officer-2, demo-owner, demo-auditor, demo-admin"
+	@echo "  Demo sign-ins (password demo-password): demo-officer-1, demo-officer-2, demo-compliance-head, demo-owner, demo-auditor, demo-admin"
 	@echo "  Pipeline token:          DJANGO_DEBUG=1 $(BIN)/python manage.py issue_token demo-pipeline"
 	@echo "  Verifier key:            $$(DJANGO_DEBUG=1 $(BIN)/python manage.py ledger_keys | tail -n 1)"
 	@echo "  Periodic jobs:           a Celery worker with embedded beat on the embedded broker (log: var/worker.log)"

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from api.views import ledger, me, mlflow, monitoring, operations, registry, reports
+from api.views import identity, ledger, me, mlflow, monitoring, operations, people, registry, reports
 
 app_name = "api"
 
 MODEL = "models/<slug:slug>"
 VERSION = f"{MODEL}/versions/<str:version>"
 DECISION = f"{MODEL}/decisions/<str:decision_id>"
+USER = "users/<str:username>"
 
 urlpatterns = [
     # The ledger (auditors).
@@ -92,6 +93,20 @@ urlpatterns = [
     path("webhooks/<int:pk>", monitoring.WebhookDetailView.as_view(), name="webhook-detail"),
     path("webhooks/<int:pk>/deliveries", monitoring.WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
     path("deliveries", monitoring.DeliveryListView.as_view(), name="delivery-list"),
+    # People and API tokens.
+    path("tokens", identity.TokenListView.as_view(), name="token-list"),
+    path("tokens/revoke", identity.TokenRevokeView.as_view(), name="token-revoke"),
+    path("users", people.UserListView.as_view(), name="user-list"),
+    path(f"{USER}", people.UserDetailView.as_view(), name="user-detail"),
+    path(f"{USER}/deactivate", people.UserActiveView.as_view(active=False), name="user-deactivate"),
+    path(f"{USER}/reactivate", people.UserActiveView.as_view(active=True), name="user-reactivate"),
+    path(f"{USER}/roles/grant", people.UserRoleView.as_view(grant=True), name="user-role-grant"),
+    path(f"{USER}/roles/revoke", people.UserRoleView.as_view(grant=False), name="user-role-revoke"),
+    path(f"{USER}/privileges", people.UserPrivilegesView.as_view(), name="user-privileges"),
+    path(f"{USER}/password", people.UserPasswordView.as_view(), name="user-password"),
+    path("role-grants", people.RoleGrantListView.as_view(), name="role-grant-list"),
+    path("role-grants/<int:pk>/confirm", people.RoleGrantDecideView.as_view(confirm=True), name="role-grant-confirm"),
+    path("role-grants/<int:pk>/reject", people.RoleGrantDecideView.as_view(confirm=False), name="role-grant-reject"),
     # Integrations.
     path("integrations/mlflow/webhook", mlflow.MlflowWebhookView.as_view(), name="mlflow-webhook"),
 ]

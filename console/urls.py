@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from console.views import home, ledger, manage, operations, registry, reports, signing
+from console.views import home, ledger, manage, operations, people, registry, reports, signing
 
 app_name = "console"
 
@@ -32,4 +32,11 @@ urlpatterns = [
     path("ledger", ledger.ledger, name="ledger"),
     path("ledger/offline", ledger.offline, name="ledger-offline"),
     path("ledger/entries/<int:seq>/verify", ledger.verify, name="verify"),
+    path("people", people.people, name="people"),
+    path("people/new", people.person_create, name="person-create"),
+    path("people/proposals/<int:pk>/<str:decision>", people.proposal_decide, name="proposal-decide"),
+    path("people/<str:username>/<str:action>", people.person_change, name="person-change"),
+    path("account", people.account, name="account"),
+    path("account/tokens", people.token_issue, name="token-issue"),
+    path("account/tokens/<str:token_id>/revoke", people.token_revoke, name="token-revoke"),
 ]

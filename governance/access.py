@@ -100,6 +100,18 @@ RULES: dict[str, Rule] = {
     "register_dataset": Rule("register datasets", roles=frozenset({Role.PIPELINE, Role.MODEL_OWNER}), per_model=False),
     "webhooks": Rule("manage webhooks and read their deliveries", roles=_OFFICER_ADMIN, per_model=False),
     "read_inputs": Rule("see decision inputs in decision reports they request", roles=_READERS, per_model=False),
+    "read_people": Rule("list people and their roles, and officer proposals", roles=_OFFICER_ADMIN, per_model=False),
+    "manage_people": Rule(
+        "create, deactivate and reactivate people, grant and revoke roles, reset passwords, revoke anyone's "
+        "tokens and propose compliance officers (never for themselves)",
+        roles=frozenset({Role.ADMIN}),
+        per_model=False,
+    ),
+    "confirm_officer": Rule(
+        "confirm a proposed compliance officer (not themselves, not their own proposal)",
+        roles=_OFFICER,
+        per_model=False,
+    ),
 }
 ACTIONS = frozenset(RULES)
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
 from django.db import transaction
 
 from governance.models import ModelVersion, RegisteredModel
@@ -41,10 +43,13 @@ from governance.services import (
     registry,
     retraining,
 )
+from governance.services.identity import officers as officer_services
+from ledger import services as ledger_services
 from model_ledger_verify import canonical
 
 PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
 PEOPLE = {
+    "demo-compliance-head": ("Grace", "Hopper-Lindqvist", Role.COMPLIANCE_OFFICER),
     "demo-owner": ("Olivia", "Okafor", Role.MODEL_OWNER),
     "demo-officer-1": ("Αθηνά", "Παπαδοπούλου", Role.COMPLIANCE_OFFICER),
     "demo-officer-2": ("Zoë", "Ångström-Núñez", Role.COMPLIANCE_OFFICER),
@@ -100,7 +105,12 @@ def _sha(text: str) -> str:
 
 
 def people(password: str) -> dict[str, User]:
-    """Create (or refresh) the demo users and role groups; return them by username."""
+    """Create (or refresh) the demo users and role groups; return them by username.
+
+    The officers are made as in a real installation: the head of compliance is bootstrapped by
+    `manage.py bootstrap_officer`, and the two reviewing officers are proposed by the admin and
+    confirmed by the head, so neither reviewer confirmed the other (they co-sign high-risk models).
+    """
     groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
     read_ledger = Permission.objects.get(codename="view_entry")
     for role in (Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.ADMIN):
@@ -113,12 +123,14 @@ def people(password: str) -> dict[str, User]:
         if created or not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
-        user.groups.add(groups[role])
+        if role != Role.COMPLIANCE_OFFICER:
+            user.groups.add(groups[role])
         users[username] = user
     admin = users["demo-admin"]
     if not admin.is_staff:
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
+    _officers(users)
     pipeline, created = User.objects.get_or_create(username="demo-pipeline", defaults={"first_name": "Pipeline"})
     if created:
         pipeline.set_unusable_password()  # a service account: it signs in with API tokens only
@@ -126,6 +138,25 @@ def people(password: str) -> dict[str, User]:
     pipeline.groups.add(groups[Role.PIPELINE])
     users["demo-pipeline"] = pipeline
     return users
+
+
+def _officers(users: dict[str, User]) -> None:
+    """Bootstrap the head of compliance, then propose and confirm the two reviewing officers,
+    dated before the story starts (every signature comes after its signer's role grant)."""
+    head = users["demo-compliance-head"]
+    clock = _Clock(START - timedelta(days=14))
+    with _simulated(clock):
+        if not officer_services.is_officer(head):
+            call_command("bootstrap_officer", head.get_username(), reason="head of compliance", stdout=io.StringIO())
+        for name in ("demo-officer-1", "demo-officer-2"):
+            if officer_services.is_officer(users[name]):
+                continue
+            clock.advance(hours=1)
+            grant = officer_services.officer_propose(
+                actor=users["demo-admin"], grantee=users[name], reason="credit model reviewer", via="command"
+            )
+            clock.advance(hours=2)
+            officer_services.officer_confirm(actor=head, grant=grant, via="command")
 
 
 def _version(
@@ -422,6 +453,8 @@ def seed(password: str = PASSWORD, progress=None, decision_count: int = DECISION
     """Create the demo data if missing; return (new decisions, total decisions)."""
     with transaction.atomic():
         users = people(password)
+    ledger_services.tree_integrate_all()  # the officers' role grants have their seq before they sign
+    with transaction.atomic():
         model = RegisteredModel.objects.filter(slug="credit-risk").first()
         if model is None:
             model = story(users, password)

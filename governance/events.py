@@ -11,11 +11,14 @@ from ledger import services as ledger_services
 from ledger.errors import EventRejected
 
 
-def actor_name(user: AbstractBaseUser | None) -> str:
+def actor_name(user: AbstractBaseUser | str | None) -> str:
+    """Return the leaf's actor: `user:<username>` for a person, a marker string as given."""
+    if isinstance(user, str):
+        return user
     return f"user:{user.get_username()}" if user is not None else "system"
 
 
-def record(*, type: str, actor: AbstractBaseUser | None, subject: str, key: str, data: dict[str, Any]) -> str:
+def record(*, type: str, actor: AbstractBaseUser | str | None, subject: str, key: str, data: dict[str, Any]) -> str:
     """Queue the event in the caller's transaction; return its idempotency key.
 
     Raise InvalidInput if the ledger refuses the event (too large, a float…).

@@ -34,6 +34,11 @@ def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[str]:
     return cached
 
 
+def forget_roles(user: AbstractBaseUser) -> None:
+    """Drop the cached role names after the user's groups or superuser status changed."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
 def has_role(user: AbstractBaseUser | AnonymousUser | None, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 

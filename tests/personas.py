@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, Permission, User
 
 from governance.roles import Role
 from tests.api.factories import PASSWORD
+from tests.identity import add_roles
 
 __all__ = [
     "admin",
@@ -46,14 +47,8 @@ def make_user(groups) -> Callable[..., User]:
     """Create an active user holding `roles` (group names), with the shared test password."""
 
     def make(username: str, *roles: str, superuser: bool = False, first_name: str = "") -> User:
-        user = User.objects.create_user(
-            username,
-            password=PASSWORD,
-            first_name=first_name,
-            is_staff=superuser,
-            is_superuser=superuser,
-        )
-        user.groups.add(*(groups[role] for role in roles))
+        user = User.objects.create_user(username, password=PASSWORD, first_name=first_name)
+        add_roles(user, *roles, superuser=superuser)  # officers through the two-person path
         return user
 
     return make

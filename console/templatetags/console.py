@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from governance import access
 from governance.roles import role_title
 from governance.services.validation import WEB_URL_RE
 
@@ -29,6 +30,7 @@ SECTIONS = {
     "ledger": "ledger",
     "ledger-offline": "ledger",
     "verify": "ledger",
+    "people": "people",
 }
 
 
@@ -55,6 +57,12 @@ def short(value: object, length: int = 12) -> str:
 @register.filter
 def section(url_name: str | None) -> str:
     return SECTIONS.get(url_name or "", "")
+
+
+@register.filter
+def sees_people(user: object) -> bool:
+    """Whether the People page is for this user (administrators and compliance officers)."""
+    return access.can(user, "read_people")
 
 
 @register.simple_tag

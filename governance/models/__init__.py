@@ -3,6 +3,7 @@
 from governance.models.access import ModelGroupObjectPermission, ModelUserObjectPermission
 from governance.models.decisions import Decision, DecisionPayload, DecisionReview
 from governance.models.deployments import Deployment
+from governance.models.identity import RoleGrant
 from governance.models.monitoring import (
     Alert,
     CiEvidence,
@@ -48,6 +49,7 @@ __all__ = [
     "Report",
     "RetrainingPolicy",
     "RetrainingRequest",
+    "RoleGrant",
     "StatusChange",
     "VersionDataset",
     "Webhook",

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
-from governance.reconciliation import kinds_access, kinds_monitoring, kinds_operations, kinds_registry
+from governance.reconciliation import (
+    kinds_access,
+    kinds_identity,
+    kinds_monitoring,
+    kinds_operations,
+    kinds_registry,
+)
 from governance.reconciliation.engine import Fact, Kind, Mismatch, reconcile_kind, record_facts
 
 KINDS: tuple = (
@@ -21,6 +27,7 @@ KINDS: tuple = (
     *kinds_access.KINDS,
     *kinds_operations.KINDS,
     *kinds_monitoring.KINDS,
+    *kinds_identity.KINDS,
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 

@@ -41,6 +41,27 @@ class Built:
     ledger_keys: list[str]
 
 
+def _officer_grant_rows(approvals: list[Approval]) -> tuple[tuple[str, ...], ...]:
+    """Who proposed and who confirmed each signer's compliance officer role, when, and its seq."""
+    rows = []
+    for signer in {a.signer_id: a.signer for a in approvals}.values():
+        grant = selectors.officer_grant_of(signer)
+        if grant is None:
+            rows.append((signer.get_username(), "— (no two-person grant on file)", "—", "—", "—"))
+            continue
+        proposed = "bootstrap command" if grant["bootstrap"] else grant["proposed_by"]
+        rows.append(
+            (
+                signer.get_username(),
+                proposed,
+                grant["confirmed_by"] or "—",
+                grant["confirmed_at"] or "—",
+                "—" if grant["seq"] is None else str(grant["seq"]),
+            )
+        )
+    return tuple(rows)
+
+
 def _utc(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
 
@@ -274,6 +295,13 @@ def version_dossier(version: ModelVersion, *, report_id: str, generated_at: date
             Table(
                 ("Separation-of-duties rule", "Outcome", "Signatures"),
                 tuple((rule, "passed" if ok else "FAILED", str(n)) for (rule, ok), n in sorted(checks.items())),
+            )
+        )
+    if grant_rows := _officer_grant_rows(approvals):
+        sig_blocks.append(
+            Table(
+                ("Signer", "Officer role proposed by", "Confirmed by", "Confirmed (UTC)", "Ledger seq"),
+                grant_rows,
             )
         )
     sections.append(Section("Approvals and signatures", tuple(sig_blocks)))

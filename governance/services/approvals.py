@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from governance import access, events
+from governance import access, events, selectors
 from governance.errors import (
     Conflict,
     InvalidInput,
@@ -19,6 +19,7 @@ from governance.errors import (
 from governance.models import Approval, ModelCard, ModelVersion, RegisteredModel
 from governance.records import rfc3339, sha256_of, signed_content
 from governance.roles import role_title
+from governance.services import separation
 from governance.services.registry import status_change
 
 SIGNABLE = frozenset({ModelVersion.Status.REGISTERED, ModelVersion.Status.IN_REVIEW})
@@ -32,35 +33,9 @@ def approvals_required(model: RegisteredModel) -> int:
 def separation_checks(
     signer: AbstractBaseUser, version: ModelVersion, card: ModelCard | None, meaning: str
 ) -> list[dict[str, Any]]:
-    """Return every separation-of-duties rule for this signature with its outcome."""
-    authors = set(version.cards.values_list("author_id", flat=True))
-    checks = [
-        (
-            "signer_is_not_registrant",
-            signer.pk != version.registered_by_id,
-            "The signer did not register the version (nor is the pipeline identity that did).",
-        ),
-        (
-            "signer_is_not_model_owner",
-            signer.pk != version.model.owner_id,
-            "The signer does not own the model.",
-        ),
-        (
-            "signer_is_not_card_author",
-            signer.pk not in authors,
-            "The signer wrote no revision of the model card.",
-        ),
-    ]
-    if meaning == Approval.Meaning.APPROVED:
-        already = version.approvals.filter(signer=signer, meaning=Approval.Meaning.APPROVED).exists()
-        checks.append(
-            (
-                "signer_has_not_approved_before",
-                not already,
-                "Each approval comes from a different officer.",
-            )
-        )
-    return [{"rule": rule, "passed": passed, "description": text} for rule, passed, text in checks]
+    """Return every separation-of-duties rule for this signature with its outcome (see
+    governance.services.separation: judged over the version's history, not the current state)."""
+    return separation.separation_checks(signer, version, meaning)
 
 
 def signature_preview(version: ModelVersion) -> dict[str, Any]:
@@ -117,12 +92,12 @@ def approval_sign(
             "The record changed since it was shown to you; review it again.",
             errors={"expected_sha256": [f"Now {signed_sha256}."]},
         )
-    checks = separation_checks(signer, version, card, meaning)
+    grant = selectors.officer_grant_of(signer)
+    checks = separation.separation_checks(signer, version, meaning, grant)
     failed = [check for check in checks if not check["passed"]]
     if failed:
         raise SeparationOfDuties(
-            "Separation of duties forbids this signature: "
-            + "; ".join(check["description"].replace("The signer", "you") for check in failed),
+            "Separation of duties forbids this signature. " + " ".join(check["description"] for check in failed),
             errors={"sod_checks": checks},
         )
     now = timezone.now()
@@ -157,6 +132,8 @@ def approval_sign(
             "card_revision": card.revision if card else None,
             "authentication": approval.authentication,
             "sod_checks": checks,
+            # How the signer became an officer: the seq of their `role.granted` event and its two people.
+            "role_grant": separation.role_grant_record(grant),
         },
     )
     _settle(signer, version)

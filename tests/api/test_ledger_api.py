@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
-from ledger import services
+from ledger import selectors, services
 from model_ledger_verify import merkle, notes
 from tests.ledger.helpers import fill
 
@@ -40,8 +40,10 @@ def as_alice(client, alice) -> APIClient:
 
 
 @pytest.fixture
-def log(db):
-    fill(25)
+def log(alice, charlie):
+    """25 entries under a checkpoint (the first are the people's `user.created`), then 5 more."""
+    services.tree_integrate_all()
+    fill(25 - selectors.tree_size())
     services.checkpoint_sign()
     fill(5, start=25)  # integrated, not yet covered by a checkpoint
 

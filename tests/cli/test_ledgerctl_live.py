@@ -14,12 +14,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def world(live_server, settings, tmp_path, eager_tasks):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from knox.models import AuthToken
 
     from governance.roles import Role
     from governance.services import registry
     from governance.services.access import access_grant
+    from tests.identity import add_roles
 
     settings.DEBUG = True  # development report seal, generated in tmp_path
     settings.VAR_DIR = tmp_path / "var"
@@ -33,7 +34,7 @@ def world(live_server, settings, tmp_path, eager_tasks):
 
     def person(name: str, role: str) -> User:
         user = User.objects.create_user(name, password="pw-123456789")
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        add_roles(user, role)
         return user
 
     owner, pipeline = person("olivia", Role.MODEL_OWNER), person("pipe", Role.PIPELINE)

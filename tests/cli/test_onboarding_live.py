@@ -15,14 +15,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def people(live_server, eager_tasks):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from knox.models import AuthToken
 
     from governance.roles import Role
+    from tests.identity import add_roles
 
     def person(name: str, role: str) -> str:
         user = User.objects.create_user(name, password="pw-123456789", first_name=name.title())
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        add_roles(user, role)
         return AuthToken.objects.create(user)[1]
 
     return {

@@ -211,11 +211,14 @@ def test_a_signature_posted_by_a_non_officer_is_refused(persona, world, client_f
     assert not world.v110.approvals.exists()
 
 
-def test_an_admin_who_is_also_an_officer_may_sign(world, make_user, client_for):
+def test_an_officer_who_is_also_an_admin_may_not_sign(world, make_user, client_for):
     both = make_user("admin-officer", Role.ADMIN, Role.COMPLIANCE_OFFICER, superuser=True)
     client = client_for(both)
-    assert "Review and sign" in client.get(V110).content.decode()
-    assert client.post(f"{V110}/sign", sign_form(world.v110, password=PASSWORD)).status_code == 302
+    html = client.get(V110).content.decode()
+    assert "Review and sign" not in html
+    assert "administrator and compliance officer are exclusive roles" in html
+    assert client.post(f"{V110}/sign", sign_form(world.v110, password=PASSWORD)).status_code == 403
+    assert not world.v110.approvals.exists()
 
 
 def test_the_form_is_not_offered_against_separation_of_duties(world, make_user, client_for):
@@ -244,7 +247,7 @@ def test_the_form_is_not_offered_against_separation_of_duties(world, make_user, 
     client = client_for(dual)
     html = client.get("/models/dual-model/versions/1.0.0").content.decode()
     assert "Review and sign" not in html
-    assert "The signer does not own the model." in html
+    assert "Nobody may sign a version of a model they have owned at any time" in html
     assert client.get("/models/dual-model/versions/1.0.0/sign").status_code == 403
     response = client.post("/models/dual-model/versions/1.0.0/sign", sign_form(own))
     assert response.status_code == 403

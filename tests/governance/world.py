@@ -4,21 +4,22 @@ sign) and helpers, imported by the conftest here and by API tests that need the 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from governance.demo import FULL_CARD
 from governance.roles import Role
 from governance.services import access as access_services
 from governance.services import registry
 from tests.governance import readiness
+from tests.identity import add_roles
 
 PASSWORD = "correct horse battery staple"
 
 
 def make_user(username: str, *roles: str, **extra) -> User:
+    superuser, active = extra.pop("is_superuser", False), extra.pop("is_active", True)
     user = User.objects.create_user(username, password=PASSWORD, first_name=username.title(), **extra)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    add_roles(user, *roles, superuser=superuser, active=active)
     return user
 
 

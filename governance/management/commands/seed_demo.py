@@ -46,7 +46,7 @@ class Command(BaseCommand):
         checkpoint = services.checkpoint_sign()
         self.stdout.write(
             f"Demo data ready: {created:,} new decisions of {total:,}; ledger checkpoint at size "
-            f"{checkpoint.size:,}.\nSign in as demo-officer-1, demo-officer-2, demo-owner, demo-auditor "
-            f"or demo-admin with password {password!r}; demo-pipeline uses API tokens "
+            f"{checkpoint.size:,}.\nSign in as demo-officer-1, demo-officer-2, demo-compliance-head, demo-owner, "
+            f"demo-auditor or demo-admin with password {password!r}; demo-pipeline uses API tokens "
             "(manage.py issue_token demo-pipeline)."
         )

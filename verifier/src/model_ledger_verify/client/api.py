@@ -148,6 +148,11 @@ class LedgerClient:
     def download_report(self, report_id: str) -> bytes:
         return self.request("GET", f"reports/{report_id}/download", raw=True)
 
+    # --- tokens -------------------------------------------------------------------------------
+    def revoke_token(self, token_id: str | None = None) -> dict:
+        """Revoke the token this client uses (or, by `token_id`, another one the caller may)."""
+        return self.post("tokens/revoke", {"token_id": token_id} if token_id else {})
+
     def ledger_keys(self) -> list[str]:
         return [key["verifier_key"] for key in self.get("ledger/keys")["keys"]]
 

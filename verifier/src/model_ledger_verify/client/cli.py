@@ -163,13 +163,14 @@ def _summary(bundle: Path, report: BundleReport) -> str:
 
 
 def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from model_ledger_verify.client import local_commands, onboarding_commands, service_commands
+    from model_ledger_verify.client import account_commands, local_commands, onboarding_commands, service_commands
 
     return [
         local_commands.register_hash_dataset,
         local_commands.register_verify_report,
         *service_commands.REGISTRARS,
         *onboarding_commands.REGISTRARS,
+        *account_commands.REGISTRARS,
     ]
 
 
