@@ -1,7 +1,7 @@
 """End-to-end check of the live database: the `verify_ledger` command and the periodic audit.
 
 Recomputes the tree from the stored leaves and compares everything stored alongside them:
-sequence numbers, leaf hashes, canonical leaf bytes, interior nodes, the tree state, and every
+sequence numbers, leaf hashes, canonical leaf bytes, hash tiles, the tree state, and every
 checkpoint's root and signature. Reports the first failure, naming the seq where it is.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ledger import selectors
-from ledger.models import Checkpoint, Node, SigningKey, TreeState
+from ledger import selectors, tiles
+from ledger.models import Checkpoint, SigningKey
 from model_ledger_verify import canonical, merkle, notes
 
 CHUNK = 5_000
@@ -26,7 +26,7 @@ class IntegrityError(Exception):
 @dataclass
 class IntegrityReport:
     entries: int = 0
-    nodes: int = 0
+    tiles: int = 0
     checkpoints: int = 0
     root: bytes = merkle.EMPTY_ROOT
     problems: list[str] = field(default_factory=list)
@@ -48,35 +48,53 @@ def _check_leaf(seq: int, leaf: bytes, origin: str) -> None:
         raise IntegrityError(f"seq {seq}: leaf origin {decoded.get('origin')!r} is not {origin!r}.")
 
 
+def _compare_partials(size: int, stored: bytes, expected: bytes) -> None:
+    """Name the first hash where the tree state's partial tiles differ from the leaves'."""
+    if stored == expected:
+        return
+    pos = 0
+    for level, index, width in tiles.partial_widths(size):
+        for offset in range(width):
+            at = slice(pos, pos + tiles.HASH_SIZE)
+            if stored[at] != expected[at]:
+                first = (index * tiles.TILE_WIDTH + offset) << (tiles.TILE_HEIGHT * level)
+                raise IntegrityError(
+                    f"seq {first}: the tree state's partial tile {level}/{index} does not match the leaves."
+                )
+            pos += tiles.HASH_SIZE
+    raise IntegrityError(f"seq {size}: the tree state's partial tiles do not match the leaves.")
+
+
 def verify_database(*, progress: Callable[[int, int], None] | None = None) -> IntegrityReport:
     """Return a report of the intact log; raise IntegrityError naming the first bad seq."""
     origin = settings.LEDGER_ORIGIN
-    state = TreeState.objects.filter(pk=TreeState.SINGLETON).first()
+    state = selectors.tree_state()
     size = state.size if state else 0
     checkpoints = list(Checkpoint.objects.order_by("size"))
     wanted_sizes = {cp.size for cp in checkpoints}
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     report = IntegrityReport()
     compact = merkle.CompactRange()
-    expected_nodes: dict[tuple[int, int], bytes] = {}
+    builder = tiles.TileBuilder(0, b"")
 
-    def compare_nodes() -> None:
-        if not expected_nodes:
+    def compare_tiles() -> None:
+        """Compare the tiles the leaves filled so far with the stored ones, level by level."""
+        expected = builder.full
+        if not expected:
             return
-        stored = dict(selectors.node_hashes_between(expected_nodes))
-
-        # Report the node closest to the damage: the one whose range ends first, lowest level.
-        def order(item: tuple[tuple[int, int], bytes]) -> tuple[int, int]:
-            (level, index), _ = item
-            return ((index + 1) << level, level)
-
-        for (level, index), digest in sorted(expected_nodes.items(), key=order):
-            if stored.get((level, index)) != digest:
-                first, last = index << level, ((index + 1) << level) - 1
-                problem = "is missing" if (level, index) not in stored else "does not match the leaves"
-                raise IntegrityError(f"seq {first}..{last}: stored node {level}/{index} {problem}.")
-        report.nodes += len(expected_nodes)
-        expected_nodes.clear()
+        by_level: dict[int, list[tuple[int, bytes]]] = {}
+        for level, index, blob in expected:
+            by_level.setdefault(level, []).append((index, blob))
+        for level, rows in sorted(by_level.items()):
+            stored = dict(selectors.tiles_between(level, rows[0][0], rows[-1][0]))
+            for index, blob in rows:
+                if stored.get(index) != blob:
+                    first = index << (tiles.TILE_HEIGHT * (level + 1))
+                    last = ((index + 1) << (tiles.TILE_HEIGHT * (level + 1))) - 1
+                    problem = "is missing" if index not in stored else "does not match the leaves"
+                    raise IntegrityError(f"seq {first}..{last}: stored tile {level}/{index} {problem}.")
+        report.tiles += len(expected)
+        expected.clear()
 
     next_seq = 0
     for seq, leaf_hash, leaf in selectors.entry_range(0, 2**62):
@@ -86,24 +104,25 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         if merkle.leaf_hash(leaf) != leaf_hash:
             raise IntegrityError(f"seq {seq}: stored leaf hash does not match the leaf bytes.")
         for level, index, digest in compact.append(leaf_hash):
-            if level:
-                expected_nodes[(level, index)] = digest
+            if level % tiles.TILE_HEIGHT == 0:
+                builder.add(level, index, digest)
         next_seq += 1
         if next_seq in wanted_sizes:
             roots[next_seq] = compact.root()
         if next_seq % CHUNK == 0:
-            compare_nodes()
+            compare_tiles()
             if progress:
                 progress(next_seq, size)
-    compare_nodes()
+    compare_tiles()
     report.entries = next_seq
     if next_seq != size:
         raise IntegrityError(
             f"seq {min(next_seq, size)}: the tree state says {size} entries but {next_seq} are stored."
         )
-    stored_nodes = Node.objects.count()
-    if stored_nodes != report.nodes:
-        raise IntegrityError(f"seq {size}: {stored_nodes - report.nodes} stored nodes lie outside the tree.")
+    stored_tiles = selectors.tile_count()
+    if stored_tiles != report.tiles:
+        raise IntegrityError(f"seq {size}: {stored_tiles - report.tiles} stored tiles lie outside the tree.")
+    _compare_partials(size, bytes(state.partial_tiles) if state else b"", builder.partials())
     report.root = compact.root()
     if state is not None and bytes(state.root) != report.root:
         raise IntegrityError(f"seq {size}: the tree state root does not match the leaves.")

@@ -1,7 +1,8 @@
 """The tamper-evident log: queued submissions, entries, tree nodes, tree state, checkpoints, keys.
 
-Entries, nodes and checkpoints are append-only in the database itself (triggers installed by
-migration 0002). The tree state row is the only row ever updated, always under a row lock.
+Entries, tiles and checkpoints are append-only in the database itself (triggers installed by
+migrations 0002 and 0003). The tree state row is the only row ever updated, always under a row
+lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ class Submission(models.Model):
     entry, so the queue holds only what is not yet in the log.
     """
 
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)
     type = models.CharField(max_length=64)
     actor = models.CharField(max_length=200)
     subject = models.CharField(max_length=200)
@@ -28,6 +29,15 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # A constraint rather than unique=True: no unused varchar_pattern_ops twin on
+            # PostgreSQL. `submit` relies on it (ON CONFLICT) to queue a key once.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="%(app_label)s_%(class)s_key_unique",
+                violation_error_message="This idempotency key is already queued.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} ({self.idempotency_key})"
@@ -42,13 +52,26 @@ class Entry(models.Model):
 
     seq = models.BigIntegerField(primary_key=True)
     leaf = models.BinaryField()
-    leaf_hash = models.BinaryField(max_length=32, unique=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Not unique by constraint: every leaf carries its own seq, so two leaves cannot share a
+    # hash short of a SHA-256 collision, and a unique B-tree costs twice the space of a hash index.
+    leaf_hash = models.BinaryField(max_length=32)
+    idempotency_key = models.CharField(max_length=200)
 
     class Meta:
         verbose_name_plural = "entries"
         ordering = ["seq"]
+        indexes = [
+            # Lookups by leaf hash (proof by leaf hash, receipts checks): equality only, so a
+            # hash index on PostgreSQL (migration 0003 creates it `USING hash`).
+            models.Index(fields=["leaf_hash"], name="ledger_entry_leaf_hash"),
+        ]
         constraints = [
+            # Receipts and retries look entries up by key; no varchar_pattern_ops twin needed.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="%(app_label)s_%(class)s_key_unique",
+                violation_error_message="This idempotency key is already in the log.",
+            ),
             models.CheckConstraint(
                 condition=Q(seq__gte=0),
                 name="%(app_label)s_%(class)s_seq_non_negative",
@@ -60,29 +83,31 @@ class Entry(models.Model):
         return f"entry {self.seq}"
 
 
-class Node(models.Model):
-    """A complete subtree's hash: the root of leaves [index·2^level, (index+1)·2^level).
+class Tile(models.Model):
+    """A full tile of 256 node hashes, as C2SP tlog-tiles lays them out (`ledger.tiles`).
 
-    Level 0 (the leaf hashes) lives on Entry; this table holds levels 1 and up, so a proof for any
-    (index, size) needs only the O(log n) nodes that `model_ledger_verify.merkle` names.
+    Tile (level, index) holds the tree nodes at tree level 8·level, indexes 256·index to
+    256·index + 255, as 8,192 concatenated bytes: exactly what `GET tile/<level>/<index>`
+    serves. Only full tiles are rows (they never change); the partial tile of each level lives
+    on the tree state row. Nodes between tile levels are folded from a tile when a proof needs them.
     """
 
     pk = models.CompositePrimaryKey("level", "index")
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
-    hash = models.BinaryField(max_length=32)
+    hashes = models.BinaryField(max_length=8192)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(level__gte=1) & Q(index__gte=0),
-                name="%(app_label)s_%(class)s_interior_only",
-                violation_error_message="Stored nodes are interior: level ≥ 1, index ≥ 0.",
+                condition=Q(level__gte=0) & Q(index__gte=0),
+                name="%(app_label)s_%(class)s_position_non_negative",
+                violation_error_message="A tile's level and index cannot be negative.",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"node {self.level}/{self.index}"
+        return f"tile {self.level}/{self.index}"
 
 
 class TreeState(models.Model):
@@ -98,6 +123,9 @@ class TreeState(models.Model):
     size = models.BigIntegerField(default=0)
     # Concatenated 32-byte roots of the frontier's complete subtrees, largest first.
     frontier = models.BinaryField(default=b"")
+    # The partial tile of each tile level, lowest first; widths follow from `size`
+    # (ledger.tiles.partial_widths). Rewritten with every integration, under the lock.
+    partial_tiles = models.BinaryField(default=b"")
     root = models.BinaryField(max_length=32)
     updated_at = models.DateTimeField()
 

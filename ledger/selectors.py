@@ -1,18 +1,20 @@
-"""Reads from the log: entries, checkpoints, proofs from stored nodes, export streams.
+"""Reads from the log: entries, checkpoints, proofs from stored tiles, export streams.
 
-Every proof is assembled from the O(log n) complete-subtree hashes that `model_ledger_verify.merkle` names,
-fetched in at most two queries (leaf hashes from entries, interior nodes from nodes); no proof
-ever loads the leaves of the tree.
+Every proof is assembled from the O(log n) complete-subtree hashes that
+`model_ledger_verify.merkle` names, folded from the few tiles (`ledger.tiles`) that hold them,
+fetched in one query; no proof ever loads the leaves of the tree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 
+from ledger import tiles
 from ledger.errors import BadProofRequest, NotInLog
-from ledger.models import Checkpoint, Entry, Node, SigningKey, TreeState
+from ledger.models import Checkpoint, Entry, SigningKey, Tile, TreeState
 from model_ledger_verify import merkle
 
 EXPORT_CHUNK = 5_000
@@ -62,75 +64,100 @@ def entry_range(start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
         yield seq, bytes(leaf_hash), bytes(leaf)
 
 
-def node_hashes(wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Return the stored hash of each complete subtree (level, index) asked for.
-
-    Raise NotInLog if one is missing, which means the tree is not that big yet.
-    """
-    wanted = set(wanted)
-    leaves = [index for level, index in wanted if level == 0]
-    interior = [pair for pair in wanted if pair[0] > 0]
-    found: dict[tuple[int, int], bytes] = {}
-    if leaves:
-        for seq, digest in Entry.objects.filter(seq__in=leaves).values_list("seq", "leaf_hash"):
-            found[(0, seq)] = bytes(digest)
-    if interior:
-        # One condition per level (at most 63), not one per node: keeps the SQL shallow.
-        by_level: dict[int, list[int]] = {}
-        for level, index in interior:
-            by_level.setdefault(level, []).append(index)
-        condition = Q()
-        for level, indexes in by_level.items():
-            condition |= Q(level=level, index__in=indexes)
-        for level, index, digest in Node.objects.filter(condition).values_list("level", "index", "hash"):
-            found[(level, index)] = bytes(digest)
-    missing = wanted - found.keys()
-    if missing:
-        raise NotInLog(f"The log has no stored node {min(missing)}; is the tree that large?")
+def entries_by_keys(keys: Sequence[str]) -> dict[str, Entry]:
+    """Return {idempotency key: entry} for those of `keys` that are in the log."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of thousands of placeholders.
+        rows = Entry.objects.raw(
+            "SELECT seq, leaf, leaf_hash, idempotency_key FROM ledger_entry WHERE idempotency_key = ANY(%s)", [keys]
+        )
+        return {entry.idempotency_key: entry for entry in rows}
+    found: dict[str, Entry] = {}
+    for start in range(0, len(keys), 500):
+        found.update(
+            (e.idempotency_key, e) for e in Entry.objects.filter(idempotency_key__in=keys[start : start + 500])
+        )
     return found
 
 
-def node_hashes_between(
-    wanted: Iterable[tuple[int, int]],
-) -> Iterator[tuple[tuple[int, int], bytes]]:
-    """Yield the stored interior nodes spanning the index ranges of `wanted`, level by level.
+@dataclass(frozen=True)
+class _TileRead:
+    """What one proof query read, from one snapshot: tiles, the tree size, the latest checkpoint."""
 
-    For bulk checks: one range query per level rather than one condition per node.
+    tiles: dict[tuple[int, int], bytes]
+    tree_size: int
+    checkpoint_size: int | None
+
+
+def _read_tiles(wanted: set[tuple[int, int]]) -> _TileRead:
+    """Fetch the tiles asked for, the tree state's partial tiles and the latest checkpoint's size.
+
+    One statement, so the partial tiles and the full ones come from the same snapshot: a tile
+    that fills meanwhile is found in one place or the other, never in neither.
     """
-    spans: dict[int, list[int]] = {}
-    for level, index in wanted:
-        low_high = spans.setdefault(level, [index, index])
-        low_high[0], low_high[1] = min(low_high[0], index), max(low_high[1], index)
-    for level, (low, high) in sorted(spans.items()):
-        rows = Node.objects.filter(level=level, index__gte=low, index__lte=high)
-        for index, digest in rows.values_list("index", "hash"):
-            yield (level, index), bytes(digest)
+    pairs = sorted(wanted)
+    where = " OR ".join(['(level = %s AND "index" = %s)'] * len(pairs)) or "1 = 0"
+    sql = (
+        f'SELECT level, "index", hashes FROM ledger_tile WHERE {where} '  # noqa: S608  (placeholders only)
+        "UNION ALL SELECT -1, size, partial_tiles FROM ledger_treestate WHERE id = 1 "
+        "UNION ALL SELECT -2, MAX(size), NULL FROM ledger_checkpoint"
+    )
+    tiles_found: dict[tuple[int, int], bytes] = {}
+    tree_size, partials, checkpoint_size = 0, b"", None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for pair in pairs for value in pair])
+        for level, index, blob in cursor.fetchall():
+            if level == -1:
+                tree_size, partials = index, bytes(blob)
+            elif level == -2:
+                checkpoint_size = index
+            else:
+                tiles_found[(level, index)] = bytes(blob)
+    if tree_size:
+        parts = tiles.split_partials(tree_size, partials)
+        for (level, index, _), part in zip(tiles.partial_widths(tree_size), parts, strict=True):
+            if (level, index) in wanted and (level, index) not in tiles_found:
+                tiles_found[(level, index)] = bytes(part)
+    return _TileRead(tiles_found, tree_size, checkpoint_size)
 
 
-def _hash_ranges(ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+def _bound(read: _TileRead, size: int, *, checkpoint_bound: bool) -> None:
+    if checkpoint_bound:
+        if read.checkpoint_size is None:
+            raise BadProofRequest("No checkpoint has been signed yet.")
+        if size > read.checkpoint_size:
+            raise BadProofRequest(f"Tree size {size} is beyond the latest signed checkpoint ({read.checkpoint_size}).")
+    elif size > read.tree_size:
+        raise BadProofRequest(f"Tree size {size} is beyond the log's size ({read.tree_size}).")
+
+
+def _hash_ranges(ranges: Sequence[tuple[int, int]], size: int, *, checkpoint_bound: bool) -> list[bytes]:
+    """Return the MTH of each leaf range, from the tiles, after checking `size` is servable."""
     plans = [merkle.range_nodes(begin, end) for begin, end in ranges]
-    found = node_hashes(pair for plan in plans for pair in plan)
+    wanted_nodes = {pair for plan in plans for pair in plan}
+    read = _read_tiles({tiles.tile_for_node(level, index)[:2] for level, index in wanted_nodes})
+    _bound(read, size, checkpoint_bound=checkpoint_bound)
+    try:
+        found = tiles.node_hashes_from_tiles(wanted_nodes, read.tiles)
+    except KeyError as exc:
+        raise NotInLog(f"The log has no stored node {exc.args[0]}; is the tree that large?") from None
     return [merkle.fold_nodes([found[pair] for pair in plan]) for plan in plans]
 
 
 def root_at(size: int) -> bytes:
-    """Return the Merkle tree hash of the first `size` entries, from stored nodes."""
+    """Return the Merkle tree hash of the first `size` entries, from the stored tiles."""
     if size == 0:
         return merkle.EMPTY_ROOT
-    return _hash_ranges([(0, size)])[0]
+    return _hash_ranges([(0, size)], size, checkpoint_bound=False)[0]
 
 
 def _check_size(size: int, *, checkpoint_bound: bool) -> None:
     if size < 0:
         raise BadProofRequest("Tree sizes cannot be negative.")
-    if checkpoint_bound:
-        latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
-        if latest is None:
-            raise BadProofRequest("No checkpoint has been signed yet.")
-        if size > latest:
-            raise BadProofRequest(f"Tree size {size} is beyond the latest signed checkpoint ({latest}).")
-    elif size > tree_size():
-        raise BadProofRequest(f"Tree size {size} is beyond the log's size ({tree_size()}).")
+    _bound(_read_tiles(set()), size, checkpoint_bound=checkpoint_bound)
 
 
 def inclusion_proof(index: int, size: int, *, checkpoint_bound: bool = True) -> list[bytes]:
@@ -138,16 +165,32 @@ def inclusion_proof(index: int, size: int, *, checkpoint_bound: bool = True) -> 
 
     With `checkpoint_bound`, `size` may not exceed the latest signed checkpoint, so the proof can
     always be checked against a signed root. Raise BadProofRequest for out-of-range arguments.
+    One query: the tiles holding the proof's nodes, the partial tiles and the bound together.
     """
-    _check_size(size, checkpoint_bound=checkpoint_bound)
     if not 0 <= index < size:
+        _check_size(size, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"Leaf index {index} is not within a tree of size {size}.")
-    return _hash_ranges(merkle.inclusion_proof_ranges(index, size))
+    return _hash_ranges(merkle.inclusion_proof_ranges(index, size), size, checkpoint_bound=checkpoint_bound)
 
 
 def consistency_proof(size1: int, size2: int, *, checkpoint_bound: bool = True) -> list[bytes]:
     """Return the RFC 9162 consistency proof between tree sizes `size1` ≤ `size2`."""
-    _check_size(size2, checkpoint_bound=checkpoint_bound)
-    if not 0 <= size1 <= size2:
+    if size2 < 0 or not 0 <= size1 <= size2:
+        _check_size(size2, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"size1 ({size1}) must be between 0 and size2 ({size2}).")
-    return _hash_ranges(merkle.consistency_proof_ranges(size1, size2))
+    return _hash_ranges(merkle.consistency_proof_ranges(size1, size2), size2, checkpoint_bound=checkpoint_bound)
+
+
+def tiles_between(level: int, first: int, last: int) -> Iterator[tuple[int, bytes]]:
+    """Yield (index, hashes) of the stored full tiles of a tile level, first ≤ index ≤ last."""
+    rows = Tile.objects.filter(level=level, index__gte=first, index__lte=last).order_by("index")
+    for index, blob in rows.values_list("index", "hashes"):
+        yield index, bytes(blob)
+
+
+def tile_count() -> int:
+    return Tile.objects.count()
+
+
+def tree_state() -> TreeState | None:
+    return TreeState.objects.filter(pk=TreeState.SINGLETON).first()

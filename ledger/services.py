@@ -13,21 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ledger import keys, selectors, tasks
 from ledger.errors import EventRejected, NotInLog, SigningRefused
-from ledger.models import Checkpoint, Entry, Node, Submission, TreeState
+from ledger.models import Checkpoint, Entry
+from ledger.sequencer import (  # noqa: F401  (the write API of the log lives here)
+    INTEGRATE_BATCH_SIZE,
+    tree_integrate,
+    tree_integrate_all,
+)
+from ledger.sequencer import tree_state_locked as _tree_state_locked
 from model_ledger_verify import canonical, merkle, notes
-from model_ledger_verify import leaf as leaf_format
 
 # An event's canonical size limit. Leaves are evidence, not storage: bulky or personal content
 # belongs in domain rows and enters the leaf as a hash.
 MAX_EVENT_BYTES = 64 * 1024
-# Submissions sequenced per transaction: large enough to amortise the lock and the commit,
-# small enough to keep each transaction well under 100 ms, which bounds submit-to-entry latency.
-INTEGRATE_BATCH_SIZE = 2_000
 
 ENVELOPE_FIELDS = frozenset({"type", "actor", "subject", "idempotency_key", "data"})
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -84,30 +86,40 @@ def _validate(type: str, actor: str, subject: str, idempotency_key: str, data: A
     return data_bytes
 
 
-@transaction.atomic
+# One statement queues the event unless its key is in the log or already queued: no separate
+# lookup, no savepoint, and outside a transaction it commits on its own (one round trip).
+_SUBMIT_SQL = (
+    "INSERT INTO ledger_submission (idempotency_key, type, actor, subject, data, submitted_at) "
+    "SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS "
+    "(SELECT 1 FROM ledger_entry WHERE idempotency_key = %s) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+# The batch form: the events as parallel arrays, kept in their order.
+_SUBMIT_MANY_SQL = (
+    "INSERT INTO ledger_submission (idempotency_key, type, actor, subject, data, submitted_at) "
+    "SELECT u.k, u.t, u.a, u.s, u.d, %s "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bytea[]) WITH ORDINALITY AS u(k, t, a, s, d, n) "
+    "WHERE NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.idempotency_key = u.k) "
+    "ORDER BY u.n ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
+
+
 def submit(*, type: str, actor: str, subject: str, idempotency_key: str, data: Mapping[str, Any]) -> SubmitResult:
     """Queue an event for the log inside the caller's transaction and return what happened.
 
     A key already in the log or the queue writes nothing and returns the original. Raise
-    EventRejected (nothing written) for a malformed, oversized or float-carrying event.
+    EventRejected (nothing written) for a malformed, oversized or float-carrying event. Not
+    wrapped in a transaction of its own: the write is one statement, atomic by itself.
     """
     data_bytes = _validate(type, actor, subject, idempotency_key, data)
-    existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return SubmitResult(idempotency_key, created=False, entry=existing)
-    try:
-        with transaction.atomic():
-            Submission.objects.create(
-                idempotency_key=idempotency_key,
-                type=type,
-                actor=actor,
-                subject=subject,
-                data=data_bytes,
-                submitted_at=timezone.now(),
-            )
-    except IntegrityError:
-        # The same key is already queued (a retry racing the original): nothing new to write.
-        return SubmitResult(idempotency_key, created=False, entry=None)
+    connection = transaction.get_connection()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBMIT_SQL, [idempotency_key, type, actor, subject, data_bytes, now, idempotency_key])
+        inserted = cursor.fetchone() is not None
+    if not inserted:
+        # Already logged (return its entry) or already queued (a retry racing the original).
+        return SubmitResult(idempotency_key, created=False, entry=selectors.entry_by_key(idempotency_key))
     _integrate_after_commit()
     return SubmitResult(idempotency_key, created=True, entry=None)
 
@@ -126,56 +138,53 @@ def _integrate_after_commit() -> None:
     transaction.on_commit(tasks.request_integration)
 
 
+def _queue_many(rows: list[tuple[str, str, str, str, bytes]]) -> set[str]:
+    """Queue the rows whose keys are neither logged nor queued; return the keys queued."""
+    connection = transaction.get_connection()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(_SUBMIT_MANY_SQL, [now, *columns])
+            return {row[0] for row in cursor.fetchall()}
+        queued = set()
+        for key, type_, actor, subject, data in rows:
+            cursor.execute(_SUBMIT_SQL, [key, type_, actor, subject, data, now, key])
+            if cursor.fetchone() is not None:
+                queued.add(key)
+        return queued
+
+
 @transaction.atomic
 def submit_many(events: list[Mapping[str, Any]]) -> list[SubmitResult]:
-    """Queue many events at once (one query to find known keys, one bulk insert).
+    """Queue many events at once (one statement for the whole batch).
 
     Each event is an envelope mapping as for `submit`; the same rules apply to each, and a
     rejected event rejects the whole call before anything is written.
     """
-    prepared = []
+    rows = []
     for index, event in enumerate(events):
         try:
-            prepared.append(
-                (
-                    event,
-                    _validate(
-                        event["type"],
-                        event["actor"],
-                        event["subject"],
-                        event["idempotency_key"],
-                        event["data"],
-                    ),
-                )
+            data_bytes = _validate(
+                event["type"], event["actor"], event["subject"], event["idempotency_key"], event["data"]
             )
         except EventRejected as exc:
             raise EventRejected(f"Event {index}: {exc.message}", errors={str(index): exc.errors}) from None
-    keys = [event["idempotency_key"] for event, _ in prepared]
-    logged = {e.idempotency_key: e for e in Entry.objects.filter(idempotency_key__in=keys)}
-    queued = set(Submission.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    now = timezone.now()
-    results, new = [], []
-    for event, data_bytes in prepared:
-        key = event["idempotency_key"]
-        if key in logged or key in queued:
-            results.append(SubmitResult(key, created=False, entry=logged.get(key)))
-            continue
-        queued.add(key)
-        new.append(
-            Submission(
-                idempotency_key=key,
-                type=event["type"],
-                actor=event["actor"],
-                subject=event["subject"],
-                data=data_bytes,
-                submitted_at=now,
-            )
-        )
-        results.append(SubmitResult(key, created=True, entry=None))
-    if new:
-        # A concurrent retry may queue the same key first; its row is as good as ours.
-        Submission.objects.bulk_create(new, ignore_conflicts=True)
+        rows.append((event["idempotency_key"], event["type"], event["actor"], event["subject"], data_bytes))
+    if not rows:
+        return []
+    queued = _queue_many(rows)
+    if queued:
         _integrate_after_commit()
+    known = [row[0] for row in rows if row[0] not in queued]
+    logged = selectors.entries_by_keys(known) if known else {}
+    results = []
+    for key, *_ in rows:
+        if key in queued:
+            queued.discard(key)  # a key given twice is created once, by its first occurrence
+            results.append(SubmitResult(key, created=True, entry=None))
+        else:
+            results.append(SubmitResult(key, created=False, entry=logged.get(key)))
     return results
 
 
@@ -188,10 +197,7 @@ def entries_wait(keys: list[str], *, attempts: int = 50) -> dict[str, Entry]:
     found: dict[str, Entry] = {}
     wanted = list(dict.fromkeys(keys))
     for _ in range(attempts):
-        missing = [key for key in wanted if key not in found]
-        for chunk_start in range(0, len(missing), 1000):
-            chunk = missing[chunk_start : chunk_start + 1000]
-            found.update((e.idempotency_key, e) for e in Entry.objects.filter(idempotency_key__in=chunk))
+        found.update(selectors.entries_by_keys([key for key in wanted if key not in found]))
         if len(found) == len(wanted):
             return found
         tree_integrate_all()
@@ -209,116 +215,6 @@ def submit_envelope(envelope: Mapping[str, Any]) -> SubmitResult:
         errors.update({name: ["This field is required."] for name in missing})
         raise EventRejected("The event's fields are not the envelope's fields.", errors=errors)
     return submit(**{name: envelope[name] for name in ENVELOPE_FIELDS})
-
-
-def _tree_state_locked() -> TreeState:
-    state = TreeState.objects.select_for_update().filter(pk=TreeState.SINGLETON).first()
-    if state is None:
-        TreeState.objects.get_or_create(
-            pk=TreeState.SINGLETON,
-            defaults={"root": merkle.EMPTY_ROOT, "updated_at": timezone.now()},
-        )
-        state = TreeState.objects.select_for_update().get(pk=TreeState.SINGLETON)
-    return state
-
-
-def _insert_rows(entries: list[tuple[int, bytes, bytes, str]], nodes: list[tuple[int, int, bytes]]) -> None:
-    """Insert entries and nodes with plain parameterised statements.
-
-    The sequencer's hot path: building model instances and compiling bulk inserts cost more
-    than hashing, so rows go straight to executemany (pipelined by psycopg on PostgreSQL).
-    """
-    connection = transaction.get_connection()
-    quote = connection.ops.quote_name
-    # Only model metadata is interpolated; every value is a bound parameter.
-    entry_sql = (
-        f"INSERT INTO {quote(Entry._meta.db_table)} "  # noqa: S608
-        f"({quote('seq')}, {quote('leaf')}, {quote('leaf_hash')}, {quote('idempotency_key')}) VALUES (%s, %s, %s, %s)"
-    )
-    node_sql = (
-        f"INSERT INTO {quote(Node._meta.db_table)} ({quote('level')}, {quote('index')}, {quote('hash')}) "  # noqa: S608
-        "VALUES (%s, %s, %s)"
-    )
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY streams every row in one round trip: an order of magnitude above INSERTs.
-            raw = cursor.cursor
-            table, columns = quote(Entry._meta.db_table), "(seq, leaf, leaf_hash, idempotency_key)"
-            with raw.copy(f"COPY {table} {columns} FROM STDIN") as copy:
-                for row in entries:
-                    copy.write_row(row)
-            with raw.copy(f'COPY {quote(Node._meta.db_table)} (level, "index", hash) FROM STDIN') as copy:
-                for row in nodes:
-                    copy.write_row(row)
-            return
-        if entries:
-            cursor.executemany(entry_sql, entries)
-        if nodes:
-            cursor.executemany(node_sql, nodes)
-
-
-@transaction.atomic
-def tree_integrate(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
-    """Sequence up to `batch_size` queued submissions into the log; return how many.
-
-    Holds the tree-state row lock for the whole transaction, so concurrent calls take turns and
-    each starts from the size the previous one committed: the tree cannot fork and seq has no gaps.
-    """
-    state = _tree_state_locked()
-    queued = list(
-        Submission.objects.order_by("id").values_list("id", "idempotency_key", "type", "actor", "subject", "data")[
-            :batch_size
-        ]
-    )
-    if not queued:
-        return 0
-    already = set(
-        Entry.objects.filter(idempotency_key__in=[row[1] for row in queued]).values_list("idempotency_key", flat=True)
-    )
-    frontier = bytes(state.frontier)
-    compact = merkle.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
-    origin = settings.LEDGER_ORIGIN
-    ts = leaf_format.timestamp(timezone.now())
-    entries: list[tuple[int, bytes, bytes, str]] = []
-    nodes: list[tuple[int, int, bytes]] = []
-    for _id, key, type_, actor, subject, data in queued:
-        if key in already:
-            continue
-        already.add(key)
-        seq = compact.size
-        leaf = leaf_format.encode(
-            origin=origin,
-            seq=seq,
-            ts=ts,
-            type=type_,
-            actor=actor,
-            subject=subject,
-            idempotency_key=key,
-            data=bytes(data),
-        )
-        lh = merkle.leaf_hash(leaf)
-        entries.append((seq, leaf, lh, key))
-        for level, index, digest in compact.append(lh):
-            if level:
-                nodes.append((level, index, digest))
-    _insert_rows(entries, nodes)
-    Submission.objects.filter(id__in=[row[0] for row in queued]).delete()
-    state.size = compact.size
-    state.frontier = b"".join(compact.hashes)
-    state.root = compact.root()
-    state.updated_at = timezone.now()
-    state.save(update_fields=["size", "frontier", "root", "updated_at"])
-    return len(entries)
-
-
-def tree_integrate_all(*, batch_size: int = INTEGRATE_BATCH_SIZE) -> int:
-    """Integrate until the queue is empty; return the number of entries added."""
-    total = 0
-    while True:
-        added = tree_integrate(batch_size=batch_size)
-        total += added
-        if not added and not Submission.objects.exists():
-            return total
 
 
 @transaction.atomic

@@ -23,10 +23,13 @@ _deferred_until = 0.0
 
 @shared_task(name="ledger.tasks.tree_integrate_task")
 def tree_integrate_task() -> int:
-    """Integrate every queued submission; sign a checkpoint if the last one is stale."""
+    """Integrate every queued submission; sign a checkpoint if the last one is stale.
+
+    Gives way to an integration already running (group commit): that one drains the queue.
+    """
     from ledger import services  # imported here: services enqueue this task
 
-    added = services.tree_integrate_all()
+    added = services.tree_integrate_all(wait=False)
     if added:
         latest = Checkpoint.objects.order_by("-size").values_list("signed_at", flat=True).first()
         stale = timedelta(seconds=settings.LEDGER_CHECKPOINT_INTERVAL)

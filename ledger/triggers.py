@@ -1,14 +1,14 @@
 """Append-only enforcement in the database: triggers that refuse UPDATE, DELETE and TRUNCATE.
 
-Installed by migration 0002. They stop mistakes and ordinary database roles; a superuser can
-still disable them, which is why checkpoints are signed and verifiable offline.
+Installed by migrations 0002 and 0003 (which swapped nodes for tiles). They stop mistakes and
+ordinary database roles; a superuser can still disable them, which is why checkpoints are signed and verifiable offline.
 """
 
 from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+APPEND_ONLY_TABLES = ("ledger_entry", "ledger_tile", "ledger_checkpoint")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -42,25 +42,25 @@ def _statements(vendor: str, table: str) -> list[str]:
     raise NotImplementedError(f"No append-only triggers for the {vendor} database backend.")
 
 
-def install(connection: BaseDatabaseWrapper) -> None:
+def install(connection: BaseDatabaseWrapper, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
     """Create the append-only triggers (idempotent)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_PG_FUNCTION)
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for statement in _statements(connection.vendor, table):
                 cursor.execute(statement)
 
 
-def uninstall(connection: BaseDatabaseWrapper) -> None:
+def uninstall(connection: BaseDatabaseWrapper, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
     """Drop the triggers (for reversing the migration, and for test database teardown)."""
     with connection.cursor() as cursor:
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             if connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
             else:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and tables == APPEND_ONLY_TABLES:
             cursor.execute("DROP FUNCTION IF EXISTS ledger_refuse_change()")

@@ -41,7 +41,7 @@ class LedgerCheck:
         elif self.log is not None:
             out["log"].update(
                 entries=self.log.entries,
-                nodes=self.log.nodes,
+                tiles=self.log.tiles,
                 checkpoints=self.log.checkpoints,
                 root=self.log.root.hex(),
             )

@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from ledger import services
-from ledger.models import Checkpoint, Entry, Node
+from ledger.models import Checkpoint, Entry, Tile
 from tests.ledger.helpers import fill
 
 
@@ -29,12 +29,18 @@ def test_it_refuses_to_delete_an_entry(log):
     _refused(lambda: Entry.objects.filter(seq=3).delete())
 
 
-def test_it_refuses_to_update_a_node(log):
-    _refused(lambda: Node.objects.update(hash=b"\x00" * 32))
+@pytest.fixture
+def tiled_log(db):
+    fill(256)  # exactly one full tile
 
 
-def test_it_refuses_to_delete_a_node(log):
-    _refused(lambda: Node.objects.all().delete())
+def test_it_refuses_to_update_a_tile(tiled_log):
+    assert Tile.objects.count() == 1
+    _refused(lambda: Tile.objects.update(hashes=b"\x00" * 8192))
+
+
+def test_it_refuses_to_delete_a_tile(tiled_log):
+    _refused(lambda: Tile.objects.all().delete())
 
 
 def test_it_refuses_to_update_a_checkpoint(log):
@@ -54,7 +60,7 @@ def test_entries_survive_every_refused_change(log):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("table", ["ledger_entry", "ledger_node", "ledger_checkpoint"])
+@pytest.mark.parametrize("table", ["ledger_entry", "ledger_tile", "ledger_checkpoint"])
 def test_it_refuses_to_truncate_a_ledger_table(log, table):
     def truncate() -> None:
         with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledger import services
 from ledger.integrity import IntegrityError, verify_database
-from ledger.models import Checkpoint, Entry, Node, SigningKey
+from ledger.models import Checkpoint, Entry, SigningKey, Tile
 from model_ledger_verify import notes
 from tests.ledger.helpers import fill, triggers_bypassed
 
@@ -32,7 +32,7 @@ def test_an_intact_log_verifies(log):
     report = verify_database()
     assert report.entries == 50
     assert report.checkpoints == 2
-    assert report.nodes == Node.objects.count()
+    assert report.tiles == Tile.objects.count() == 0
 
 
 def test_verify_ledger_exits_zero_when_intact(log, capsys):
@@ -58,7 +58,18 @@ def test_it_detects_a_changed_leaf_with_its_hash_recomputed(log):
             "UPDATE ledger_entry SET leaf = %s, leaf_hash = %s WHERE seq = 5",
             [leaf, merkle.leaf_hash(leaf)],
         )
-    with pytest.raises(IntegrityError, match=r"seq 4\.\.5: stored node 1/2 does not match"):
+    with pytest.raises(IntegrityError, match=r"seq 5: the tree state's partial tile 0/0 does not match"):
+        verify_database()
+
+
+def test_it_detects_a_changed_leaf_under_a_full_tile(db):
+    from model_ledger_verify import merkle
+
+    fill(300)
+    leaf = bytes(Entry.objects.get(seq=5).leaf).replace(b'"n":5', b'"n":6')
+    with triggers_bypassed():
+        _sql("UPDATE ledger_entry SET leaf = %s, leaf_hash = %s WHERE seq = 5", [leaf, merkle.leaf_hash(leaf)])
+    with pytest.raises(IntegrityError, match=r"seq 0\.\.255: stored tile 0/0 does not match"):
         verify_database()
 
 
@@ -108,10 +119,20 @@ def test_it_detects_a_checkpoint_whose_signature_was_replaced(log):
         verify_database()
 
 
-def test_it_detects_a_changed_node(log):
+def test_it_detects_a_changed_tile(db):
+    fill(600)
+    tile = bytearray(Tile.objects.get(level=0, index=1).hashes)
+    tile[40 * 32] ^= 0x01
     with triggers_bypassed():
-        _sql('UPDATE ledger_node SET hash = %s WHERE level = 2 AND "index" = 3', [b"\x00" * 32])
-    with pytest.raises(IntegrityError, match=r"seq 12\.\.15: stored node 2/3 does not match"):
+        _sql('UPDATE ledger_tile SET hashes = %s WHERE level = 0 AND "index" = 1', [bytes(tile)])
+    with pytest.raises(IntegrityError, match=r"seq 256\.\.511: stored tile 0/1 does not match"):
+        verify_database()
+
+
+def test_it_detects_a_changed_partial_tile(log):
+    with triggers_bypassed():
+        _sql("UPDATE ledger_treestate SET partial_tiles = %s", [b"\x00" * 32 * 50])
+    with pytest.raises(IntegrityError, match=r"seq 0: the tree state's partial tile 0/0 does not match"):
         verify_database()
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ledger import services
 from ledger.errors import EventRejected, SigningRefused
-from ledger.models import Checkpoint, Entry, Node, SigningKey, Submission, TreeState
+from ledger.models import Checkpoint, Entry, SigningKey, Submission, Tile, TreeState
 from model_ledger_verify import canonical, leaf, merkle, notes
 from tests.ledger.helpers import event, fill
 
@@ -121,7 +121,8 @@ def test_sequence_numbers_stay_contiguous_across_batches(db):
     hashes = [bytes(h) for h in Entry.objects.values_list("leaf_hash", flat=True)]
     assert state.size == 50
     assert bytes(state.root) == merkle.root(hashes)
-    assert Node.objects.count() == 50 - bin(50).count("1")
+    assert Tile.objects.count() == 0
+    assert bytes(state.partial_tiles) == b"".join(hashes)  # the partial level-0 tile
 
 
 @given(

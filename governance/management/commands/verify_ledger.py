@@ -51,7 +51,7 @@ class Command(BaseCommand):
             sys.exit(1)
         log = result.log
         self.stdout.write(
-            f"Ledger intact: {log.entries:,} entries, {log.nodes:,} nodes, "
+            f"Ledger intact: {log.entries:,} entries, {log.tiles:,} tiles, "
             f"{log.checkpoints:,} checkpoints verified; root {log.root.hex()}"
         )
         if result.records is None:

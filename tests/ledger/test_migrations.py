@@ -1,0 +1,100 @@
+"""A log written before tiles is carried forward by migration 0003 and still verifies."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from ledger import selectors, services, triggers
+from model_ledger_verify import leaf, merkle, notes
+from ledger.integrity import verify_database
+from ledger.models import Tile, TreeState
+from tests.ledger.helpers import event
+
+BEFORE = [("ledger", "0002_append_only_triggers")]
+AFTER = [("ledger", "0003_tiles")]
+SIZE = 600  # two full level-0 tiles and a partial one
+
+
+def _migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def _old_log(apps, signing_key_file) -> bytes:
+    """Write entries, one row per interior node, the tree state and a checkpoint, as before."""
+    Entry, Node, TreeState_, SigningKey, Checkpoint = (
+        apps.get_model("ledger", name) for name in ("Entry", "Node", "TreeState", "SigningKey", "Checkpoint")
+    )
+    compact = merkle.CompactRange()
+    entries, nodes = [], []
+    for seq in range(SIZE):
+        ev = event(seq)
+        leaf = leaf.encode(
+            origin="test.example/ledger",
+            seq=seq,
+            ts="2026-11-27T23:40:01.000000Z",
+            type=ev["type"],
+            actor=ev["actor"],
+            subject=ev["subject"],
+            idempotency_key=ev["idempotency_key"],
+            data=b'{"n":%d}' % seq,
+        )
+        lh = merkle.leaf_hash(leaf)
+        entries.append(Entry(seq=seq, leaf=leaf, leaf_hash=lh, idempotency_key=ev["idempotency_key"]))
+        nodes += [Node(level=lv, index=ix, hash=h) for lv, ix, h in compact.append(lh) if lv]
+    Entry.objects.bulk_create(entries)
+    Node.objects.bulk_create(nodes)
+    root = compact.root()
+    now = timezone.now()
+    TreeState_.objects.create(size=SIZE, frontier=b"".join(compact.hashes), root=root, updated_at=now)
+    signer = notes.Signer.from_string(signing_key_file.read_text().strip())
+    key = SigningKey.objects.create(
+        key_id=signer.key_id.hex(), name=signer.name, verifier_key=signer.verifier_key(), valid_from=now
+    )
+    note = notes.sign_checkpoint(notes.Checkpoint(origin="test.example/ledger", size=SIZE, root=root), signer)
+    Checkpoint.objects.create(size=SIZE, root=root, note=note, key=key, signed_at=now)
+    return root
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_built_before_tiles_verifies_and_proves_after_the_migration(signing_key_file):
+    old_apps = _migrate(BEFORE)
+    try:
+        root = _old_log(old_apps, signing_key_file)
+    finally:
+        _migrate(AFTER)
+
+    report = verify_database()
+    assert (report.entries, report.checkpoints, report.root) == (SIZE, 1, root)
+    assert sorted(Tile.objects.values_list("level", "index")) == [(0, 0), (0, 1)]
+    assert len(bytes(TreeState.objects.get().partial_tiles)) == (SIZE - 512 + 2) * 32
+    leaves = [leaf_hash for _, leaf_hash, _ in selectors.entry_range(0, SIZE)]
+    for index in (0, 255, 256, 511, 599):
+        assert selectors.inclusion_proof(index, SIZE) == merkle.inclusion_proof(index, leaves)
+    assert selectors.consistency_proof(300, SIZE) == merkle.consistency_proof(300, leaves)
+    # And the log grows on from there.
+    services.submit(**event(SIZE, prefix="after"))
+    services.tree_integrate_all()
+    assert verify_database().entries == SIZE + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_refuses_a_log_whose_nodes_disagree_with_its_leaves(signing_key_file):
+    old_apps = _migrate(BEFORE)
+    try:
+        _old_log(old_apps, signing_key_file)
+        old_apps.get_model("ledger", "Node").objects.filter(level=8, index=1).update(hash=b"\x00" * 32)
+        with pytest.raises(RuntimeError, match="stored node 8/1 does not match"):
+            _migrate(AFTER)
+    finally:
+        # Leave an empty log for the migration back to the present.
+        triggers.uninstall(connection, ("ledger_entry", "ledger_node", "ledger_checkpoint"))
+        with connection.cursor() as cursor:
+            for table in ("ledger_checkpoint", "ledger_signingkey", "ledger_treestate", "ledger_node", "ledger_entry"):
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        _migrate(AFTER)
