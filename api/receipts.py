@@ -11,11 +11,25 @@ from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 
 
+def wait_mode(request: Request, *, allow_none: bool = False) -> str:
+    """Return what the caller waits for: `entry` (the default), `checkpoint`, or `none`.
+
+    `none` (durably queued, not yet sequenced) only where the view offers it: batch writers.
+    """
+    wait = request.query_params.get("wait", "") or "entry"
+    allowed = ("none", "entry", "checkpoint") if allow_none else ("entry", "checkpoint")
+    if wait not in allowed:
+        raise bad_request(f"`wait` must be {', '.join(allowed[:-1])} or {allowed[-1]}.", field="wait")
+    return wait
+
+
 def wants_checkpoint(request: Request) -> bool:
-    wait = request.query_params.get("wait", "")
-    if wait not in ("", "entry", "checkpoint"):
-        raise bad_request("`wait` must be entry or checkpoint.", field="wait")
-    return wait == "checkpoint"
+    return wait_mode(request) == "checkpoint"
+
+
+def accepted(keys: list[str]) -> list[dict[str, Any]]:
+    """Receipts for `?wait=none`: the idempotency keys under which the entries will appear."""
+    return [{"idempotency_key": key} for key in keys]
 
 
 def receipts(keys: list[str], *, checkpoint: bool = False) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from model_ledger_verify import merkle
 # enough that the transaction stays short and a waiting receipt is not held up for long.
 INTEGRATE_BATCH_SIZE = 10_000
 
+
 def tree_state_locked(*, wait: bool = True) -> TreeState | None:
     """Return the tree-state row locked for this transaction, creating it for an empty log.
 

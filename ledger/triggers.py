@@ -1,7 +1,8 @@
 """Append-only enforcement in the database: triggers that refuse UPDATE, DELETE and TRUNCATE.
 
 Installed by migrations 0002 and 0003 (which swapped nodes for tiles). They stop mistakes and
-ordinary database roles; a superuser can still disable them, which is why checkpoints are signed and verifiable offline.
+ordinary database roles; a superuser can still disable them, which is why checkpoints are
+signed and verifiable offline.
 """
 
 from __future__ import annotations

@@ -28,13 +28,16 @@ class GovernanceView(APIView):
     throttle_classes = [WriteThrottle]
     throttle_scope = "write"
     filterset_class = None
+    # Whether POST takes `?wait=none` (answer once committed, before sequencing).
+    accepts_wait_none = False
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
-            from api.receipts import wants_checkpoint
+            from api.receipts import wait_mode
 
-            wants_checkpoint(request)  # refuse a malformed ?wait= before anything is written
+            # Refuse a malformed ?wait= before anything is written.
+            wait_mode(request, allow_none=self.accepts_wait_none)
 
     def authorize(self, action: str, obj: Any = None) -> Any:
         """Refuse (404 or 403, from governance.access) unless the caller may do `action` on

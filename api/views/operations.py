@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from api.errors import bad_request
 from api.filters import DecisionFilter, DeploymentFilter
-from api.receipts import receipts, wants_checkpoint
+from api.receipts import accepted, receipts, wait_mode
 from api.serializers.operations import (
     DecisionBatchInSerializer,
     DecisionDetailSerializer,
@@ -127,8 +127,22 @@ def _parse_batch(items: list[dict]) -> list[dict]:
     return clean
 
 
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    str,
+    enum=["none", "entry", "checkpoint"],
+    description=(
+        "`entry` (default): answer once every decision's ledger entry is sequenced, with `seq` and "
+        "`leaf_hash`. `checkpoint`: also sign a checkpoint and include inclusion proofs. `none`: "
+        "answer 202 once the batch is durably committed; receipts carry only idempotency keys, "
+        "and the entries are sequenced moments later (look them up by key)."
+    ),
+)
+
+
 class DecisionListView(GovernanceView):
     filterset_class = DecisionFilter
+    accepts_wait_none = True
 
     @extend_schema(
         summary="Decisions of a model (filter by version and time range)",
@@ -141,28 +155,36 @@ class DecisionListView(GovernanceView):
     @extend_schema(
         summary="Log a batch of up to 1,000 decisions (all or nothing; resending changes nothing)",
         request=DecisionBatchInSerializer,
+        parameters=[WAIT_PARAMETER],
         responses={
-            201: inline_serializer(
+            code: inline_serializer(
                 "DecisionBatchResult",
                 {
                     "created": serializers.IntegerField(),
                     "decisions": serializers.ListField(child=serializers.DictField()),
                 },
             )
+            for code in (201, 200, 202)
         },
     )
     def post(self, request: Request, slug: str) -> Response:
         model = self.authorize("log", selectors.model_get(request.user, slug))
         items = _parse_batch(self.parse(DecisionBatchInSerializer)["decisions"])
         result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
-        proofs = receipts(result.ledger_keys, checkpoint=wants_checkpoint(request))
+        mode = wait_mode(request, allow_none=True)
+        if mode == "none":
+            # Committed (the service's transaction is closed): durable, sequenced moments later.
+            proofs, code = accepted(result.ledger_keys), status.HTTP_202_ACCEPTED
+        else:
+            proofs = receipts(result.ledger_keys, checkpoint=mode == "checkpoint")
+            code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         body = {
             "created": result.created,
             "decisions": [
                 {"decision_id": d.decision_id, "receipt": r} for d, r in zip(result.decisions, proofs, strict=True)
             ],
         }
-        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        return Response(body, status=code)
 
 
 class DecisionDetailView(GovernanceView):

@@ -481,3 +481,32 @@ def test_every_receipt_of_a_batch_waiting_for_a_checkpoint_verifies(world, clien
 def test_a_receipt_without_waiting_has_no_inclusion_proof(world, client_for):
     receipt = created(client_for("owner").post(f"{V110}/cards", {"content": FULL_CARD}, format="json"))["receipt"]
     assert set(receipt) == {"idempotency_key", "seq", "leaf_hash"}
+
+
+def test_a_batch_not_waiting_is_accepted_once_committed_and_sequenced_later(world, client_for):
+    from ledger.models import Entry, Submission
+
+    client = client_for("pipeline_granted")
+    items = batch(world, 500, 5)
+    response = client.post(f"{CREDIT_DECISIONS}?wait=none", {"decisions": items}, format="json")
+    assert response.status_code == 202
+    assert response.json()["created"] == 5
+    receipts = [d["receipt"] for d in response.json()["decisions"]]
+    keys = [r["idempotency_key"] for r in receipts]
+    assert all(set(r) == {"idempotency_key"} for r in receipts)
+    # Durable in the queue, not yet in the log.
+    assert Submission.objects.filter(idempotency_key__in=keys).count() == 5
+    assert not Entry.objects.filter(idempotency_key__in=keys).exists()
+    # Resending, waiting for the entries, writes nothing and answers the full receipts.
+    again = client.post(CREDIT_DECISIONS, {"decisions": items}, format="json")
+    assert again.status_code == 200
+    assert again.json()["created"] == 0
+    assert [d["receipt"]["idempotency_key"] for d in again.json()["decisions"]] == keys
+    entries = {e.idempotency_key: e.seq for e in Entry.objects.filter(idempotency_key__in=keys)}
+    assert [d["receipt"]["seq"] for d in again.json()["decisions"]] == [entries[key] for key in keys]
+
+
+def test_only_decision_batches_may_skip_waiting_for_their_entries(world, client_for):
+    response = client_for("pipeline_granted").post("/api/v1/datasets?wait=none", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"wait": ["`wait` must be entry or checkpoint."]}

@@ -8,9 +8,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from ledger import selectors, services, triggers
-from model_ledger_verify import leaf, merkle, notes
 from ledger.integrity import verify_database
 from ledger.models import Tile, TreeState
+from model_ledger_verify import leaf as leaf_format
+from model_ledger_verify import merkle, notes
 from tests.ledger.helpers import event
 
 BEFORE = [("ledger", "0002_append_only_triggers")]
@@ -34,7 +35,7 @@ def _old_log(apps, signing_key_file) -> bytes:
     entries, nodes = [], []
     for seq in range(SIZE):
         ev = event(seq)
-        leaf = leaf.encode(
+        leaf = leaf_format.encode(
             origin="test.example/ledger",
             seq=seq,
             ts="2026-11-27T23:40:01.000000Z",

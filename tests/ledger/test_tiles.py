@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ledger import selectors, services, tiles
-from model_ledger_verify import merkle
 from ledger.models import Entry, Tile, TreeState
+from model_ledger_verify import merkle
 from tests.ledger.helpers import fill
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "merkle"
