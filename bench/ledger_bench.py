@@ -764,6 +764,64 @@ def bench_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
     return rows
 
 
+def _api_auditor() -> Any:
+    """A user holding ledger.view_entry directly, as the proof endpoints require."""
+    from django.contrib.auth.models import Permission, User
+
+    user, _ = User.objects.get_or_create(username="bench-auditor")
+    user.user_permissions.add(Permission.objects.get(codename="view_entry", content_type__app_label="ledger"))
+    return user
+
+
+def bench_api_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
+    """Phase 4b: the same proofs through the API handler (DRF view, permission, JSON rendering).
+
+    The user is loaded afresh for every request, as token authentication does; the HTTP server
+    and the network are not part of it.
+    """
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from api.views.ledger import ConsistencyProofView, InclusionProofView
+
+    rng = random.Random(size + 1)
+    factory = APIRequestFactory()
+    user_pk = _api_auditor().pk
+    views = {"inclusion": InclusionProofView.as_view(), "consistency": ConsistencyProofView.as_view()}
+
+    def call(kind: str, params: dict[str, int]) -> list[bytes]:
+        request = factory.get(f"/api/v1/ledger/proofs/{kind}", params)
+        force_authenticate(request, user=User.objects.get(pk=user_pk))
+        response = views[kind](request)
+        response.render()
+        assert response.status_code == 200, response.content[:200]
+        return []
+
+    for _ in range(20):
+        call("inclusion", {"seq": rng.randrange(size), "size": size})
+    log(f"API proofs at {size:,}: {samples:,} inclusion and {samples:,} consistency proofs")
+    inc_times, _, inc_cpu = _timed(
+        (lambda i=i: call("inclusion", {"seq": i, "size": size}))
+        for i in (rng.randrange(size) for _ in range(samples))
+    )
+    con_times, _, con_cpu = _timed(
+        (lambda m=m: call("consistency", {"size1": m, "size2": size}))
+        for m in (rng.randrange(1, size) for _ in range(samples))
+    )
+    label = human(size)
+    rows = []
+    for kind, times, cpu in (("inclusion", inc_times, inc_cpu), ("consistency", con_times, con_cpu)):
+        p50, p99 = percentile(times, 50) * 1_000, percentile(times, 99) * 1_000
+        if final:
+            rows.append(at_most(f"{kind} proof via API handler p50 @{label}", p50, "ms", 1))
+            rows.append(at_most(f"{kind} proof via API handler p99 @{label}", p99, "ms", 3))
+        else:
+            rows.append(Row(f"{kind} proof via API handler p50 @{label}", p50, "ms"))
+            rows.append(Row(f"{kind} proof via API handler p99 @{label}", p99, "ms"))
+        rows.append(Row(f"  CPU per {kind} proof via API handler (Python + PG)", cpu * 1_000, "ms"))
+    return rows
+
+
 def bench_storage(size: int) -> list[Row]:
     """Phase 6: bytes per entry of entries and nodes with all their indexes."""
     entry_bytes = scalar("SELECT pg_total_relation_size('ledger_entry')")
@@ -957,10 +1015,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "proofs" in phases:
             rows.append(sign_checkpoint(plan.small_size))
             rows += bench_proofs(plan.small_size, plan.proof_samples, final=False)
+            rows += bench_api_proofs(plan.small_size, plan.proof_samples, final=False)
         if "large" in phases:
             rows.append(grow_log(plan.large_size, plan.fill_chunk))
             rows.append(sign_checkpoint(plan.large_size))
             rows += bench_proofs(plan.large_size, plan.proof_samples, final=True)
+            rows += bench_api_proofs(plan.large_size, plan.proof_samples, final=True)
             rows += bench_storage(plan.large_size)
             rows += bench_export_verify(plan.large_size, signer_key, work_dir)
         if args.profile:

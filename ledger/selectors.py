@@ -30,6 +30,10 @@ def checkpoint_latest() -> Checkpoint | None:
     return Checkpoint.objects.select_related("key").order_by("-size").first()
 
 
+def checkpoint_latest_size() -> int | None:
+    return Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
+
+
 def checkpoint_list() -> Iterable[Checkpoint]:
     return Checkpoint.objects.select_related("key").order_by("size")
 
@@ -90,30 +94,39 @@ class _TileRead:
     tiles: dict[tuple[int, int], bytes]
     tree_size: int
     checkpoint_size: int | None
+    note: str | None = None
 
 
-def _read_tiles(wanted: set[tuple[int, int]]) -> _TileRead:
+def _read_tiles(wanted: set[tuple[int, int]], *, note_of: int | None = None) -> _TileRead:
     """Fetch the tiles asked for, the tree state's partial tiles and the latest checkpoint's size.
 
     One statement, so the partial tiles and the full ones come from the same snapshot: a tile
-    that fills meanwhile is found in one place or the other, never in neither.
+    that fills meanwhile is found in one place or the other, never in neither. With `note_of`,
+    the signed note of the checkpoint of that size comes along too.
     """
     pairs = sorted(wanted)
     where = " OR ".join(['(level = %s AND "index" = %s)'] * len(pairs)) or "1 = 0"
+    params: list[int] = [value for pair in pairs for value in pair]
     sql = (
         f'SELECT level, "index", hashes FROM ledger_tile WHERE {where} '  # noqa: S608  (placeholders only)
         "UNION ALL SELECT -1, size, partial_tiles FROM ledger_treestate WHERE id = 1 "
         "UNION ALL SELECT -2, MAX(size), NULL FROM ledger_checkpoint"
     )
+    if note_of is not None:
+        note = "convert_to(note, 'UTF8')" if connection.vendor == "postgresql" else "CAST(note AS BLOB)"
+        sql += f" UNION ALL SELECT -3, size, {note} FROM ledger_checkpoint WHERE size = %s"  # noqa: S608
+        params.append(note_of)
     tiles_found: dict[tuple[int, int], bytes] = {}
-    tree_size, partials, checkpoint_size = 0, b"", None
+    tree_size, partials, checkpoint_size, note_text = 0, b"", None, None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for pair in pairs for value in pair])
+        cursor.execute(sql, params)
         for level, index, blob in cursor.fetchall():
             if level == -1:
                 tree_size, partials = index, bytes(blob)
             elif level == -2:
                 checkpoint_size = index
+            elif level == -3:
+                note_text = bytes(blob).decode()
             else:
                 tiles_found[(level, index)] = bytes(blob)
     if tree_size:
@@ -121,7 +134,7 @@ def _read_tiles(wanted: set[tuple[int, int]]) -> _TileRead:
         for (level, index, _), part in zip(tiles.partial_widths(tree_size), parts, strict=True):
             if (level, index) in wanted and (level, index) not in tiles_found:
                 tiles_found[(level, index)] = bytes(part)
-    return _TileRead(tiles_found, tree_size, checkpoint_size)
+    return _TileRead(tiles_found, tree_size, checkpoint_size, note_text)
 
 
 def _bound(read: _TileRead, size: int, *, checkpoint_bound: bool) -> None:
@@ -134,24 +147,35 @@ def _bound(read: _TileRead, size: int, *, checkpoint_bound: bool) -> None:
         raise BadProofRequest(f"Tree size {size} is beyond the log's size ({read.tree_size}).")
 
 
-def _hash_ranges(ranges: Sequence[tuple[int, int]], size: int, *, checkpoint_bound: bool) -> list[bytes]:
-    """Return the MTH of each leaf range, from the tiles, after checking `size` is servable."""
+def _hash_ranges(
+    ranges: Sequence[tuple[int, int]],
+    size: int,
+    *,
+    checkpoint_bound: bool,
+    leaf: int | None = None,
+    note_of: int | None = None,
+) -> tuple[list[bytes], _TileRead, bytes | None]:
+    """Return the MTH of each leaf range from the tiles, after checking `size` is servable,
+    with what was read and, given `leaf`, that leaf's hash (from its level-0 tile)."""
     plans = [merkle.range_nodes(begin, end) for begin, end in ranges]
     wanted_nodes = {pair for plan in plans for pair in plan}
-    read = _read_tiles({tiles.tile_for_node(level, index)[:2] for level, index in wanted_nodes})
+    if leaf is not None:
+        wanted_nodes.add((0, leaf))
+    read = _read_tiles({tiles.tile_for_node(level, index)[:2] for level, index in wanted_nodes}, note_of=note_of)
     _bound(read, size, checkpoint_bound=checkpoint_bound)
     try:
         found = tiles.node_hashes_from_tiles(wanted_nodes, read.tiles)
     except KeyError as exc:
         raise NotInLog(f"The log has no stored node {exc.args[0]}; is the tree that large?") from None
-    return [merkle.fold_nodes([found[pair] for pair in plan]) for plan in plans]
+    hashes = [merkle.fold_nodes([found[pair] for pair in plan]) for plan in plans]
+    return hashes, read, found.get((0, leaf)) if leaf is not None else None
 
 
 def root_at(size: int) -> bytes:
     """Return the Merkle tree hash of the first `size` entries, from the stored tiles."""
     if size == 0:
         return merkle.EMPTY_ROOT
-    return _hash_ranges([(0, size)], size, checkpoint_bound=False)[0]
+    return _hash_ranges([(0, size)], size, checkpoint_bound=False)[0][0]
 
 
 def _check_size(size: int, *, checkpoint_bound: bool) -> None:
@@ -167,10 +191,33 @@ def inclusion_proof(index: int, size: int, *, checkpoint_bound: bool = True) -> 
     always be checked against a signed root. Raise BadProofRequest for out-of-range arguments.
     One query: the tiles holding the proof's nodes, the partial tiles and the bound together.
     """
+    return inclusion_proof_signed(index, size, checkpoint_bound=checkpoint_bound).proof
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An inclusion proof with the leaf hash it proves and the note of the checkpoint at `size`."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+    checkpoint: str | None
+
+
+def inclusion_proof_signed(index: int, size: int, *, checkpoint_bound: bool = True) -> InclusionProof:
+    """Return the inclusion proof of leaf `index` in the tree of `size`, with the leaf's hash and
+    the signed note of the checkpoint of that size (None if that size was never signed).
+
+    One query: the tiles (the leaf hash is in its level-0 tile), the bound and the note together.
+    """
     if not 0 <= index < size:
         _check_size(size, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"Leaf index {index} is not within a tree of size {size}.")
-    return _hash_ranges(merkle.inclusion_proof_ranges(index, size), size, checkpoint_bound=checkpoint_bound)
+    ranges = merkle.inclusion_proof_ranges(index, size)
+    proof, read, leaf_hash = _hash_ranges(ranges, size, checkpoint_bound=checkpoint_bound, leaf=index, note_of=size)
+    assert leaf_hash is not None
+    return InclusionProof(index, size, leaf_hash, proof, read.note)
 
 
 def consistency_proof(size1: int, size2: int, *, checkpoint_bound: bool = True) -> list[bytes]:
@@ -178,7 +225,8 @@ def consistency_proof(size1: int, size2: int, *, checkpoint_bound: bool = True) 
     if size2 < 0 or not 0 <= size1 <= size2:
         _check_size(size2, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"size1 ({size1}) must be between 0 and size2 ({size2}).")
-    return _hash_ranges(merkle.consistency_proof_ranges(size1, size2), size2, checkpoint_bound=checkpoint_bound)
+    ranges = merkle.consistency_proof_ranges(size1, size2)
+    return _hash_ranges(ranges, size2, checkpoint_bound=checkpoint_bound)[0]
 
 
 def tiles_between(level: int, first: int, last: int) -> Iterator[tuple[int, bytes]]:

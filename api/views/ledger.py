@@ -48,10 +48,10 @@ def _int_param(request: Request, name: str, *, default: int | None = None) -> in
 
 
 def _latest_size() -> int:
-    latest = selectors.checkpoint_latest()
+    latest = selectors.checkpoint_latest_size()
     if latest is None:
         raise NotInLog("No checkpoint has been signed yet.")
-    return latest.size
+    return latest
 
 
 def _checkpoint_json(cp) -> dict:
@@ -235,22 +235,23 @@ class InclusionProofView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        size = _int_param(request, "size", default=_latest_size())
+        raw_size = request.query_params.get("size")
+        size = _int_param(request, "size") if raw_size not in (None, "") else _latest_size()
         if "leaf_hash" in request.query_params:
-            entry = selectors.entry_by_leaf_hash(_hex32(request, "leaf_hash"))
-            seq, leaf_hash = entry.seq, bytes(entry.leaf_hash)
+            seq = selectors.entry_by_leaf_hash(_hex32(request, "leaf_hash")).seq
         else:
             seq = _int_param(request, "seq")
-            leaf_hash = bytes(selectors.entry_get(seq).leaf_hash) if seq < size else b""
-        proof = selectors.inclusion_proof(seq, size)
-        checkpoint = selectors.checkpoint_list().filter(size=size).first()
+        if seq >= size:
+            selectors.inclusion_proof(seq, size)  # raises the right error: size or index
+        # The proof, the leaf hash and the checkpoint's note come back in one query.
+        found = selectors.inclusion_proof_signed(seq, size)
         return Response(
             {
                 "seq": seq,
                 "tree_size": size,
-                "leaf_hash": leaf_hash.hex(),
-                "proof": [node.hex() for node in proof],
-                "checkpoint": checkpoint.note if checkpoint else None,
+                "leaf_hash": found.leaf_hash.hex(),
+                "proof": [node.hex() for node in found.proof],
+                "checkpoint": found.checkpoint,
             }
         )
 
