@@ -229,6 +229,17 @@ def consistency_proof(size1: int, size2: int, *, checkpoint_bound: bool = True) 
     return _hash_ranges(ranges, size2, checkpoint_bound=checkpoint_bound)[0]
 
 
+def tile_hashes(level: int, index: int, width: int) -> bytes:
+    """Return the first `width` hashes of tile (level, index), full or the partial one.
+
+    Raise NotInLog if the tree does not hold that many hashes there yet.
+    """
+    found = _read_tiles({(level, index)}).tiles.get((level, index), b"")
+    if len(found) < width * tiles.HASH_SIZE:
+        raise NotInLog(f"The log is missing hashes of tile {level}/{index}.")
+    return found[: width * tiles.HASH_SIZE]
+
+
 def tiles_between(level: int, first: int, last: int) -> Iterator[tuple[int, bytes]]:
     """Yield (index, hashes) of the stored full tiles of a tile level, first ≤ index ≤ last."""
     rows = Tile.objects.filter(level=level, index__gte=first, index__lte=last).order_by("index")

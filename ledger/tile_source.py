@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ledger import selectors
 from ledger.errors import NotInLog
-from ledger.models import Entry, Node
-from model_ledger_verify.tlog.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, encode_bundle, tile_width
+from ledger.models import Entry
+from model_ledger_verify.tlog.tiles import ENTRIES, TILE_WIDTH, encode_bundle, tile_width
 
 
 def published_size() -> int:
@@ -31,16 +31,9 @@ def tile(level: int, index: int, width: int = TILE_WIDTH) -> bytes:
     Raise NotInLog if the latest signed checkpoint does not cover that many hashes.
     """
     _check_covered(level, index, width, published_size())
-    first = index * TILE_WIDTH
-    if level == 0:
-        rows = Entry.objects.filter(seq__gte=first, seq__lt=first + width).order_by("seq")
-        hashes = list(rows.values_list("leaf_hash", flat=True))
-    else:
-        rows = Node.objects.filter(level=TILE_HEIGHT * level, index__gte=first, index__lt=first + width)
-        hashes = list(rows.order_by("index").values_list("hash", flat=True))
-    if len(hashes) != width:
-        raise NotInLog(f"The log is missing hashes of tile {level}/{index}.")
-    return b"".join(bytes(h) for h in hashes)
+    # The tree is stored as these very tiles (ledger.Tile and the tree state's partial tiles);
+    # a narrower width is a prefix, as tlog-tiles defines partial tiles.
+    return selectors.tile_hashes(level, index, width)
 
 
 def entry_bundle(index: int, width: int = TILE_WIDTH) -> bytes:

@@ -8,7 +8,9 @@ the root of 2^h consecutive hashes of one tile (h = level mod 8), and is folded 
 A full tile never changes. The right edge of each tile level is a partial tile (fewer than 256
 hashes, the `N.p/W` tiles of the spec); a tree of size s has, at tile level L, a partial tile of
 width (s >> 8L) mod 256 at index (s >> 8L) >> 8, and the partial tile of a smaller tree is a
-prefix of the tile of a bigger one. Pure code: no Django, no database.
+prefix of the tile of a bigger one. Pure code: no Django, no database. (The paths and entry
+bundles of the read API are `model_ledger_verify.tlog.tiles`; this module is how the sequencer
+builds tiles and how proofs fold nodes out of them.)
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
-HASH_SIZE = 32
-TILE_HEIGHT = 8
-TILE_WIDTH = 1 << TILE_HEIGHT
+from model_ledger_verify.tlog.tiles import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
+
 FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE
 
 _NODE_PREFIX = b"\x01"
