@@ -17,7 +17,7 @@ from governance.services import approvals, decisions, deployments
 from ledger import selectors
 from ledger import services as ledger_services
 from ledger.integrity import verify_database
-from ledger.models import Entry
+from ledger.models import Entry, Submission
 from model_ledger_verify import canonical
 from tests.governance.conftest import PASSWORD, register_version
 
@@ -143,7 +143,7 @@ def test_lineage_walks_ancestors_and_descendants(version, pipeline, model, datas
 
 def test_the_demo_story_is_idempotent(db, capsys):
     call_command("seed_demo", "--decisions", "40")
-    first = Entry.objects.count() + ledger_services.Submission.objects.count()
+    first = Entry.objects.count() + Submission.objects.count()
     call_command("seed_demo", "--decisions", "40")
     ledger_services.tree_integrate_all()
     assert Entry.objects.count() == first
