@@ -86,7 +86,8 @@ def officer_propose(
 
 
 def _open(grant: RoleGrant) -> RoleGrant:
-    grant = RoleGrant.objects.select_for_update().select_related("grantee", "proposed_by").get(pk=grant.pk)
+    # Lock the grant row only: PostgreSQL cannot lock the nullable side of the proposer's join.
+    grant = RoleGrant.objects.select_for_update(of=("self",)).select_related("grantee", "proposed_by").get(pk=grant.pk)
     if grant.state != RoleGrant.State.PROPOSED:
         raise Conflict(f"This proposal is already {grant.state}.")
     return grant
