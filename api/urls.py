@@ -14,6 +14,7 @@ urlpatterns = [
     path("ledger/checkpoint", ledger.CheckpointLatestView.as_view(), name="checkpoint-latest"),
     path("ledger/checkpoints", ledger.CheckpointListView.as_view(), name="checkpoint-list"),
     path("ledger/keys", ledger.KeyListView.as_view(), name="key-list"),
+    path("ledger/witnesses", ledger.WitnessListView.as_view(), name="witness-list"),
     path("ledger/entries", ledger.EntryRangeView.as_view(), name="entry-range"),
     path("ledger/entries/<int:seq>", ledger.EntryDetailView.as_view(), name="entry-detail"),
     path("ledger/proofs/inclusion", ledger.InclusionProofView.as_view(), name="proof-inclusion"),

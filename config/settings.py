@@ -272,6 +272,10 @@ LEDGER_ORIGIN = env_str("LEDGER_ORIGIN", "localhost/model-ledger")
 LEDGER_SIGNING_KEY_FILE = env_path("LEDGER_SIGNING_KEY_FILE")
 # Earlier public keys (verifier key strings, one per line) kept so old checkpoints still verify.
 LEDGER_DEV_KEY_DIR = VAR_DIR / "dev-keys"
+# Witnesses asked to cosign our checkpoints, as "<URL> <witness verifier key>" items separated
+# by commas, and how many of them must cosign before a checkpoint is published as witnessed.
+LEDGER_WITNESSES = env_list("LEDGER_WITNESSES", [])
+LEDGER_WITNESS_POLICY = env_int("LEDGER_WITNESS_POLICY", 0, minimum=0)
 # Our own witness for other logs (manage.py run_witness, /witness/): its cosigning key and the
 # logs it follows, as origin=verifier key pairs (several keys for one origin separated by spaces).
 WITNESS_SIGNING_KEY_FILE = env_path("WITNESS_SIGNING_KEY_FILE")

@@ -196,3 +196,55 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's C2SP cosignature/v1 on one of our checkpoints, verified before it was stored.
+
+    Served as an extra signature line on the checkpoint note; a checkpoint counts as witnessed
+    when enough configured witnesses cosigned it (LEDGER_WITNESS_POLICY).
+    """
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.CharField(max_length=255)
+    key_id = models.CharField(max_length=8)
+    timestamp = models.BigIntegerField()
+    line = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["checkpoint_id", "witness"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness", "key_id"],
+                name="%(app_label)s_%(class)s_one_per_witness_key",
+                violation_error_message="A witness key cosigns a checkpoint once.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} on {self.checkpoint_id}"
+
+
+class WitnessStatus(models.Model):
+    """What we know of one configured witness: the size it last cosigned and how it answered.
+
+    Updated after every request to the witness; `cosigned_size` is the `old` size of the next
+    add-checkpoint request.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    url = models.CharField(max_length=500)
+    cosigned_size = models.BigIntegerField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # The last failure or refusal, "" after a success.
+    last_error = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "witness statuses"
+
+    def __str__(self) -> str:
+        return self.name

@@ -41,9 +41,12 @@ def tree_integrate_task() -> int:
 @shared_task(name="ledger.tasks.checkpoint_sign_task")
 def checkpoint_sign_task() -> int:
     """Sign a checkpoint of the current tree if it grew; return the signed size."""
-    from ledger import services
+    from ledger import services, witnessing
 
-    return services.checkpoint_sign().size
+    size = services.checkpoint_sign().size
+    # Witnesses that failed before are asked again here, every checkpoint interval.
+    witnessing.checkpoint_witness()
+    return size
 
 
 def request_integration() -> None:

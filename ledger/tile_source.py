@@ -8,16 +8,16 @@ a signed root, and a tile of a given width never changes.
 
 from __future__ import annotations
 
-from ledger import selectors
+from ledger import witnessing
 from ledger.errors import NotInLog
 from ledger.models import Entry
 from model_ledger_verify.tlog.tiles import ENTRIES, TILE_WIDTH, encode_bundle, tile_width
 
 
 def published_size() -> int:
-    """Return the size of the latest signed checkpoint (0 when none is signed yet)."""
-    latest = selectors.checkpoint_latest()
-    return latest.size if latest else 0
+    """Return the size of the published checkpoint (0 when none is signed yet)."""
+    published = witnessing.checkpoint_published()
+    return published.size if published else 0
 
 
 def _check_covered(level: int, index: int, width: int, size: int) -> None:
@@ -55,8 +55,11 @@ def resource(level: int | str, index: int, width: int) -> bytes:
 
 
 def checkpoint_note() -> str:
-    """Return the latest signed checkpoint note as published; raise NotInLog if none is signed."""
-    latest = selectors.checkpoint_latest()
-    if latest is None:
+    """Return the published checkpoint note with its cosignatures; raise NotInLog if none.
+
+    That is the latest checkpoint meeting the witness policy (LEDGER_WITNESS_POLICY).
+    """
+    published = witnessing.checkpoint_published()
+    if published is None:
         raise NotInLog("No checkpoint has been signed yet.")
-    return latest.note
+    return witnessing.cosigned_note(published)

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import selectors
+from ledger import selectors, witnessing
 from ledger.errors import BadProofRequest, NotInLog
 
 # One NDJSON response streams at most this many entries; clients page with `start`.
@@ -276,3 +276,35 @@ class ConsistencyProofView(APIView):
         size2 = _int_param(request, "size2", default=_latest_size())
         proof = selectors.consistency_proof(size1, size2)
         return Response({"size1": size1, "size2": size2, "proof": [node.hex() for node in proof]})
+
+
+class WitnessListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The witnesses that cosign our checkpoints: policy, cosigned size, lag, last error",
+        responses=inline_serializer(
+            "Witnesses",
+            {
+                "policy": serializers.IntegerField(),
+                "witnesses": inline_serializer(
+                    "WitnessStatus",
+                    {
+                        "name": serializers.CharField(),
+                        "url": serializers.CharField(),
+                        "verifier_key": serializers.CharField(),
+                        "cosigned_size": serializers.IntegerField(allow_null=True),
+                        "behind": serializers.IntegerField(),
+                        "last_attempt_at": serializers.DateTimeField(allow_null=True),
+                        "last_success_at": serializers.DateTimeField(allow_null=True),
+                        "last_error": serializers.CharField(),
+                        "failures": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        _, policy = witnessing.configured()
+        return Response({"policy": policy.threshold, "witnesses": witnessing.witness_statuses()})

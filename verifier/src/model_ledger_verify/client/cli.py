@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TextIO
 
 from model_ledger_verify.bundle import BundleReport, VerificationError, parse_verifier_keys, verify_bundle
+from model_ledger_verify.client.tlog_commands import add_witness_arguments, parse_keys, register_monitor_log, run_audit
+from model_ledger_verify.notes import NoteError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -82,7 +84,11 @@ def _register_verify(subparsers: argparse._SubParsersAction) -> None:
             "Exit 0 if it verifies, 1 naming the first failure, 2 for usage errors."
         ),
     )
-    parser.add_argument("bundle", type=Path, metavar="BUNDLE_DIR", help="the bundle directory")
+    parser.add_argument("bundle", type=Path, nargs="?", metavar="BUNDLE_DIR", help="the bundle directory")
+    parser.add_argument("--tiles", metavar="URL", help="audit from the log's tlog-tiles instead of a bundle")
+    parser.add_argument("--state", type=Path, metavar="FILE", help="with --tiles: checkpoints seen before, kept here")
+    parser.add_argument("--token", help="with --tiles: API token, when entry bundles are not public")
+    parser.add_argument("--hashes-only", action="store_true", help="with --tiles: level 0 tiles, not the entries")
     parser.add_argument(
         "--key",
         dest="keys",
@@ -97,12 +103,27 @@ def _register_verify(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="a signed checkpoint saved earlier; the bundle must extend it",
     )
+    add_witness_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON object")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=_cmd_verify)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    if (args.bundle is None) == (args.tiles is None):
+        raise UsageError("give either BUNDLE_DIR or --tiles URL")
+    if args.tiles is not None:
+        return run_audit(args, args.state)
+    if args.witnesses or args.min_witnesses:
+        if args.trusted_checkpoint is None:
+            raise UsageError("--witness checks a cosigned checkpoint: use --tiles, or --trusted-checkpoint")
+        try:
+            _, policy = parse_keys(args.keys, args.witnesses, args.min_witnesses)
+            if policy is not None:
+                policy.check(args.trusted_checkpoint.read_text(encoding="utf-8"))
+        except (NoteError, OSError, UnicodeDecodeError) as exc:
+            print(f"error: trusted checkpoint: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         parse_verifier_keys(args.keys)
     except ValueError as exc:
@@ -168,6 +189,7 @@ def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     return [
         local_commands.register_hash_dataset,
         local_commands.register_verify_report,
+        register_monitor_log,
         *service_commands.REGISTRARS,
         *onboarding_commands.REGISTRARS,
         *account_commands.REGISTRARS,

@@ -1,0 +1,184 @@
+"""Ask the configured witnesses to cosign our checkpoints (C2SP tlog-witness), and publish them.
+
+Each witness gets an add-checkpoint request with the consistency proof from the size it last
+cosigned; a 409 answer names that size and the request is retried once from it. A cosignature
+is verified with the witness's configured key before it is stored. The published checkpoint is
+the latest one that meets LEDGER_WITNESS_POLICY, with its cosignatures as extra signature lines.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ledger import selectors
+from ledger.models import Checkpoint, Cosignature, WitnessStatus
+from model_ledger_verify import notes
+from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy, add_signatures, cosignatures
+from model_ledger_verify.tlog.witness import encode_add_checkpoint
+
+# A witness answers in milliseconds; a slow one must not hold up the checkpoint task for long.
+REQUEST_TIMEOUT_SECONDS = 10
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Witness:
+    name: str
+    url: str
+    verifier: CosignatureVerifier
+
+
+@cache
+def _parse(entries: tuple[str, ...], threshold: int) -> tuple[tuple[Witness, ...], WitnessPolicy]:
+    witnesses = []
+    for entry in entries:
+        parts = entry.split()
+        if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+            raise ImproperlyConfigured(f"LEDGER_WITNESSES: {entry!r} is not '<URL> <witness verifier key>'")
+        try:
+            verifier = CosignatureVerifier.from_string(parts[1])
+        except notes.NoteError as exc:
+            raise ImproperlyConfigured(f"LEDGER_WITNESSES: {exc}") from None
+        witnesses.append(Witness(verifier.name, parts[0].rstrip("/"), verifier))
+    try:
+        policy = WitnessPolicy(threshold, tuple(w.verifier for w in witnesses))
+    except notes.NoteError as exc:
+        raise ImproperlyConfigured(f"LEDGER_WITNESS_POLICY: {exc}") from None
+    return tuple(witnesses), policy
+
+
+def configured() -> tuple[tuple[Witness, ...], WitnessPolicy]:
+    """Return the configured witnesses and the policy; raise ImproperlyConfigured if malformed."""
+    return _parse(tuple(settings.LEDGER_WITNESSES), settings.LEDGER_WITNESS_POLICY)
+
+
+def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    # The URL is the operator's configuration, checked to be http(s) when parsed.
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310 (configured URL)
+            return response.status, response.read(MAX_ANSWER_BYTES)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(MAX_ANSWER_BYTES)
+
+
+def _ask(witness: Witness, checkpoint: Checkpoint) -> str | None:
+    """Ask one witness to cosign; store its cosignature. Return None, or what went wrong."""
+    status_row, _ = WitnessStatus.objects.get_or_create(name=witness.name, defaults={"url": witness.url})
+    old = status_row.cosigned_size or 0
+    answer, body = 0, b""
+    for _attempt in range(2):
+        if old > checkpoint.size:
+            return f"the witness has cosigned size {old}, beyond checkpoint {checkpoint.size}"
+        proof = selectors.consistency_proof(old, checkpoint.size, checkpoint_bound=False) if old else []
+        try:
+            answer, body = _post(f"{witness.url}/add-checkpoint", encode_add_checkpoint(old, proof, checkpoint.note))
+        except (OSError, ValueError) as exc:
+            return f"unreachable: {exc}"
+        if answer != 409:
+            break
+        text = body.decode("ascii", "replace").strip()
+        if not text.isdigit():
+            return f"HTTP 409 without a size: {text[:100]!r}"
+        old = int(text)
+    if answer != 200:
+        return f"HTTP {answer}: {body.decode('utf-8', 'replace').strip()[:300]}"
+    try:
+        found = cosignatures(checkpoint.note + body.decode("utf-8"), [witness.verifier])
+    except (notes.NoteError, UnicodeDecodeError) as exc:
+        return f"invalid cosignature: {exc}"
+    if not found:
+        return "the answer holds no cosignature by the configured key"
+    cosig = found[0]
+    Cosignature.objects.get_or_create(
+        checkpoint=checkpoint,
+        witness=witness.name,
+        key_id=cosig.key_id.hex(),
+        defaults={"timestamp": cosig.timestamp, "line": cosig.line, "received_at": timezone.now()},
+    )
+    status_row.cosigned_size = checkpoint.size
+    status_row.save(update_fields=["cosigned_size"])
+    return None
+
+
+def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | None]:
+    """Ask every configured witness that has not cosigned it to cosign ``checkpoint``.
+
+    The latest checkpoint by default. Return witness name → None (cosigned) or the failure,
+    and record each outcome on the witness's status row.
+    """
+    witnesses, _ = configured()
+    checkpoint = checkpoint or selectors.checkpoint_latest()
+    outcomes: dict[str, str | None] = {}
+    if checkpoint is None:
+        return outcomes
+    done = set(checkpoint.cosignatures.values_list("witness", flat=True))
+    for witness in witnesses:
+        if witness.name in done:
+            continue
+        error = _ask(witness, checkpoint)
+        now = timezone.now()
+        row = WitnessStatus.objects.get(name=witness.name)
+        row.url, row.last_attempt_at = witness.url, now
+        if error is None:
+            row.last_success_at, row.last_error, row.failures = now, "", 0
+        else:
+            row.last_error, row.failures = error, row.failures + 1
+        row.save(update_fields=["url", "last_attempt_at", "last_success_at", "last_error", "failures"])
+        outcomes[witness.name] = error
+    return outcomes
+
+
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    """Return the checkpoint's note with every stored cosignature appended."""
+    lines = [c.line for c in checkpoint.cosignatures.all()]
+    return add_signatures(checkpoint.note, lines) if lines else checkpoint.note
+
+
+def checkpoint_published() -> Checkpoint | None:
+    """Return the latest checkpoint that meets the witness policy (the latest, if none does)."""
+    _, policy = configured()
+    latest = selectors.checkpoint_latest()
+    if latest is None or policy.threshold == 0:
+        return latest
+    names = [w.name for w in policy.witnesses]
+    witnessed = (
+        Checkpoint.objects.annotate(witnesses=Count("cosignatures", filter=Q(cosignatures__witness__in=names)))
+        .filter(witnesses__gte=policy.threshold)
+        .order_by("-size")
+        .first()
+    )
+    return witnessed or latest
+
+
+def witness_statuses() -> list[dict]:
+    """Return each configured witness's state: cosigned size, lag behind the latest, last error."""
+    witnesses, _ = configured()
+    latest = selectors.checkpoint_latest()
+    rows = {row.name: row for row in WitnessStatus.objects.all()}
+    out = []
+    for witness in witnesses:
+        row = rows.get(witness.name)
+        size = row.cosigned_size if row else None
+        out.append(
+            {
+                "name": witness.name,
+                "url": witness.url,
+                "verifier_key": witness.verifier.verifier_key(),
+                "cosigned_size": size,
+                "behind": (latest.size - (size or 0)) if latest else 0,
+                "last_attempt_at": row.last_attempt_at if row else None,
+                "last_success_at": row.last_success_at if row else None,
+                "last_error": row.last_error if row else "",
+                "failures": row.failures if row else 0,
+            }
+        )
+    return out
