@@ -8,6 +8,7 @@ the latest one that meets LEDGER_WITNESS_POLICY, with its cosignatures as extra 
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -23,6 +24,12 @@ from ledger.models import Checkpoint, Cosignature, WitnessStatus
 from model_ledger_verify import notes
 from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy, add_signatures, cosignatures
 from model_ledger_verify.tlog.witness import encode_add_checkpoint
+
+logger = logging.getLogger(__name__)
+
+# After this many failed requests in a row a witness is reported at ERROR level (the operators'
+# alert): one failure is a blip, three checkpoint intervals without a cosignature is an outage.
+ALERT_AFTER_FAILURES = 3
 
 # A witness answers in milliseconds; a slow one must not hold up the checkpoint task for long.
 REQUEST_TIMEOUT_SECONDS = 10
@@ -132,6 +139,15 @@ def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | 
             row.last_success_at, row.last_error, row.failures = now, "", 0
         else:
             row.last_error, row.failures = error, row.failures + 1
+            level = logging.ERROR if row.failures >= ALERT_AFTER_FAILURES else logging.WARNING
+            logger.log(
+                level,
+                "witness %s did not cosign checkpoint %s (%s failures in a row): %s",
+                witness.name,
+                checkpoint.size,
+                row.failures,
+                error,
+            )
         row.save(update_fields=["url", "last_attempt_at", "last_success_at", "last_error", "failures"])
         outcomes[witness.name] = error
     return outcomes

@@ -11,6 +11,7 @@ from console import queries
 from console.auth import console_page
 from console.receipts import can_read_ledger, entry_verify
 from ledger import selectors as ledger_selectors
+from ledger import witnessing
 
 
 def _checkpoint_context() -> dict:
@@ -21,6 +22,8 @@ def _checkpoint_context() -> dict:
         "size": ledger_selectors.tree_size(),
         "keys": list(ledger_selectors.signing_key_list()),
         "origin": settings.LEDGER_ORIGIN,
+        "witnesses": witnessing.witness_statuses(),
+        "witness_policy": witnessing.configured()[1].threshold,
     }
 
 

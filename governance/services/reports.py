@@ -28,6 +28,7 @@ from governance.reports.credentials import sealing_credentials
 from governance.reports.tasks import report_generate_task
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
+from ledger import witnessing
 from model_ledger_verify.evidence import EVIDENCE_FORMAT
 
 logger = logging.getLogger(__name__)
@@ -69,17 +70,21 @@ def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, i
     """
     entries = ledger_services.entries_wait(keys)
     last = max([entry.seq for entry in entries.values()] + [fact["seq"] for fact in facts or []])
-    # Prove against the latest checkpoint when it already covers every cited entry; sign a new
-    # one only when it does not (reports would otherwise sign a checkpoint each).
-    checkpoint = ledger_selectors.checkpoint_latest()
+    # Prove against the published (witnessed) checkpoint when it already covers every cited
+    # entry; sign a new one only when it does not (reports would otherwise sign a checkpoint
+    # each), and then ask the witnesses to cosign it before it is quoted.
+    checkpoint = witnessing.checkpoint_published()
     if checkpoint is None or checkpoint.size <= last:
         checkpoint = ledger_services.checkpoint_sign()
+        witnessing.checkpoint_witness(checkpoint)
     cited = []
     for key in keys:
         entry = entries[key]
         proof = ledger_selectors.inclusion_proof(entry.seq, checkpoint.size)
         cited.append({"seq": entry.seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": [p.hex() for p in proof]})
-    return {"origin": settings.LEDGER_ORIGIN, "checkpoint": checkpoint.note, "entries": cited}, checkpoint.size
+    # The note carries the witnesses' cosignatures: the report names the witnessed checkpoint.
+    note = witnessing.cosigned_note(checkpoint)
+    return {"origin": settings.LEDGER_ORIGIN, "checkpoint": note, "entries": cited}, checkpoint.size
 
 
 def _check_records(report: Report) -> None:

@@ -287,3 +287,20 @@ def test_it_rejects_malformed_ledger_keys_and_trust_roots(
         _verify(sealed, dev_credentials, ledger, ledger_keys=[])
     with pytest.raises(ReportVerificationError, match="trust root 0"):
         _verify(sealed, dev_credentials, ledger, trust_roots_pem=[b"-----BEGIN CERTIFICATE-----\nAA==\n"])
+
+
+def test_it_requires_the_witnesses_asked_for_on_the_quoted_checkpoint(
+    dev_credentials: sealing.SealingCredentials,
+) -> None:
+    from model_ledger_verify.tlog.cosign import Cosigner, WitnessPolicy, add_signatures, generate_cosigner_key
+
+    ledger = make_ledger()
+    w1, w2 = (Cosigner.from_string(generate_cosigner_key(f"witness.test/w{i}")) for i in (1, 2))
+    text = ledger.checkpoint.split("\n\n")[0] + "\n"
+    ledger.checkpoint = add_signatures(ledger.checkpoint, [w1.cosign(text)])
+    pdf = sealed_report(dev_credentials, ledger)
+    one = WitnessPolicy(1, (w1.verifier(), w2.verifier()))
+    assert _verify(pdf, dev_credentials, ledger, witness_policy=one).checkpoint_size == 7
+    two = WitnessPolicy(2, (w1.verifier(), w2.verifier()))
+    with pytest.raises(ReportVerificationError, match="not witnessed as required"):
+        _verify(pdf, dev_credentials, ledger, witness_policy=two)

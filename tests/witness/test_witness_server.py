@@ -119,3 +119,20 @@ def test_monitors_read_the_latest_cosigned_checkpoint_by_origin_hash(client, db,
     response = client.get(f"/witness/{origin_hex}/checkpoint")
     assert response.status_code == 200 and response.content.decode() == log.note(7) + line
     notes.open_checkpoint(response.content, [log.signer.verifier()], origin=ORIGIN)
+
+
+def test_the_console_ledger_page_shows_each_witness_and_its_last_error(client, db, settings, cosigner):
+    from django.contrib.auth.models import User
+
+    from ledger import witnessing
+    from ledger.models import WitnessStatus
+
+    settings.LEDGER_WITNESSES = [f"http://127.0.0.1:9/witness {cosigner.verifier().verifier_key()}"]
+    settings.LEDGER_WITNESS_POLICY = 1
+    WitnessStatus.objects.create(
+        name="witness.test/w1", url="http://127.0.0.1:9/witness", last_error="HTTP 422: fork", failures=3
+    )
+    assert witnessing.witness_statuses()[0]["failures"] == 3
+    client.force_login(User.objects.create_user("auditor"))
+    page = client.get("/ledger").content.decode()
+    assert 'data-testid="witnesses"' in page and "witness.test/w1" in page and "HTTP 422: fork" in page

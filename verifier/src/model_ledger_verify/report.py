@@ -41,6 +41,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from model_ledger_verify import evidence, merkle, notes
+from model_ledger_verify.tlog.cosign import WitnessPolicy
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -329,7 +330,9 @@ def _check_content(pdf: bytes, manifest: dict[str, Any]) -> None:
         raise _fail("the content hash does not match: the rendered report differs from the one the manifest describes")
 
 
-def _check_ledger(manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> tuple[notes.Checkpoint, int]:
+def _check_ledger(
+    manifest: dict[str, Any], verifiers: list[notes.Verifier], policy: WitnessPolicy | None = None
+) -> tuple[notes.Checkpoint, int]:
     evidence = manifest.get("ledger")
     if not isinstance(evidence, dict):
         raise _fail("manifest ledger is missing or not an object")
@@ -342,6 +345,11 @@ def _check_ledger(manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> 
         checkpoint = notes.open_checkpoint(note, verifiers, origin=origin)
     except notes.NoteError as exc:
         raise _fail(f"the ledger checkpoint does not verify: {exc}") from exc
+    if policy is not None:
+        try:
+            policy.check(note)
+        except notes.NoteError as exc:
+            raise _fail(f"the ledger checkpoint is not witnessed as required: {exc}") from exc
     if not isinstance(entries, list) or not entries:
         raise _fail("manifest ledger entries are missing: the report proves no ledger record")
     for number, entry in enumerate(entries):
@@ -369,6 +377,7 @@ def verify_report(
     trust_roots_pem: list[bytes],
     ledger_keys: list[str],
     validation_time: datetime | None = None,
+    witness_policy: WitnessPolicy | None = None,
 ) -> ReportVerification:
     """Verify a sealed report and return what it proves.
 
@@ -400,7 +409,7 @@ def verify_report(
     if named != certificate_sha256:
         raise _fail("the manifest names another sealing certificate than the one that sealed the report")
     _check_content(pdf, manifest)
-    checkpoint, proven = _check_ledger(manifest, verifiers)
+    checkpoint, proven = _check_ledger(manifest, verifiers, witness_policy)
     facts = _check_facts(reader, manifest, verifiers)
     subject = x509.load_der_x509_certificate(certificate_der).subject.rfc4514_string()
     development = manifest.get("development") is True or "DEVELOPMENT" in subject

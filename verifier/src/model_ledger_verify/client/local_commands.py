@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from model_ledger_verify.client.progress import ByteProgress
+from model_ledger_verify.client.tlog_commands import add_witness_arguments, parse_keys
+from model_ledger_verify.notes import NoteError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +60,7 @@ def register_verify_report(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--trust", type=Path, action="append", required=True, help="PEM of a trusted root")
     parser.add_argument("--key", action="append", required=True, help="ledger verifier key (repeatable)")
+    add_witness_arguments(parser)
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=_verify_report)
 
@@ -72,7 +75,12 @@ def _verify_report(args: argparse.Namespace) -> int:
         print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = verify_report(pdf, trust_roots_pem=roots, ledger_keys=args.key)
+        _, policy = parse_keys(args.key, args.witnesses, args.min_witnesses)
+    except NoteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = verify_report(pdf, trust_roots_pem=roots, ledger_keys=args.key, witness_policy=policy)
     except ReportVerificationError as exc:
         if args.json:
             print(json.dumps({"verified": False, "error": str(exc)}))
