@@ -12,8 +12,6 @@ import argparse
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +29,10 @@ class TileFetchError(Exception):
 
 def http_fetcher(url: str, token: str | None = None):
     """Return ``fetch(path) -> bytes`` for tiles below ``url`` (http(s) or a local directory)."""
+    # Imported here: building the parser (and an offline verify) opens no network module.
+    import urllib.error
+    import urllib.request
+
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
         root = Path(base.removeprefix("file://"))
