@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import TextIO
 
 from model_ledger_verify.bundle import BundleReport, VerificationError, parse_verifier_keys, verify_bundle
-from model_ledger_verify.client.tlog_commands import add_witness_arguments, parse_keys, register_monitor_log, run_audit
+from model_ledger_verify.client.tlog_commands import (
+    add_witness_arguments,
+    bundle_record_in_state,
+    bundle_trusted_from_state,
+    parse_keys,
+    register_monitor_log,
+    run_audit,
+)
 from model_ledger_verify.notes import NoteError
 
 EXIT_OK = 0
@@ -86,7 +93,9 @@ def _register_verify(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("bundle", type=Path, nargs="?", metavar="BUNDLE_DIR", help="the bundle directory")
     parser.add_argument("--tiles", metavar="URL", help="audit from the log's tlog-tiles instead of a bundle")
-    parser.add_argument("--state", type=Path, metavar="FILE", help="with --tiles: checkpoints seen before, kept here")
+    parser.add_argument(
+        "--state", type=Path, metavar="FILE", help="checkpoints seen before, kept here: a split view is reported"
+    )
     parser.add_argument("--token", help="with --tiles: API token, when entry bundles are not public")
     parser.add_argument("--hashes-only", action="store_true", help="with --tiles: level 0 tiles, not the entries")
     parser.add_argument(
@@ -136,6 +145,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             trusted = args.trusted_checkpoint.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {args.trusted_checkpoint}: {exc}") from None
+    if trusted is None and args.state is not None:
+        # The newest checkpoint seen before: this bundle must extend it.
+        trusted = bundle_trusted_from_state(args.state, args.bundle)
 
     progress = None if args.quiet else _Progress(sys.stderr)
     try:
@@ -149,6 +161,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if progress is not None:
         progress.finish()
+    if args.state is not None and bundle_record_in_state(args.state, args.bundle, args.json) != EXIT_OK:
+        return EXIT_FAILED
     if args.json:
         print(json.dumps({"ok": True, **report.to_dict()}, indent=2))
     else:

@@ -17,7 +17,15 @@ from pathlib import Path
 
 from model_ledger_verify import notes
 from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy
-from model_ledger_verify.tlog.monitor import AuditError, AuditReport, Equivocation, MonitorState, audit
+from model_ledger_verify.tlog.monitor import (
+    AuditError,
+    AuditReport,
+    Equivocation,
+    MonitorState,
+    audit,
+    newest_seen,
+    record_verified,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TIMEOUT_SECONDS = 30
@@ -159,3 +167,43 @@ def _monitor_log(args: argparse.Namespace) -> int:
         if args.interval is None or code != EXIT_OK:
             return code
         time.sleep(args.interval)
+
+
+def bundle_notes(bundle: Path) -> list[str]:
+    """Return the checkpoint notes of an export bundle (unverified until verify_bundle passes)."""
+    path = bundle / "checkpoints.ndjson"
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            note = json.loads(line).get("note")
+            if isinstance(note, str):
+                out.append(note)
+    return out
+
+
+def bundle_trusted_from_state(state_path: Path, bundle: Path) -> str | None:
+    """Return the newest checkpoint seen before that this bundle must extend, if any."""
+    state = MonitorState.load(state_path)
+    try:
+        parsed = [notes.Checkpoint.parse(n[: n.rfind("\n\n") + 1]) for n in bundle_notes(bundle)]
+    except (notes.NoteError, ValueError):
+        return None  # the bundle verifier names the malformed checkpoint
+    if not parsed:
+        return None
+    return newest_seen(state, parsed[-1].origin, max(c.size for c in parsed))
+
+
+def bundle_record_in_state(state_path: Path, bundle: Path, as_json: bool) -> int:
+    """Record a verified bundle's checkpoints in the state; exit 1 on equivocation."""
+    state = MonitorState.load(state_path)
+    try:
+        record_verified(state, bundle_notes(bundle))
+    except Equivocation as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "equivocation": exc.evidence()}, indent=2))
+        print(f"error: EQUIVOCATION: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    state.save(state_path)
+    return EXIT_OK

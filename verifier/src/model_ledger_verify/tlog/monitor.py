@@ -195,3 +195,26 @@ def audit(
         origin_state.checkpoints.sort(key=lambda s: s.size)
     origin_state.audited = audited
     return AuditReport(checkpoint.origin, checkpoint.size, checkpoint.root, found, previous, read, reader.fetched)
+
+
+def newest_seen(state: MonitorState, origin: str, max_size: int) -> str | None:
+    """Return the note of the biggest checkpoint seen for ``origin`` no bigger than ``max_size``."""
+    seen = [s for s in state.origins.get(origin, OriginState()).checkpoints if s.size <= max_size]
+    return max(seen, key=lambda s: s.size).note if seen else None
+
+
+def record_verified(state: MonitorState, verified: Sequence[str]) -> None:
+    """Add checkpoint notes verified elsewhere (an export bundle) to ``state``.
+
+    Raise Equivocation if one has another root than a checkpoint of the same size seen before.
+    """
+    for note in verified:
+        text = note[: note.rfind("\n\n") + 1]
+        checkpoint = notes.Checkpoint.parse(text)
+        origin_state = state.origins.setdefault(checkpoint.origin, OriginState())
+        same = [s for s in origin_state.checkpoints if s.size == checkpoint.size]
+        if same and same[0].root != checkpoint.root:
+            raise Equivocation(f"two different roots signed for size {checkpoint.size}", same[0].note, note)
+        if not same:
+            origin_state.checkpoints.append(Seen(checkpoint.size, checkpoint.root, note))
+            origin_state.checkpoints.sort(key=lambda s: s.size)
