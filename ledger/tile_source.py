@@ -8,7 +8,7 @@ a signed root, and a tile of a given width never changes.
 
 from __future__ import annotations
 
-from ledger import witnessing
+from ledger import selectors, witnessing
 from ledger.errors import NotInLog
 from ledger.models import Entry
 from model_ledger_verify.tlog.tiles import ENTRIES, TILE_WIDTH, encode_bundle, tile_width
