@@ -32,3 +32,25 @@ def check_signing_key_readable(app_configs: object = None, **_: object) -> list[
     except SigningKeyUnavailable as exc:
         return [checks.Error(str(exc), id="ledger.E002")]
     return []
+
+
+@checks.register()
+def check_witnesses(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ledger import witnessing
+
+    try:
+        witnessing.configured()
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint=(
+                    "LEDGER_WITNESSES holds '<URL> <witness verifier key>' items; "
+                    "LEDGER_WITNESS_POLICY is at most their number."
+                ),
+                id="ledger.E010",
+            )
+        ]
+    return []
