@@ -19,8 +19,9 @@ from governance.services import access as access_services
 from governance.services import reports as report_services
 from tests.api.factories import World
 
-# Operations anyone may call: the published checkpoint, the verifier keys, the checkpoints and
-# the C2SP tlog tiles (public by design, so anyone can audit the log), and the MLflow webhook
+# Operations anyone may call: the published checkpoint, the verifier keys, the checkpoints, the
+# witnesses' status and the C2SP tlog tiles (public by design, so anyone can audit the log; entry
+# bundles under the tiles check ledger access themselves), and the MLflow webhook
 # (it authenticates by its HMAC signature, not by a user).
 PUBLIC = {
     "GET /tlog/checkpoint",
@@ -28,6 +29,7 @@ PUBLIC = {
     "GET /api/v1/ledger/checkpoint",
     "GET /api/v1/ledger/checkpoints",
     "GET /api/v1/ledger/keys",
+    "GET /api/v1/ledger/witnesses",
     "POST /api/v1/integrations/mlflow/webhook",
 }
 # The writes an auditor may make (DESIGN.md: auditors generate and download reports).
