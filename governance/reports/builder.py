@@ -269,6 +269,7 @@ def version_dossier(version: ModelVersion, *, report_id: str, generated_at: date
             a.signer_role,
             _utc(a.signed_at),
             a.get_meaning_display(),
+            a.reason or "—",
             a.signed_sha256,
             "passed" if all(c["passed"] for c in a.sod_checks) else "FAILED",
         )
@@ -277,14 +278,14 @@ def version_dossier(version: ModelVersion, *, report_id: str, generated_at: date
     sig_blocks = [
         Paragraph(
             "Electronic signatures (21 CFR 11.50): printed name, role, UTC time, meaning, "
-            "the SHA-256 of exactly what was signed, and the separation-of-duties checks."
+            "the signer's stated reason, the SHA-256 of exactly what was signed, and the separation-of-duties checks."
         )
     ]
     sig_blocks.append(
         Table(
-            ("Signer", "Role", "Signed (UTC)", "Meaning", "Hash signed", "SoD"),
+            ("Signer", "Role", "Signed (UTC)", "Meaning", "Reason", "Hash signed", "SoD"),
             sig_rows,
-            column_widths=(0.17, 0.14, 0.17, 0.1, 0.32, 0.1),
+            column_widths=(0.14, 0.12, 0.14, 0.09, 0.17, 0.26, 0.08),
         )
         if sig_rows
         else Callout("No signatures on file.", tone="warning")

@@ -272,3 +272,18 @@ def test_generate_report_refuses_a_version_whose_approval_was_edited(approved, c
     with pytest.raises(CommandError, match=r"governance_approval: approval \d+ by olga of credit-risk 1.0.0: "):
         call_command("generate_report", "version", "credit-risk", "1.0.0", "--out", str(tmp_path / "r.pdf"))
     assert not (tmp_path / "r.pdf").exists()
+
+
+def _text(report: Report, tmp_path) -> str:
+    from tests.reports.helpers import pdf_text
+
+    return " ".join(pdf_text(_pdf(report), tmp_path).split())
+
+
+def test_the_dossier_shows_each_signature_with_its_reason(version, olga, oscar, auditor, tmp_path):
+    for officer, reason in ((olga, "validation report VR-17 reviewed"), (oscar, "risk accepted per RC-4")):
+        approvals.approval_sign(signer=officer, version=version, password=PASSWORD, meaning="approved", reason=reason)
+    text = _text(_generate(auditor, version), tmp_path)
+    assert "Approvals and signatures" in text
+    for reason in ("validation report VR-17 reviewed", "risk accepted per RC-4"):
+        assert reason in text, text
