@@ -1,5 +1,6 @@
 """People and roles: role memberships against the fold of `role.granted` and `role.revoked`
-leaves, and compliance officer grants against their proposal and grant leaves.
+leaves, and compliance officer grants (`governance_rolegrant`) against their proposal, grant and
+rejection leaves: who, which role, who proposed and confirmed, the state and the bootstrap flag.
 
 A membership written behind the ledger's back (a row inserted into the user-group table with
 SQL, or with a bulk insert that sends no signals) holds a role nothing granted: a mismatch, so
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from governance.models import RoleGrant
-from governance.reconciliation.engine import Field, Kind, Leaf, Mismatch
+from governance.reconciliation.engine import Fact, Field, Kind, Leaf, Mismatch, Row
 from governance.reconciliation.leaves import by_prefix
 
 Pair = tuple[str, str]  # (username, role)
@@ -66,6 +67,21 @@ def _user(column: str) -> Callable:
     return lambda row: row[column]
 
 
+def _decided(row: Row, leaves: dict[str, dict | None], context: object) -> list[Fact]:
+    """The state and `bootstrap` flag a grant's leaves imply: a `role.granted` leaf makes it
+    confirmed (bootstrapped exactly when the leaf says so), a rejection leaf makes it rejected."""
+    facts = []
+    for name, state in (("granted", "confirmed"), ("rejected", "rejected")):
+        leaf = leaves[name]
+        if leaf is not None:
+            facts.append(Fact("state", row["state"] == state, leaf["seq"], row["state"], state))
+    granted = leaves["granted"]
+    if granted is not None:
+        said = bool(granted["data"].get("bootstrap", False))
+        facts.append(Fact("bootstrap", row["bootstrap"] == said, granted["seq"], row["bootstrap"], said))
+    return facts
+
+
 ROLE_GRANT = Kind(
     name="role grant",
     model=RoleGrant,
@@ -100,9 +116,12 @@ ROLE_GRANT = Kind(
         Field("role", "granted", "role", _user("role")),
         Field("proposed_by", "granted", "proposed_by", _user("proposed_by__username")),
         Field("confirmed_by", "granted", "confirmed_by", _user("decided_by__username")),
-        Field("bootstrap", "granted", "bootstrap", lambda row: row["bootstrap"] or None),
+        Field("role", "proposed", "role", _user("role")),
         Field("grantee", "rejected", "user", _user("grantee__username")),
+        Field("role", "rejected", "role", _user("role")),
+        Field("proposal_key", "rejected", "proposal", _user("proposal_key")),
     ),
+    more=_decided,
 )
 
 MEMBERSHIP = MembershipKind()
