@@ -8,7 +8,7 @@ rule: separation of duties, gates and permissions come from the governance modul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 
 from console import charts, diffs
 from console.receipts import Receipt, receipt_list
-from governance import access, selectors, status
+from governance import access, selectors
 from governance.errors import NotVisible
 from governance.models import (
     Alert,
@@ -27,14 +27,13 @@ from governance.models import (
     ModelCard,
     ModelVersion,
     RegisteredModel,
-    Report,
     RetrainingRequest,
     StatusChange,
 )
-from governance.records import signed_content
-from governance.services import approvals as approval_services
-from governance.services import decisions as decision_services
-from governance.services.gates import GateReport, gates_evaluate
+from governance.selectors import monitoring as status
+from governance.selectors.approvals import SIGNABLE, approvals_required, sign_offer
+from governance.selectors.decisions import decisions_for_subject
+from governance.selectors.gates import GateReport, gates_evaluate
 from ledger import selectors as ledger_selectors
 
 # The review queue shows at most this many versions; filters narrow it.
@@ -55,7 +54,7 @@ class QueueRow:
 
 def review_queue(user: AbstractBaseUser, *, model: str = "", risk_tier: str = "", state: str = "") -> list[QueueRow]:
     """Return the versions waiting for review (oldest first) with their gates evaluated now."""
-    waiting = [state] if state else sorted(approval_services.SIGNABLE)
+    waiting = [state] if state else sorted(SIGNABLE)
     queryset = (
         selectors.version_list(user)
         .filter(status__in=waiting)
@@ -67,8 +66,7 @@ def review_queue(user: AbstractBaseUser, *, model: str = "", risk_tier: str = ""
     if risk_tier:
         queryset = queryset.filter(model__risk_tier=risk_tier)
     return [
-        QueueRow(v, gates_evaluate(version=v), v.approved, approval_services.approvals_required(v.model))
-        for v in queryset[:QUEUE_LIMIT]
+        QueueRow(v, gates_evaluate(version=v), v.approved, approvals_required(v.model)) for v in queryset[:QUEUE_LIMIT]
     ]
 
 
@@ -168,64 +166,6 @@ def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
 
 
 # --- Versions ------------------------------------------------------------------------------------
-@dataclass
-class SignOffer:
-    """Whether to offer `user` the signature form for a version, and why not when not."""
-
-    allowed: bool
-    reasons: list[str] = field(default_factory=list)
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    preview: dict[str, Any] = field(default_factory=dict)
-    content: str = ""
-    # Approval progress: distinct officers who approved so far, and how many the model needs.
-    approved: int = 0
-    required: int = 1
-    datasets: list[Any] = field(default_factory=list)
-
-    @property
-    def this_one(self) -> int:
-        """Which approval this signature would be, counting from 1."""
-        return min(self.approved + 1, self.required)
-
-    @property
-    def held(self) -> int:
-        return sum(1 for check in self.checks if check["passed"])
-
-
-def sign_offer(user: AbstractBaseUser, version: ModelVersion) -> SignOffer:
-    """Ask the approval service's own rules whether `user` could sign an approval now.
-
-    The service checks all of it again when the signature is submitted.
-    """
-    if not access.can(user, "approve", version.model):
-        return SignOffer(False, [access.denial("approve", version)])
-    if version.status not in approval_services.SIGNABLE:
-        return SignOffer(False, [f"The version is {version.get_status_display().lower()}; nothing to sign."])
-    card = version.cards.order_by("-revision").first()
-    checks = approval_services.separation_checks(user, version, card, Approval.Meaning.APPROVED)
-    reasons = [check["description"] for check in checks if not check["passed"]]
-    if card is None:
-        reasons.append("The version has no model card to approve.")
-    preview = approval_services.signature_preview(version)
-    content = json.dumps(signed_content(version, card), indent=2, ensure_ascii=False)
-    return SignOffer(
-        not reasons,
-        reasons,
-        checks,
-        preview,
-        content,
-        approved=approval_progress(version),
-        required=approval_services.approvals_required(version.model),
-        datasets=list(version.dataset_links.select_related("dataset").order_by("role")),
-    )
-
-
-def approval_progress(version: ModelVersion) -> int:
-    """Return how many distinct officers have approved `version` so far."""
-    approved = version.approvals.filter(meaning=Approval.Meaning.APPROVED)
-    return approved.values("signer_id").distinct().count()
-
-
 def previous_version(version: ModelVersion) -> ModelVersion | None:
     """The version to compare with: the parent, else the one registered just before."""
     if version.parent_id:
@@ -273,7 +213,7 @@ def version_page(user: AbstractBaseUser, slug: str, number: str) -> dict[str, An
         "metric_diff": diffs.metric_diff(previous.metrics if previous else [], version.metrics),
         "gates": gates_evaluate(version=version),
         "approvals": approvals,
-        "required": approval_services.approvals_required(version.model),
+        "required": approvals_required(version.model),
         "ci": list(status.ci_evidence_list(version)),
         "receipts": version_receipts(version, cards, approvals),
         "offer": sign_offer(user, version),
@@ -295,7 +235,7 @@ def decision_search(user: AbstractBaseUser, q: str) -> QuerySet[Decision]:
     visible = selectors.decision_list(user)
     if not q:
         return visible.order_by("-occurred_at")[:RECENT_DECISIONS]
-    by_subject = decision_services.decisions_for_subject(user, q).values("pk")
+    by_subject = decisions_for_subject(user, q).values("pk")
     return visible.filter(Q(decision_id=q) | Q(pk__in=by_subject)).order_by("-occurred_at")[:SEARCH_LIMIT]
 
 
@@ -340,25 +280,6 @@ def alert_get(user: AbstractBaseUser, pk: int) -> Alert:
     if alert is None:
         raise NotVisible(f"No alert {pk}.")
     return alert
-
-
-# --- Reports -----------------------------------------------------------------------------------
-def report_list(user: AbstractBaseUser) -> QuerySet[Report]:
-    queryset = Report.objects.select_related("model", "version", "decision", "requested_by").order_by("-requested_at")
-    return access.restrict(user, "reports", queryset, model_field="model")
-
-
-def report_get(user: AbstractBaseUser, pk: str) -> Report:
-    report = report_list(user).filter(pk=pk).first()
-    if report is None:
-        raise NotVisible("No such report.")
-    return report
-
-
-def reportable_versions(user: AbstractBaseUser) -> QuerySet[ModelVersion]:
-    """Versions whose dossier the user may request, newest first."""
-    models = access.restrict(user, "reports", RegisteredModel.objects.all()).values("pk")
-    return selectors.version_list(user).filter(model__in=models).order_by("model__slug", "-registered_at")
 
 
 # --- Ledger ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from governance.models import Decision, DecisionReview, Deployment
-from governance.services.validation import DECISION_ID_REGEX
+from governance.validation import DECISION_ID_REGEX
 
 
 class DeploymentInSerializer(serializers.Serializer):

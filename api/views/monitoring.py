@@ -39,11 +39,12 @@ from api.serializers.monitoring import (
 from api.views.base import GovernanceView
 from api.views.registry import written
 from governance import selectors
-from governance import status as gov_status
 from governance.errors import InvalidInput, NotVisible
 from governance.models import Alert, Delivery, Observation
-from governance.services import alerts, ci_evidence, gates, monitoring, notifications, policies
-from governance.services.validation import SLUG_RE
+from governance.selectors import gates as gate_selectors
+from governance.selectors import monitoring as gov_status
+from governance.services import alerts, ci_evidence, monitoring, notifications, policies
+from governance.validation import SLUG_RE
 
 
 # --- Filters -------------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ class GatesView(GovernanceView):
         environment = request.query_params.get("environment") or "production"
         if not SLUG_RE.match(environment) or len(environment) > 50:
             raise bad_request("`environment` is a short lowercase name such as production.", field="environment")
-        report = gates.gates_evaluate(version=row, environment=environment)
+        report = gate_selectors.gates_evaluate(version=row, environment=environment)
         return Response(GateReportSerializer(report).data)
 
 

@@ -27,6 +27,7 @@ from api.views.base import GovernanceView
 from api.views.registry import written
 from governance import selectors
 from governance.errors import InvalidInput, NotVisible
+from governance.selectors import decisions as decision_selectors
 from governance.services import decisions as decision_services
 from governance.services import deployments as deployment_services
 
@@ -248,6 +249,6 @@ class DecisionSearchView(GovernanceView):
         if not subject_ref:
             raise bad_request("`subject_ref` is required.", field="subject_ref")
         return self.paginate(
-            decision_services.decisions_for_subject(request.user, subject_ref),
+            decision_selectors.decisions_for_subject(request.user, subject_ref),
             DecisionOutSerializer,
         )

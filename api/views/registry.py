@@ -34,6 +34,7 @@ from api.views.base import GovernanceView
 from governance import access, selectors, signin
 from governance.errors import InvalidInput, LockedOut, NotVisible, ReauthenticationFailed
 from governance.models import OwnershipTransfer
+from governance.selectors import approvals as approval_selectors
 from governance.services import access as access_services
 from governance.services import approvals, registry
 from governance.services.deployments import version_retire
@@ -379,7 +380,7 @@ class SignaturePreviewView(GovernanceView):
         row = selectors.version_get(request.user, slug, version)
         return Response(
             {
-                **approvals.signature_preview(row),
-                "approvals_required": approvals.approvals_required(row.model),
+                **approval_selectors.signature_preview(row),
+                "approvals_required": approval_selectors.approvals_required(row.model),
             }
         )

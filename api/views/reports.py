@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -13,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.views.base import GovernanceView
-from governance import access, selectors
-from governance.errors import InvalidInput, NotVisible
+from governance import selectors
+from governance.errors import InvalidInput
 from governance.models import Report
+from governance.selectors import reports as report_selectors
 from governance.services import reports as report_services
 
 
@@ -68,26 +67,10 @@ class ReportOutSerializer(serializers.ModelSerializer):
         return reverse("api:report-download", args=[report.pk]) if report.status == Report.Status.READY else None
 
 
-def _visible_reports(user):
-    queryset = Report.objects.select_related("model", "version", "decision", "requested_by")
-    return access.restrict(user, "reports", queryset, model_field="model")
-
-
-def _report(user, pk: str) -> Report:
-    try:
-        pk = uuid.UUID(pk)
-    except ValueError:
-        raise NotVisible("No such report.") from None
-    report = _visible_reports(user).filter(pk=pk).first()
-    if report is None:
-        raise NotVisible("No such report.")
-    return report
-
-
 class ReportListView(GovernanceView):
     @extend_schema(summary="Reports the caller may read", responses=ReportOutSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.paginate(_visible_reports(request.user), ReportOutSerializer)
+        return self.paginate(report_selectors.report_list(request.user), ReportOutSerializer)
 
     @extend_schema(
         summary="Request a sealed report (202; poll status_url)",
@@ -118,13 +101,13 @@ class ReportListView(GovernanceView):
 class ReportDetailView(GovernanceView):
     @extend_schema(summary="A report's status (pending, ready, failed with reason)", responses=ReportOutSerializer)
     def get(self, request: Request, pk) -> Response:
-        return Response(ReportOutSerializer(_report(request.user, pk)).data)
+        return Response(ReportOutSerializer(report_selectors.report_get(request.user, pk)).data)
 
 
 class ReportRetryView(GovernanceView):
     @extend_schema(summary="Retry a failed report", request=None, responses={202: ReportOutSerializer})
     def post(self, request: Request, pk) -> Response:
-        report = report_services.report_retry(actor=request.user, report=_report(request.user, pk))
+        report = report_services.report_retry(actor=request.user, report=report_selectors.report_get(request.user, pk))
         return Response(ReportOutSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -134,7 +117,7 @@ class ReportDownloadView(GovernanceView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, pk) -> HttpResponse:
-        report = _report(request.user, pk)
+        report = report_selectors.report_get(request.user, pk)
         data, key = report_services.report_download(actor=request.user, report=report)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{report.kind}-report-{report.pk}.pdf"'

@@ -6,7 +6,7 @@ from django import template
 
 from governance import access
 from governance.roles import role_title
-from governance.services.validation import WEB_URL_RE
+from governance.validation import WEB_URL_RE
 
 register = template.Library()
 

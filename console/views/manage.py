@@ -19,8 +19,9 @@ from console.auth import console_page
 from console.manage_forms import AccessChangeForm, DeployForm, ModelRegisterForm, PolicyForm
 from governance import access, selectors
 from governance.errors import Conflict, GovernanceError, InvalidInput
+from governance.selectors import gates
 from governance.services import access as access_services
-from governance.services import deployments, gates, policies, registry
+from governance.services import deployments, policies, registry
 
 
 def _refused(form: forms.Form, exc: GovernanceError) -> None:

@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from console import queries
 from console.auth import console_page
 from console.forms import ReportRequestForm
 from governance import selectors
 from governance.errors import Conflict, InvalidInput
 from governance.models import Report
+from governance.selectors import reports as report_selectors
 from governance.services import reports as report_services
 
 
@@ -21,11 +21,11 @@ from governance.services import reports as report_services
 def reports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _request(request)
-    reports = list(queries.report_list(request.user)[:100])
+    reports = list(report_selectors.report_list(request.user)[:100])
     context = {
         "reports": reports,
         "pending": any(r.status == Report.Status.PENDING for r in reports),
-        "versions": queries.reportable_versions(request.user),
+        "versions": report_selectors.reportable_versions(request.user),
     }
     return render(request, "console/reports.html", context)
 
@@ -58,7 +58,7 @@ def _request(request: HttpRequest) -> HttpResponse:
 @console_page
 @require_GET
 def report_download(request: HttpRequest, pk: str) -> HttpResponse:
-    report = queries.report_get(request.user, pk)
+    report = report_selectors.report_get(request.user, pk)
     try:
         data, key = report_services.report_download(actor=request.user, report=report)
     except Conflict as exc:

@@ -18,6 +18,7 @@ from governance.errors import (
     ReauthenticationFailed,
     SeparationOfDuties,
 )
+from governance.selectors.approvals import approval_progress, sign_offer
 from governance.services import approvals
 
 
@@ -26,7 +27,7 @@ def sign(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     """GET: the signature form, offered only within separation of duties. POST: sign; the
     approval service checks permission, separation of duties and the password again."""
     row = selectors.version_get(request.user, slug, version)
-    offer = queries.sign_offer(request.user, row)
+    offer = sign_offer(request.user, row)
     status = 200
     if request.method == "POST":
         access.require(request.user, "approve", row)
@@ -84,7 +85,7 @@ def approval(request: HttpRequest, slug: str, version: str, pk: int) -> HttpResp
         "model": signature.version.model,
         "version": signature.version,
         "approval": signature,
-        "approved": (approved := queries.approval_progress(signature.version)),
+        "approved": (approved := approval_progress(signature.version)),
         "required": (required := approvals.approvals_required(signature.version.model)),
         "remaining": max(required - approved, 0),
         "receipts": receipt_list([("Signature", signature.ledger_key)]),

@@ -20,7 +20,7 @@ from urllib.request import url2pathname
 
 from governance.errors import GovernanceError
 from governance.records import sha256_of
-from governance.services.validation import DECIMAL_RE, STORAGE_URI_RE, VERSION_RE, WEB_URL_RE
+from governance.validation import DECIMAL_RE, STORAGE_URI_RE, VERSION_RE, WEB_URL_RE
 from model_ledger_verify.fingerprint import FileEntry, FingerprintError, fingerprint, manifest_root
 
 INSTALL_HINT = (
@@ -50,7 +50,7 @@ ROLE_BY_CONTEXT = {
     "eval": "test",
     "evaluation": "test",
 }
-MAX_DECIMAL_LENGTH = 40  # governance.services.validation.Errors.decimal
+MAX_DECIMAL_LENGTH = 40  # governance.validation.Errors.decimal
 
 
 class MlflowUnavailable(GovernanceError):

@@ -50,7 +50,7 @@ from governance.mlflow_import.facts import version_name as mlflow_version_name
 from governance.models import Deployment, ModelVersion, RegisteredModel
 from governance.services.deployments import deployment_start
 from governance.services.registry import dataset_register, model_register, version_register
-from governance.services.validation import SLUG_RE
+from governance.validation import SLUG_RE
 
 __all__ = ["ImportReport", "MlflowUnavailable", "NotConfigured", "Skipped", "import_actor", "mlflow_import"]
 

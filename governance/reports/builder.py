@@ -29,7 +29,7 @@ from governance.reports.content import (
     Table,
     Timeline,
 )
-from governance.services.approvals import approvals_required
+from governance.selectors.approvals import approvals_required
 
 # An appendix lists at most this many ledger entries; a dossier cites a few dozen facts.
 MAX_CITED = 400

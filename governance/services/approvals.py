@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -16,33 +15,12 @@ from governance.errors import (
     ReauthenticationFailed,
     SeparationOfDuties,
 )
-from governance.models import Approval, ModelCard, ModelVersion, RegisteredModel
+from governance.models import Approval, ModelVersion
 from governance.records import rfc3339, sha256_of, signed_content
 from governance.roles import role_title
-from governance.services import separation
+from governance.selectors import separation
+from governance.selectors.approvals import SIGNABLE, approvals_required
 from governance.services.registry import status_change
-
-SIGNABLE = frozenset({ModelVersion.Status.REGISTERED, ModelVersion.Status.IN_REVIEW})
-
-
-def approvals_required(model: RegisteredModel) -> int:
-    """Return how many distinct officers must approve: two for high-risk models (four eyes)."""
-    return 2 if model.risk_tier == RegisteredModel.RiskTier.HIGH else 1
-
-
-def separation_checks(
-    signer: AbstractBaseUser, version: ModelVersion, card: ModelCard | None, meaning: str
-) -> list[dict[str, Any]]:
-    """Return every separation-of-duties rule for this signature with its outcome (see
-    governance.services.separation: judged over the version's history, not the current state)."""
-    return separation.separation_checks(signer, version, meaning)
-
-
-def signature_preview(version: ModelVersion) -> dict[str, Any]:
-    """Return what a signature would sign now: the latest card revision and the content hash."""
-    card = version.cards.order_by("-revision").first()
-    content = signed_content(version, card)
-    return {"card_revision": card.revision if card else None, "signed_sha256": sha256_of(content)}
 
 
 @transaction.atomic

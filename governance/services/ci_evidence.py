@@ -14,7 +14,7 @@ from governance.junit import JUnitError, junit_counts
 from governance.models import CiEvidence, ModelVersion
 from governance.records import rfc3339
 from governance.services.concurrency import retried_on_duplicate
-from governance.services.validation import Errors
+from governance.validation import Errors
 
 
 @retried_on_duplicate

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from governance import access, events
@@ -30,7 +29,7 @@ from governance.models import (
 )
 from governance.records import rfc3339
 from governance.services.concurrency import retried_on_duplicate
-from governance.services.validation import DECISION_ID_RE
+from governance.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
 
 # One request carries at most this many decisions: big enough for serving systems to batch,
@@ -283,13 +282,3 @@ def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reaso
         data={"model": decision.model.slug, "decision_id": decision.decision_id, "reason": reason},
     )
     return payload
-
-
-def decisions_for_subject(user: AbstractBaseUser, subject_ref: str):
-    """Return the decisions about a pseudonymous subject that `user` may read (explanations)."""
-    queryset = (
-        Decision.objects.filter(payload__subject_ref=subject_ref)
-        .filter(~Q(payload__subject_ref=""))
-        .select_related("model", "version")
-    )
-    return access.restrict(user, "view", queryset, model_field="model")

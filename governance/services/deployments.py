@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -14,15 +12,11 @@ from governance import access, events
 from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion
 from governance.records import rfc3339
+from governance.selectors.gates import gates_for_deployment
 from governance.services.registry import status_change
-from governance.services.validation import SLUG_RE, Errors
+from governance.validation import SLUG_RE, Errors
 
 DEPLOYABLE = frozenset({ModelVersion.Status.APPROVED, ModelVersion.Status.DEPLOYED})
-
-# Evaluates the production gates for (version, environment) → (passed, [gate results]).
-# Installed by the gates module; None means no gates are enforced.
-GateEvaluator = Callable[[ModelVersion, str], tuple[bool, list[dict[str, Any]]]]
-gate_evaluator: GateEvaluator | None = None
 
 
 def _end(deployment: Deployment, actor: AbstractBaseUser, reason: str, *, settle: bool = True) -> None:
@@ -86,10 +80,7 @@ def deployment_start(
         errors.text(value, field, limit=200, required=False)
     errors.raise_if_any()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    gates: list[dict[str, Any]] = []
-    passed = True
-    if gate_evaluator is not None:
-        passed, gates = gate_evaluator(version, environment)
+    passed, gates = gates_for_deployment(version, environment)
     failing = [gate["gate"] for gate in gates if not gate["passed"]]
     if version.status not in DEPLOYABLE:
         # The gates go with the refusal, so the caller sees everything still missing at once.

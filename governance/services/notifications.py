@@ -29,7 +29,6 @@ import urllib.request
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -49,7 +48,8 @@ from governance.errors import InvalidInput, NotVisible
 from governance.models import Delivery, RegisteredModel, Webhook
 from governance.records import rfc3339
 from governance.services.concurrency import retried_on_duplicate
-from governance.services.validation import Errors
+from governance.tasks import delivery_send_task
+from governance.validation import Errors
 from model_ledger_verify import canonical
 
 logger = logging.getLogger(__name__)
@@ -290,11 +290,8 @@ def notify(
         )
         if created:
             queued.append(delivery)
-    if queued:
-        from governance.tasks import delivery_send_task
-
-        for delivery in queued:
-            transaction.on_commit(partial(delivery_send_task.delay, delivery.pk))
+    for delivery in queued:
+        delivery_send_task.delay_on_commit(delivery.pk)
     return queued
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -19,16 +18,11 @@ from django.utils import timezone
 from governance import access, events
 from governance.models import MetricThreshold, MonitoringPolicy, RegisteredModel, RetrainingPolicy
 from governance.records import rfc3339
-from governance.services.validation import Errors
+from governance.validation import Errors
 
 MAX_THRESHOLDS = 200
 # A drift rule looks at no more windows than this, whatever the policy says.
 MAX_DRIFT_WINDOWS = 100
-
-
-def production_environments() -> frozenset[str]:
-    """Return the environments whose deployments must clear the production gates."""
-    return frozenset(settings.PRODUCTION_ENVIRONMENTS)
 
 
 def threshold_record(threshold: MetricThreshold) -> dict[str, str]:

@@ -23,7 +23,7 @@ from governance.models import (
 from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
 from governance.services.concurrency import retried_on_duplicate
 from governance.services.retraining import retraining_close_for_version
-from governance.services.validation import SLUG_RE, VERSION_RE, Errors
+from governance.validation import SLUG_RE, VERSION_RE, Errors
 
 MAX_METRICS = 500
 MAX_HYPERPARAMETERS = 500

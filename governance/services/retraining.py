@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance import events
+from governance.conf import production_environments
 from governance.errors import Conflict, InvalidInput
 from governance.models import (
     Dataset,
@@ -32,7 +33,6 @@ from governance.models import (
 from governance.records import rfc3339
 from governance.services import notifications
 from governance.services.monitoring import DRIFT_KINDS
-from governance.services.policies import production_environments
 
 
 def request_record(request: RetrainingRequest) -> dict[str, Any]:

@@ -19,8 +19,9 @@ from django.test import Client
 
 from governance.models import Alert, Approval, ModelVersion, Report
 from governance.roles import Role
+from governance.selectors import approvals as approval_selectors
 from governance.services import alerts as alert_services
-from governance.services import approvals, registry
+from governance.services import registry
 from ledger import services as ledger_services
 from ledger.models import Checkpoint, Entry, Submission
 from tests.api.factories import PASSWORD, PERSONAS, World, dataset
@@ -191,7 +192,7 @@ def test_the_version_page_shows_facts_gates_card_diff_and_receipts(world, client
 def test_officers_are_offered_the_signature_form_with_the_hash_to_sign(world, client_for):
     response = client_for("officer_1").get(V110)
     html = response.content.decode()
-    preview = approvals.signature_preview(world.v110)
+    preview = approval_selectors.signature_preview(world.v110)
     assert "Review and sign" in html
     assert f'action="{V110}/sign"' in html
     assert preview["signed_sha256"] in html
@@ -264,7 +265,7 @@ def test_an_officer_who_approved_is_not_offered_a_second_approval(world, client_
 
 # --- Signing -----------------------------------------------------------------------------------
 def sign_form(version: ModelVersion, **overrides: str) -> dict[str, str]:
-    preview = approvals.signature_preview(version)
+    preview = approval_selectors.signature_preview(version)
     return {
         "meaning": "approved",
         "reason": "Validation report reviewed.",

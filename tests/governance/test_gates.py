@@ -14,8 +14,9 @@ from django.utils import timezone
 from governance.demo import FULL_CARD
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import Deployment, MonitoringPolicy, RetrainingPolicy
-from governance.services import ci_evidence, deployments, gates, policies, registry
-from governance.services.gates import GATES
+from governance.selectors import gates as gate_selectors
+from governance.selectors.gates import GATES
+from governance.services import ci_evidence, deployments, policies, registry
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, register_version
 
@@ -186,7 +187,7 @@ def test_every_gate_lists_the_checklist_in_order():
 
 
 def test_a_version_with_all_its_evidence_passes_every_gate(ready):
-    report = gates.gates_evaluate(version=ready)
+    report = gate_selectors.gates_evaluate(version=ready)
     assert report.passed and report.production
     assert [(g["gate"], g["status"]) for g in report.gates] == [(name, "pass") for name in GATES]
     by_name = {g["gate"]: g for g in report.gates}
@@ -206,7 +207,7 @@ def test_a_version_with_all_its_evidence_passes_every_gate(ready):
 def test_each_gate_fails_alone_with_its_reason(ctx, gate):
     breaker, reason = FAILING[gate]
     version = breaker(ctx)
-    report = gates.gates_evaluate(version=version)
+    report = gate_selectors.gates_evaluate(version=version)
     assert report.failing == [gate]
     failing = next(g for g in report.gates if g["gate"] == gate)
     assert failing["status"] == "fail" and failing["passed"] is False
@@ -215,21 +216,21 @@ def test_each_gate_fails_alone_with_its_reason(ctx, gate):
 
 def test_a_model_without_thresholds_fails_the_metrics_gate(ready, alice, model):
     policies.thresholds_set(actor=alice, model=model, thresholds=[])
-    report = gates.gates_evaluate(version=ready)
+    report = gate_selectors.gates_evaluate(version=ready)
     assert report.failing == ["evaluation_metrics"]
     assert "No metric thresholds are declared" in report.gates[3]["reason"]
 
 
 def test_a_card_revision_nobody_approved_is_not_frozen(pipeline, model, datasets, olga):
     version = register_version(pipeline, model, datasets, number="3.0.0")
-    report = gates.gates_evaluate(version=version)
+    report = gate_selectors.gates_evaluate(version=version)
     card = next(g for g in report.gates if g["gate"] == "model_card")
     assert card["status"] == "fail" and "not frozen by an approval" in card["reason"]
 
 
 def test_a_missing_ci_report_fails_the_ci_gate(pipeline, model, datasets):
     version = register_version(pipeline, model, datasets, number="3.0.0", ci=False)
-    ci = next(g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "ci_evidence")
+    ci = next(g for g in gate_selectors.gates_evaluate(version=version).gates if g["gate"] == "ci_evidence")
     assert ci["status"] == "fail" and ci["reason"] == "No CI test report was posted for the version."
 
 
@@ -270,7 +271,7 @@ def test_the_deployment_event_carries_the_evaluated_gates(ready, pipeline):
 def test_a_tier_may_waive_a_gate_which_then_does_not_block(ctx, settings):
     settings.PRODUCTION_GATES = {**settings.PRODUCTION_GATES, "high": [n for n in GATES if n != "ci_evidence"]}
     version = _ci_failed_last(ctx)
-    report = gates.gates_evaluate(version=version)
+    report = gate_selectors.gates_evaluate(version=version)
     ci = next(g for g in report.gates if g["gate"] == "ci_evidence")
     assert (ci["required"], ci["status"], ci["passed"]) == (False, "waived", True)
     assert ci["reason"].startswith("Not required for high risk: The latest CI run")
@@ -295,7 +296,7 @@ def test_a_low_risk_model_needs_one_approval(pipeline, datasets, alice, olga):
     readiness.declare_policies(low, alice)
     version = register_version(pipeline, low, datasets)
     readiness.approve(version, olga, password=PASSWORD)
-    report = gates.gates_evaluate(version=version)
+    report = gate_selectors.gates_evaluate(version=version)
     assert report.passed
     assert report.gates[5]["evidence"]["required"] == 1
 
@@ -316,7 +317,7 @@ def _ci(version, pipeline, report: bytes, **extra):
 
 
 def _ci_gate(version):
-    return next(g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "ci_evidence")
+    return next(g for g in gate_selectors.gates_evaluate(version=version).gates if g["gate"] == "ci_evidence")
 
 
 @pytest.mark.parametrize(

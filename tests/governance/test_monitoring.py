@@ -20,7 +20,8 @@ from governance.demo import FULL_CARD
 from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from governance.models import Alert, Deployment, ModelVersion, Observation, RegisteredModel
 from governance.roles import Role
-from governance.services import alerts, deployments, gates, monitoring, policies, registry
+from governance.selectors import gates as gate_selectors
+from governance.services import alerts, deployments, monitoring, policies, registry
 from governance.services.access import access_grant
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, make_user
@@ -368,8 +369,12 @@ def test_the_demo_story_shows_the_gates_and_the_drift_alert_behind_the_rollback(
     call_command("seed_demo", "--decisions", "40")
     model = RegisteredModel.objects.get(slug="credit-risk")
     versions = {v.version: v for v in ModelVersion.objects.filter(model=model)}
-    assert gates.gates_evaluate(version=versions["1.1.0"]).failing == []
-    assert gates.gates_evaluate(version=versions["2.1.0"]).failing == ["model_card", "approvals", "ci_evidence"]
+    assert gate_selectors.gates_evaluate(version=versions["1.1.0"]).failing == []
+    assert gate_selectors.gates_evaluate(version=versions["2.1.0"]).failing == [
+        "model_card",
+        "approvals",
+        "ci_evidence",
+    ]
     alert = Alert.objects.get(model=model, kind="drift")
     assert alert.version == versions["2.0.0"] and alert.state == "resolved"
     rollback = Deployment.objects.get(rollback_of__version=versions["2.0.0"])

@@ -9,7 +9,7 @@
 The thresholds and the monitoring policy they are judged by are set in governance.services.policies.
 """
 
-from governance.services.monitoring.evaluation import Evaluation, breaches, monitoring_evaluate
+from governance.services.monitoring.evaluation import Evaluation, monitoring_evaluate
 from governance.services.monitoring.observations import (
     DRIFT_KINDS,
     MAX_BATCH,
@@ -23,7 +23,6 @@ __all__ = [
     "MAX_BATCH",
     "Evaluation",
     "ObservationBatch",
-    "breaches",
     "monitoring_evaluate",
     "observation_post_batch",
     "observation_record",

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from governance.conf import production_environments
 from governance.models import Alert, Deployment, MetricThreshold, MonitoringPolicy, Observation
 from governance.records import rfc3339
+from governance.selectors.gates import breaches
 from governance.services.alerts import alert_open
 from governance.services.monitoring.observations import DRIFT_KINDS
-from governance.services.policies import production_environments
 
 # Observations judged per batch; each is its own short transaction.
 EVALUATE_BATCH = 500
@@ -57,13 +57,6 @@ class _Policies:
                 MetricThreshold.objects.filter(model_id=model_id, superseded_at__isnull=True)
             )
         return self.thresholds[model_id]
-
-
-def breaches(value: str, operator: str, bound: str) -> bool:
-    """Return whether `value` breaks a `min` or `max` bound (decimal strings, compared exactly)."""
-    if operator == MetricThreshold.Operator.MIN:
-        return Decimal(value) < Decimal(bound)
-    return Decimal(value) > Decimal(bound)
 
 
 def _judge(observation: Observation, policies: _Policies) -> _Judgement:

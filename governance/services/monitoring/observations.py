@@ -17,7 +17,7 @@ from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion, Observation, RegisteredModel
 from governance.records import rfc3339
 from governance.services.concurrency import retried_on_duplicate
-from governance.services.validation import SLUG_RE, Errors
+from governance.validation import SLUG_RE, Errors
 from model_ledger_verify import canonical
 
 # One request carries at most this many observations (one ledger event each): enough for a

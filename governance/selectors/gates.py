@@ -6,22 +6,23 @@ gate its model's risk tier requires (settings.PRODUCTION_GATES) passes. Each gat
 fail, or waived (failing, but not required for the tier); `passed` is false only for fail.
 Deployments to other environments evaluate and record the gates without being blocked.
 
-`gates_for_deployment` is installed as `governance.services.deployments.gate_evaluator` (see
-GovernanceConfig.ready), so `deployment_start` refuses a failing production deployment with
-409 and puts the evaluated gates into its `deployment.started` event.
+`deployment_start` (governance.services.deployments) calls `gates_for_deployment`: it refuses a
+failing production deployment with 409 and puts the evaluated gates into its
+`deployment.started` event. CI evidence is posted by governance.services.ci_evidence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core import checks
 from django.utils import timezone
 
 from governance import access
+from governance.conf import production_environments
 from governance.models import (
     Approval,
     CiEvidence,
@@ -32,12 +33,17 @@ from governance.models import (
     RetrainingPolicy,
 )
 from governance.records import rfc3339
-from governance.services.approvals import approvals_required
-from governance.services.monitoring import breaches
-from governance.services.policies import production_environments
-from governance.services.validation import DECIMAL_RE, SHA256_RE
+from governance.selectors.approvals import approvals_required
+from governance.validation import DECIMAL_RE, SHA256_RE
 
 REQUIRED_ROLES = ("training", "validation", "test")
+
+
+def breaches(value: str, operator: str, bound: str) -> bool:
+    """Return whether `value` breaks a `min` or `max` bound (decimal strings, compared exactly)."""
+    if operator == MetricThreshold.Operator.MIN:
+        return Decimal(value) < Decimal(bound)
+    return Decimal(value) > Decimal(bound)
 
 
 @dataclass
@@ -364,28 +370,3 @@ def gates_for_deployment(version: ModelVersion, environment: str) -> tuple[bool,
     """The deployment hook: (may deploy, gates to record). Only production environments block."""
     report = gates_evaluate(version=version, environment=environment)
     return (report.passed or not report.production), report.gates
-
-
-@checks.register(checks.Tags.compatibility)
-def check_gate_settings(app_configs: object = None, **_: object) -> list[checks.CheckMessage]:
-    """Refuse unknown gate names and risk tiers in PRODUCTION_GATES (a typo would drop a gate)."""
-    messages = []
-    for tier, names in settings.PRODUCTION_GATES.items():
-        if tier not in RegisteredModel.RiskTier.values:
-            messages.append(
-                checks.Error(
-                    f"PRODUCTION_GATES names an unknown risk tier {tier!r}.",
-                    hint=f"Use {', '.join(RegisteredModel.RiskTier.values)}.",
-                    id="governance.E101",
-                )
-            )
-        unknown = sorted(set(names) - set(GATES) - {"all"})
-        if unknown:
-            messages.append(
-                checks.Error(
-                    f"PRODUCTION_GATES_{tier.upper()} names unknown gates: {', '.join(unknown)}.",
-                    hint=f"Use all, or a comma-separated list of: {', '.join(GATES)}.",
-                    id="governance.E102",
-                )
-            )
-    return messages

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from governance import access
+from governance.conf import production_environments
 from governance.errors import NotVisible
 from governance.models import (
     Alert,
@@ -25,8 +26,7 @@ from governance.models import (
     RetrainingRequest,
     Webhook,
 )
-from governance.services.gates import GateReport, gates_evaluate
-from governance.services.policies import production_environments
+from governance.selectors.gates import GateReport, gates_evaluate
 
 
 def thresholds_current(model: RegisteredModel) -> QuerySet[MetricThreshold]:
