@@ -7,8 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 
 from api.errors import bad_request
-from ledger import selectors as ledger_selectors
-from ledger import services as ledger_services
+from governance import receipts as governance_receipts
 
 
 def wait_mode(request: Request, *, allow_none: bool = False) -> str:
@@ -35,25 +34,17 @@ def accepted(keys: list[str]) -> list[dict[str, Any]]:
 def receipts(keys: list[str], *, checkpoint: bool = False) -> list[dict[str, Any]]:
     """Return one receipt per ledger key, integrating in-process until they are in the log.
 
-    Call after the write committed. With `checkpoint`, sign a checkpoint covering them and
-    include each entry's inclusion proof against it.
+    Call after the write committed. With `checkpoint`, include each entry's inclusion proof
+    against a checkpoint covering them (governance.receipts: signed only when none does yet).
     """
-    entries = ledger_services.entries_wait(keys)
-    signed = ledger_services.checkpoint_sign() if checkpoint else None
     result = []
-    for key in keys:
-        entry = entries[key]
-        receipt: dict[str, Any] = {
-            "idempotency_key": key,
-            "seq": entry.seq,
-            "leaf_hash": bytes(entry.leaf_hash).hex(),
-        }
-        if signed is not None:
-            proof = ledger_selectors.inclusion_proof(entry.seq, signed.size)
+    for fact in governance_receipts.receipts(keys, proofs=checkpoint):
+        receipt: dict[str, Any] = {"idempotency_key": fact.key, "seq": fact.seq, "leaf_hash": fact.leaf_hash.hex()}
+        if fact.inclusion is not None:
             receipt["inclusion"] = {
-                "tree_size": signed.size,
-                "proof": [node.hex() for node in proof],
-                "checkpoint": signed.note,
+                "tree_size": fact.inclusion.tree_size,
+                "proof": [node.hex() for node in fact.inclusion.proof],
+                "checkpoint": fact.inclusion.checkpoint,
             }
         result.append(receipt)
     return result

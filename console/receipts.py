@@ -17,11 +17,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from governance import access, reconciliation
+from governance import receipts as governance_receipts
 from governance.errors import NotVisible
 from governance.models import RegisteredModel
 from governance.reconciliation.engine import ABSENT, shown
 from ledger import selectors as ledger_selectors
-from ledger import services as ledger_services
 from ledger.errors import NotInLog
 from model_ledger_verify import merkle, notes
 
@@ -55,11 +55,8 @@ def receipt_now(label: str, key: str) -> Receipt:
 
     Call after the write committed: the receipt then comes with a proof that can be checked.
     """
-    entry = ledger_services.entries_wait([key])[key]
-    latest = ledger_selectors.checkpoint_latest()
-    if latest is None or latest.size <= entry.seq:
-        ledger_services.checkpoint_sign()
-    return Receipt(label, key, entry.seq, bytes(entry.leaf_hash).hex())
+    fact = governance_receipts.receipts([key], proofs=True)[0]
+    return Receipt(label, key, fact.seq, fact.leaf_hash.hex())
 
 
 def can_read_ledger(user: AbstractBaseUser) -> bool:
@@ -137,9 +134,7 @@ def entry_verify(user: AbstractBaseUser, seq: int) -> Verification:
             else "The stored leaf bytes do not hash to the stored leaf hash.",
         }
     )
-    latest = ledger_selectors.checkpoint_latest()
-    if latest is None or latest.size <= seq:
-        latest = ledger_services.checkpoint_sign()
+    latest = governance_receipts.checkpoint_covering(seq)
     result.checkpoint = latest.note
     verifiers = [notes.Verifier.from_string(key.verifier_key) for key in ledger_selectors.signing_key_list()]
     result.key_names = [verifier.name for verifier in verifiers]

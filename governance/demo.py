@@ -372,7 +372,7 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
                 clock.advance(hours=3)
                 drift_alert = alerts.alert_acknowledge(
                     actor=owner, alert=drift_alert, note="Income band shifting since the 2025 data refresh; watching."
-                )
+                ).record
         assert drift_alert is not None, "the demo drift must open an alert before the rollback"
         clock.advance(hours=2)
         v110.refresh_from_db()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -12,7 +14,37 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from api.pagination import Pagination
+from api.receipts import receipt
 from governance import access
+from governance.errors import InvalidInput
+
+
+def written(request: Request, data: dict, key: str, code: int = status.HTTP_201_CREATED) -> Response:
+    """Answer a write: the written record's `data` with the receipt of the event `key` names
+    (the `ledger_key` a write service returned; views never rebuild it)."""
+    return Response({**data, "receipt": receipt(request, key)}, status=code)
+
+
+def parse_batch(
+    item_serializer: type[Serializer],
+    items: list[Any],
+    *,
+    refused: str,
+    tidy: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+) -> list[dict[str, Any]]:
+    """Validate every item of a batch; return the clean items, each passed through `tidy`.
+
+    All or nothing: any invalid item refuses the batch with InvalidInput (`refused` as the
+    message, the errors keyed by item index). One list serializer builds its fields once for the
+    whole batch, not once per item.
+    """
+    serializer = item_serializer(data=items, many=True)
+    if not serializer.is_valid():
+        # DRF reports per-item errors as a list, or (3.18+) as {index: errors}.
+        found = serializer.errors
+        pairs = found.items() if isinstance(found, dict) else enumerate(found)
+        raise InvalidInput(refused, errors={str(index): item for index, item in pairs if item})
+    return [tidy(dict(data)) for data in serializer.validated_data]
 
 
 class WriteThrottle(ScopedRateThrottle):

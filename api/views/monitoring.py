@@ -36,10 +36,9 @@ from api.serializers.monitoring import (
     WebhookSubscriptionOutSerializer,
     WebhookSubscriptionUpdateSerializer,
 )
-from api.views.base import GovernanceView
-from api.views.registry import written
+from api.views.base import GovernanceView, parse_batch, written
 from governance import selectors
-from governance.errors import InvalidInput, NotVisible
+from governance.errors import NotVisible
 from governance.models import Alert, Delivery, Observation
 from governance.selectors import gates as gate_selectors
 from governance.selectors import monitoring as gov_status
@@ -136,8 +135,9 @@ class ThresholdsView(GovernanceView):
     def put(self, request: Request, slug: str) -> Response:
         model = self.authorize("oversee", selectors.model_get(request.user, slug))
         items = [dict(item) for item in self.parse(ThresholdsInSerializer)["thresholds"]]
-        rows, key = policies.thresholds_set(actor=request.user, model=model, thresholds=items)
-        return written(request, {"thresholds": ThresholdOutSerializer(rows, many=True).data}, key, status.HTTP_200_OK)
+        result = policies.thresholds_set(actor=request.user, model=model, thresholds=items)
+        data = {"thresholds": ThresholdOutSerializer(result.record, many=True).data}
+        return written(request, data, result.ledger_key, status.HTTP_200_OK)
 
 
 class MonitoringPolicyView(GovernanceView):
@@ -185,21 +185,10 @@ class RetrainingPolicyView(GovernanceView):
 
 
 # --- Observations --------------------------------------------------------------------------------
-def _parse_observations(items: list[Any]) -> list[dict[str, Any]]:
-    """Validate each observation's shape; collect errors by item index (all or nothing)."""
-    clean, errors = [], {}
-    for index, item in enumerate(items):
-        serializer = ObservationInSerializer(data=item)
-        if serializer.is_valid():
-            data = dict(serializer.validated_data)
-            if data["bins"] is not None:
-                data["bins"] = {key: list(value) for key, value in data["bins"].items()}
-            clean.append(data)
-        else:
-            errors[str(index)] = serializer.errors
-    if errors:
-        raise InvalidInput("Some observations are not valid; none was recorded.", errors=errors)
-    return clean
+def _tidy_observation(data: dict[str, Any]) -> dict[str, Any]:
+    if data["bins"] is not None:
+        data["bins"] = {key: list(value) for key, value in data["bins"].items()}
+    return data
 
 
 class ObservationListView(GovernanceView):
@@ -231,7 +220,16 @@ class ObservationListView(GovernanceView):
         model = self.authorize("log", selectors.model_get(request.user, slug))
         batch = isinstance(request.data, dict) and "observations" in request.data
         raw = self.parse(ObservationBatchInSerializer)["observations"] if batch else [request.data]
-        result = monitoring.observation_post_batch(actor=request.user, model=model, items=_parse_observations(raw))
+        result = monitoring.observation_post_batch(
+            actor=request.user,
+            model=model,
+            items=parse_batch(
+                ObservationInSerializer,
+                raw,
+                refused="Some observations are not valid; none was recorded.",
+                tidy=_tidy_observation,
+            ),
+        )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         if not batch:
             observation = result.observations[0]
@@ -282,12 +280,12 @@ class AlertAcknowledgeView(GovernanceView):
     )
     def post(self, request: Request, slug: str, pk: int) -> Response:
         model = selectors.model_get(request.user, slug)
-        alert = alerts.alert_acknowledge(
+        result = alerts.alert_acknowledge(
             actor=request.user,
             alert=self.authorize("oversee", gov_status.alert_get(request.user, model, pk)),
             **self.parse(AlertAcknowledgeInSerializer),
         )
-        return written(request, AlertOutSerializer(alert).data, f"alert.acknowledged:{alert.pk}", status.HTTP_200_OK)
+        return written(request, AlertOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class AlertResolveView(GovernanceView):
@@ -298,12 +296,12 @@ class AlertResolveView(GovernanceView):
     )
     def post(self, request: Request, slug: str, pk: int) -> Response:
         model = selectors.model_get(request.user, slug)
-        alert = alerts.alert_resolve(
+        result = alerts.alert_resolve(
             actor=request.user,
             alert=self.authorize("oversee", gov_status.alert_get(request.user, model, pk)),
             **self.parse(AlertResolveInSerializer),
         )
-        return written(request, AlertOutSerializer(alert).data, f"alert.resolved:{alert.pk}", status.HTTP_200_OK)
+        return written(request, AlertOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class RetrainingRequestListView(GovernanceView):
@@ -346,7 +344,9 @@ class WebhookListView(GovernanceView):
         slug = data.pop("model")
         model = selectors.model_get(request.user, slug) if slug else None
         webhook = notifications.webhook_create(actor=request.user, model=model, **data)
-        return written(request, WebhookSubscriptionOutSerializer(webhook).data, f"webhook.created:{webhook.pk}")
+        return written(
+            request, WebhookSubscriptionOutSerializer(webhook).data, notifications.webhook_created_key(webhook)
+        )
 
 
 class WebhookDetailView(GovernanceView):
@@ -360,21 +360,23 @@ class WebhookDetailView(GovernanceView):
         responses=WebhookSubscriptionOutSerializer,
     )
     def patch(self, request: Request, pk: int) -> Response:
-        webhook, key = notifications.webhook_update(
+        result = notifications.webhook_update(
             actor=request.user,
             webhook=gov_status.webhook_get(request.user, pk),
             **self.parse(WebhookSubscriptionUpdateSerializer),
         )
-        return written(request, WebhookSubscriptionOutSerializer(webhook).data, key, status.HTTP_200_OK)
+        return written(
+            request, WebhookSubscriptionOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK
+        )
 
     @extend_schema(
         summary="Delete a webhook (its delivery log stays)", request=None, responses=WebhookSubscriptionOutSerializer
     )
     def delete(self, request: Request, pk: int) -> Response:
-        webhook, key = notifications.webhook_delete(
-            actor=request.user, webhook=gov_status.webhook_get(request.user, pk)
+        result = notifications.webhook_delete(actor=request.user, webhook=gov_status.webhook_get(request.user, pk))
+        return written(
+            request, WebhookSubscriptionOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK
         )
-        return written(request, WebhookSubscriptionOutSerializer(webhook).data, key, status.HTTP_200_OK)
 
 
 class WebhookDeliveryListView(GovernanceView):

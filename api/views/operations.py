@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -23,10 +25,9 @@ from api.serializers.operations import (
 )
 from api.serializers.registry import ApprovalOutSerializer, ReasonSerializer
 from api.verification import VERIFY_PARAMETER, verification_of, wants_verification
-from api.views.base import GovernanceView
-from api.views.registry import written
+from api.views.base import GovernanceView, parse_batch, written
 from governance import selectors
-from governance.errors import InvalidInput, NotVisible
+from governance.errors import NotVisible
 from governance.selectors import decisions as decision_selectors
 from governance.services import decisions as decision_services
 from governance.services import deployments as deployment_services
@@ -64,15 +65,10 @@ class DeploymentEndView(GovernanceView):
         deployment = selectors.deployment_list(request.user, model).filter(pk=pk).first()
         if deployment is None:
             raise NotVisible("No such deployment.")
-        deployment = deployment_services.deployment_end(
+        result = deployment_services.deployment_end(
             actor=request.user, deployment=self.authorize("register", deployment), **self.parse(ReasonSerializer)
         )
-        return written(
-            request,
-            DeploymentOutSerializer(deployment).data,
-            deployment.end_ledger_key,
-            status.HTTP_200_OK,
-        )
+        return written(request, DeploymentOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class DeploymentAtView(GovernanceView):
@@ -108,24 +104,9 @@ class DeploymentAtView(GovernanceView):
         )
 
 
-def _parse_batch(items: list[dict]) -> list[dict]:
-    """Validate each decision's shape; collect the errors by item index (all or nothing).
-
-    One list serializer builds its fields once for the whole batch, not once per item.
-    """
-    serializer = DecisionInSerializer(data=items, many=True)
-    if not serializer.is_valid():
-        # DRF reports per-item errors as a list, or (3.18+) as {index: errors}.
-        found = serializer.errors
-        pairs = found.items() if isinstance(found, dict) else enumerate(found)
-        errors = {str(index): item for index, item in pairs if item}
-        raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
-    clean = []
-    for data in serializer.validated_data:
-        data = dict(data)
-        data["reasons"] = [dict(reason) for reason in data["reasons"]]
-        clean.append(data)
-    return clean
+def _tidy_decision(data: dict[str, Any]) -> dict[str, Any]:
+    data["reasons"] = [dict(reason) for reason in data["reasons"]]
+    return data
 
 
 WAIT_PARAMETER = OpenApiParameter(
@@ -170,7 +151,12 @@ class DecisionListView(GovernanceView):
     )
     def post(self, request: Request, slug: str) -> Response:
         model = self.authorize("log", selectors.model_get(request.user, slug))
-        items = _parse_batch(self.parse(DecisionBatchInSerializer)["decisions"])
+        items = parse_batch(
+            DecisionInSerializer,
+            self.parse(DecisionBatchInSerializer)["decisions"],
+            refused="Some decisions are not valid; none was logged.",
+            tidy=_tidy_decision,
+        )
         result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
         mode = wait_mode(request, allow_none=True)
         if mode == "none":
@@ -228,14 +214,11 @@ class DecisionEraseView(GovernanceView):
     def post(self, request: Request, slug: str, decision_id: str) -> Response:
         model = selectors.model_get(request.user, slug)
         decision = self.authorize("manage", selectors.decision_get(request.user, model, decision_id))
-        decision_services.decision_payload_erase(actor=request.user, decision=decision, **self.parse(ReasonSerializer))
-        decision.payload.refresh_from_db()
-        return written(
-            request,
-            DecisionDetailSerializer(decision).data,
-            f"decision.payload_erased:{decision.pk}",
-            status.HTTP_200_OK,
+        result = decision_services.decision_payload_erase(
+            actor=request.user, decision=decision, **self.parse(ReasonSerializer)
         )
+        decision.payload.refresh_from_db()
+        return written(request, DecisionDetailSerializer(decision).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class DecisionSearchView(GovernanceView):

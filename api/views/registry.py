@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.filters import ModelFilter, VersionFilter
-from api.receipts import receipt
 from api.serializers.registry import (
     ApprovalInSerializer,
     ApprovalOutSerializer,
@@ -30,7 +29,7 @@ from api.serializers.registry import (
     VersionRefSerializer,
 )
 from api.verification import VERIFY_PARAMETER, verification, verification_of, wants_verification
-from api.views.base import GovernanceView
+from api.views.base import GovernanceView, written
 from governance import access, selectors, signin
 from governance.errors import InvalidInput, LockedOut, NotVisible, ReauthenticationFailed
 from governance.models import OwnershipTransfer
@@ -38,10 +37,6 @@ from governance.selectors import approvals as approval_selectors
 from governance.services import access as access_services
 from governance.services import approvals, registry
 from governance.services.deployments import version_retire
-
-
-def written(request: Request, data: dict, key: str, code: int = status.HTTP_201_CREATED) -> Response:
-    return Response({**data, "receipt": receipt(request, key)}, status=code)
 
 
 class ModelListView(GovernanceView):
@@ -71,12 +66,12 @@ class ModelValidationView(GovernanceView):
         responses=ModelOutSerializer,
     )
     def post(self, request: Request, slug: str) -> Response:
-        model = registry.model_update_validation(
+        result = registry.model_update_validation(
             actor=request.user,
             model=self.authorize("manage", selectors.model_get(request.user, slug)),
             **self.parse(ValidationDatesSerializer),
         )
-        return written(request, ModelOutSerializer(model).data, model.validation_ledger_key, status.HTTP_200_OK)
+        return written(request, ModelOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class TransferRequestView(GovernanceView):
@@ -100,13 +95,8 @@ class TransferAcceptView(GovernanceView):
         transfer = OwnershipTransfer.objects.filter(pk=pk, to_owner=request.user).first()
         if transfer is None:
             raise NotVisible("No such transfer for you.")
-        model = access_services.ownership_transfer_accept(actor=request.user, transfer=transfer)
-        return written(
-            request,
-            ModelOutSerializer(model).data,
-            f"owner.changed:{transfer.pk}",
-            status.HTTP_200_OK,
-        )
+        result = access_services.ownership_transfer_accept(actor=request.user, transfer=transfer)
+        return written(request, ModelOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 GrantList = inline_serializer(
@@ -281,15 +271,10 @@ class VersionLineageView(GovernanceView):
 class VersionReviewView(GovernanceView):
     @extend_schema(summary="Send a registered version to review", request=None, responses=VersionOutSerializer)
     def post(self, request: Request, slug: str, version: str) -> Response:
-        row = registry.version_request_review(
-            actor=request.user, version=selectors.version_get(request.user, slug, version)
+        result = registry.version_request_review(
+            actor=request.user, version=self.authorize("register", selectors.version_get(request.user, slug, version))
         )
-        return written(
-            request,
-            VersionOutSerializer(row).data,
-            row.status_changes.latest("changed_at").ledger_key,
-            status.HTTP_200_OK,
-        )
+        return written(request, VersionOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class VersionRetireView(GovernanceView):
@@ -299,17 +284,12 @@ class VersionRetireView(GovernanceView):
         responses=VersionOutSerializer,
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
-        row = version_retire(
+        result = version_retire(
             actor=request.user,
             version=self.authorize("register", selectors.version_get(request.user, slug, version)),
             **self.parse(ReasonSerializer),
         )
-        return written(
-            request,
-            VersionOutSerializer(row).data,
-            row.status_changes.latest("changed_at").ledger_key,
-            status.HTTP_200_OK,
-        )
+        return written(request, VersionOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
 class CardListView(GovernanceView):

@@ -118,9 +118,9 @@ class ReportDownloadView(GovernanceView):
     )
     def get(self, request: Request, pk) -> HttpResponse:
         report = report_selectors.report_get(request.user, pk)
-        data, key = report_services.report_download(actor=request.user, report=report)
-        response = HttpResponse(data, content_type="application/pdf")
+        download = report_services.report_download(actor=request.user, report=report)
+        response = HttpResponse(download.record, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{report.kind}-report-{report.pk}.pdf"'
         response["X-Report-SHA256"] = report.file_sha256
-        response["X-Ledger-Key"] = key
+        response["X-Ledger-Key"] = download.ledger_key
         return response

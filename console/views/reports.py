@@ -60,12 +60,12 @@ def _request(request: HttpRequest) -> HttpResponse:
 def report_download(request: HttpRequest, pk: str) -> HttpResponse:
     report = report_selectors.report_get(request.user, pk)
     try:
-        data, key = report_services.report_download(actor=request.user, report=report)
+        download = report_services.report_download(actor=request.user, report=report)
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect("console:reports")
-    response = HttpResponse(data, content_type="application/pdf")
+    response = HttpResponse(download.record, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.kind}-report-{report.pk}.pdf"'
     response["X-Report-SHA256"] = report.file_sha256
-    response["X-Ledger-Key"] = key
+    response["X-Ledger-Key"] = download.ledger_key
     return response

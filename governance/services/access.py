@@ -12,6 +12,7 @@ from django.utils import timezone
 from governance import access, events
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import OwnershipTransfer, RegisteredModel
+from governance.results import Written
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def ownership_transfer_request(
 
 
 @transaction.atomic
-def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTransfer) -> RegisteredModel:
+def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTransfer) -> Written[RegisteredModel]:
     """The proposed owner accepts: the model changes hands and `owner.changed` is logged."""
     transfer = OwnershipTransfer.objects.select_for_update().select_related("model").get(pk=transfer.pk)
     if actor.pk != transfer.to_owner_id:
@@ -138,7 +139,7 @@ def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTra
     transfer.save(update_fields=["state", "decided_at"])
     model.owner = actor
     model.save(update_fields=["owner"])
-    events.record(
+    key = events.record(
         type="owner.changed",
         actor=actor,
         subject=f"model:{model.slug}",
@@ -150,4 +151,4 @@ def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTra
             "transfer": transfer.ledger_key,
         },
     )
-    return model
+    return Written(model, key)

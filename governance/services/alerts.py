@@ -21,6 +21,7 @@ from governance import access, events
 from governance.errors import Conflict, InvalidInput
 from governance.models import Alert, Deployment, ModelVersion, RegisteredModel
 from governance.records import rfc3339
+from governance.results import Written
 from governance.roles import Role
 from governance.services import notifications
 
@@ -103,7 +104,7 @@ def _locked(alert: Alert) -> Alert:
 
 
 @transaction.atomic
-def alert_acknowledge(*, actor: AbstractBaseUser, alert: Alert, note: str = "") -> Alert:
+def alert_acknowledge(*, actor: AbstractBaseUser, alert: Alert, note: str = "") -> Written[Alert]:
     """Record who took charge of an open alert, and when; log `alert.acknowledged`.
 
     Raise NotVisible, Forbidden (only the model's owner and compliance officers), Conflict
@@ -134,11 +135,11 @@ def alert_acknowledge(*, actor: AbstractBaseUser, alert: Alert, note: str = "") 
         data=data,
     )
     notifications.notify(event="alert.acknowledged", key=key, model=alert.model, data=data)
-    return alert
+    return Written(alert, key)
 
 
 @transaction.atomic
-def alert_resolve(*, actor: AbstractBaseUser, alert: Alert, note: str) -> Alert:
+def alert_resolve(*, actor: AbstractBaseUser, alert: Alert, note: str) -> Written[Alert]:
     """Close an acknowledged alert with what was done about it; log `alert.resolved`.
 
     Raise NotVisible, Forbidden, InvalidInput (no note), Conflict (not acknowledged yet, or
@@ -171,7 +172,7 @@ def alert_resolve(*, actor: AbstractBaseUser, alert: Alert, note: str) -> Alert:
         data=data,
     )
     notifications.notify(event="alert.resolved", key=key, model=alert.model, data=data)
-    return alert
+    return Written(alert, key)
 
 
 def ownership_check() -> list[Alert]:

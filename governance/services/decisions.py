@@ -28,6 +28,7 @@ from governance.models import (
     RegisteredModel,
 )
 from governance.records import rfc3339
+from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
 from governance.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
@@ -263,7 +264,7 @@ def decision_review(
 
 
 @transaction.atomic
-def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reason: str) -> DecisionPayload:
+def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reason: str) -> Written[DecisionPayload]:
     """Erase a decision's personal data (GDPR Art. 17); the ledger keeps the commitment only."""
     access.require(actor, "manage", decision)
     if not isinstance(reason, str) or not reason.strip():
@@ -274,11 +275,11 @@ def decision_payload_erase(*, actor: AbstractBaseUser, decision: Decision, reaso
     payload.subject_ref, payload.input_snapshot, payload.salt = "", None, b""
     payload.erased_at = timezone.now()
     payload.save(update_fields=["subject_ref", "input_snapshot", "salt", "erased_at"])
-    events.record(
+    key = events.record(
         type="decision.payload_erased",
         actor=actor,
         subject=f"model:{decision.model.slug}",
         key=f"decision.payload_erased:{decision.pk}",
         data={"model": decision.model.slug, "decision_id": decision.decision_id, "reason": reason},
     )
-    return payload
+    return Written(payload, key)

@@ -12,6 +12,7 @@ from governance import access, events
 from governance.errors import Conflict, InvalidInput
 from governance.models import Deployment, ModelVersion
 from governance.records import rfc3339
+from governance.results import Written
 from governance.selectors.gates import gates_for_deployment
 from governance.services.registry import status_change
 from governance.validation import SLUG_RE, Errors
@@ -151,7 +152,7 @@ def deployment_start(
 
 
 @transaction.atomic
-def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: str) -> Deployment:
+def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: str) -> Written[Deployment]:
     """Stop a deployment (a suspension: who, when, why) and log `deployment.ended`."""
     access.require(actor, "register", deployment)
     if not isinstance(reason, str) or not reason.strip():
@@ -160,11 +161,11 @@ def deployment_end(*, actor: AbstractBaseUser, deployment: Deployment, reason: s
     if deployment.ended_at is not None:
         raise Conflict("This deployment has already ended.")
     _end(deployment, actor, reason)
-    return deployment
+    return Written(deployment, deployment.end_ledger_key)
 
 
 @transaction.atomic
-def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: str) -> ModelVersion:
+def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: str) -> Written[ModelVersion]:
     """Retire a version: end its deployments and log the status change."""
     access.require(actor, "register", version)
     if not isinstance(reason, str) or not reason.strip():
@@ -174,5 +175,5 @@ def version_retire(*, actor: AbstractBaseUser, version: ModelVersion, reason: st
         raise Conflict(f"{version} is already retired.")
     for deployment in version.deployments.filter(ended_at__isnull=True).select_related("model", "version"):
         _end(deployment, actor, f"version retired: {reason}", settle=False)
-    status_change(actor=actor, version=version, to=ModelVersion.Status.RETIRED, reason=reason)
-    return version
+    change = status_change(actor=actor, version=version, to=ModelVersion.Status.RETIRED, reason=reason)
+    return Written(version, change.ledger_key)

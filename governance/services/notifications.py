@@ -47,6 +47,7 @@ from governance import events as ledger_events
 from governance.errors import InvalidInput, NotVisible
 from governance.models import Delivery, RegisteredModel, Webhook
 from governance.records import rfc3339
+from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
 from governance.tasks import delivery_send_task
 from governance.validation import Errors
@@ -141,6 +142,11 @@ def webhook_record(webhook: Webhook) -> dict[str, Any]:
     }
 
 
+def webhook_created_key(webhook: Webhook) -> str:
+    """Return the ledger key of the event that created `webhook` (a webhook row holds no key)."""
+    return f"webhook.created:{webhook.pk}"
+
+
 @retried_on_duplicate
 @transaction.atomic
 def webhook_create(
@@ -166,7 +172,7 @@ def webhook_create(
         created_by=actor,
         created_at=timezone.now(),
     )
-    _log_webhook("webhook.created", actor, webhook, f"webhook.created:{webhook.pk}")
+    _log_webhook("webhook.created", actor, webhook, webhook_created_key(webhook))
     return webhook
 
 
@@ -180,7 +186,7 @@ def webhook_update(
     events: list[str] | None = None,
     active: bool | None = None,
     description: str | None = None,
-) -> tuple[Webhook, str]:
+) -> Written[Webhook]:
     """Change the given fields of a webhook and log `webhook.updated`; return it and the key."""
     access.require(actor, "webhooks")
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
@@ -207,11 +213,11 @@ def webhook_update(
         f"webhook.updated:{uuid.uuid4()}",
         changed=sorted("secret" if f == "secret_encrypted" else f for f in changed),
     )
-    return webhook, key
+    return Written(webhook, key)
 
 
 @transaction.atomic
-def webhook_delete(*, actor: AbstractBaseUser, webhook: Webhook) -> tuple[Webhook, str]:
+def webhook_delete(*, actor: AbstractBaseUser, webhook: Webhook) -> Written[Webhook]:
     """Deactivate a webhook for good (its delivery log stays) and log `webhook.deleted`."""
     access.require(actor, "webhooks")
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
@@ -219,7 +225,7 @@ def webhook_delete(*, actor: AbstractBaseUser, webhook: Webhook) -> tuple[Webhoo
         raise NotVisible("No such webhook.")
     webhook.active, webhook.deleted_at = False, timezone.now()
     webhook.save(update_fields=["active", "deleted_at"])
-    return webhook, _log_webhook("webhook.deleted", actor, webhook, f"webhook.deleted:{webhook.pk}")
+    return Written(webhook, _log_webhook("webhook.deleted", actor, webhook, f"webhook.deleted:{webhook.pk}"))
 
 
 def _log_webhook(type: str, actor: AbstractBaseUser, webhook: Webhook, key: str, **extra: Any) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from governance import access, events
 from governance.models import MetricThreshold, MonitoringPolicy, RegisteredModel, RetrainingPolicy
 from governance.records import rfc3339
+from governance.results import Written
 from governance.validation import Errors
 
 MAX_THRESHOLDS = 200
@@ -37,7 +38,7 @@ def threshold_record(threshold: MetricThreshold) -> dict[str, str]:
 @transaction.atomic
 def thresholds_set(
     *, actor: AbstractBaseUser, model: RegisteredModel, thresholds: list[dict[str, str]]
-) -> tuple[list[MetricThreshold], str]:
+) -> Written[list[MetricThreshold]]:
     """Replace the model's metric thresholds with `thresholds`, log `policy.set`, and return
     the new rows and the event's key.
 
@@ -98,7 +99,7 @@ def thresholds_set(
             "thresholds": [threshold_record(row) for row in rows],
         },
     )
-    return rows, key
+    return Written(rows, key)
 
 
 def monitoring_policy_record(policy: MonitoringPolicy) -> dict[str, Any]:

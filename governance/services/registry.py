@@ -21,6 +21,7 @@ from governance.models import (
     VersionDataset,
 )
 from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
+from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
 from governance.services.retraining import retraining_close_for_version
 from governance.validation import SLUG_RE, VERSION_RE, Errors
@@ -396,14 +397,14 @@ def status_change(*, actor: AbstractBaseUser, version: ModelVersion, to: str, re
 
 
 @transaction.atomic
-def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) -> ModelVersion:
+def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) -> Written[ModelVersion]:
     """Put a registered version in the review queue."""
     access.require(actor, "register", version)
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.REGISTERED:
         raise Conflict(f"{version} is {version.status}; only registered versions go to review.")
-    status_change(actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested")
-    return version
+    change = status_change(actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested")
+    return Written(version, change.ledger_key)
 
 
 @transaction.atomic
@@ -414,11 +415,8 @@ def model_update_validation(
     validated_at: date | None,
     next_validation_due: date | None,
     valid_until: date | None,
-) -> RegisteredModel:
-    """Record validation dates (compliance officers) and log `model.validation_updated`.
-
-    The returned model carries the event's key as `validation_ledger_key`.
-    """
+) -> Written[RegisteredModel]:
+    """Record validation dates (compliance officers) and log `model.validation_updated`."""
     access.require(actor, "manage", model)
     if validated_at and next_validation_due and next_validation_due < validated_at:
         raise InvalidInput(
@@ -431,11 +429,11 @@ def model_update_validation(
         valid_until,
     )
     model.save(update_fields=["validated_at", "next_validation_due", "valid_until"])
-    model.validation_ledger_key = events.record(
+    key = events.record(
         type="model.validation_updated",
         actor=actor,
         subject=f"model:{model.slug}",
         key=f"model.validation_updated:{uuid.uuid4()}",
         data=model_record(model),
     )
-    return model
+    return Written(model, key)

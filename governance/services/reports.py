@@ -26,6 +26,7 @@ from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing
 from governance.reports.credentials import sealing_credentials
 from governance.reports.tasks import report_generate_task
+from governance.results import Written
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger import witnessing
@@ -264,8 +265,8 @@ def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
 
 
 @transaction.atomic
-def report_download(*, actor: AbstractBaseUser, report: Report) -> tuple[bytes, str]:
-    """Return (PDF bytes, ledger key of the download event); log who fetched what, when."""
+def report_download(*, actor: AbstractBaseUser, report: Report) -> Written[bytes]:
+    """Return the PDF bytes with the ledger key of the download event; log who fetched what, when."""
     access.require(actor, "reports", report)
     if report.status != Report.Status.READY:
         raise Conflict(f"The report is {report.status}, not ready.")
@@ -280,4 +281,4 @@ def report_download(*, actor: AbstractBaseUser, report: Report) -> tuple[bytes, 
         key=f"report.downloaded:{report.pk}:{timezone.now().timestamp()}:{actor.pk}",
         data={"report_id": str(report.pk), "file_sha256": report.file_sha256, "at": rfc3339(timezone.now())},
     )
-    return data, key
+    return Written(data, key)

@@ -25,7 +25,8 @@ from governance.mlflow_import.service import mlflow_import
 from governance.mlflow_import.tasks import mlflow_import_task
 from governance.models import Dataset, Deployment, ModelVersion, RegisteredModel
 from governance.records import sha256_of
-from governance.services import deployments, gates, registry
+from governance.selectors import gates as gate_selectors
+from governance.services import deployments, registry
 from ledger.models import Entry, Submission
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, make_user, register_version
@@ -282,7 +283,7 @@ def test_the_environment_lock_is_the_fingerprint_of_the_logged_models_environmen
         (only_environment / name).write_bytes(content)
     version = ModelVersion.objects.get(model=model, version="1")
     assert version.environment_lock_sha256 == fingerprint_root(only_environment)
-    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "reproducible_pipeline"]
+    [gate] = [g for g in gate_selectors.gates_evaluate(version=version).gates if g["gate"] == "reproducible_pipeline"]
     assert gate["passed"], gate["reason"]
 
 
@@ -304,14 +305,14 @@ def test_reference_only_data_does_not_satisfy_the_versioned_data_gate_of_a_high_
     run_import(pipeline, tracking)
 
     version = ModelVersion.objects.get(model=model, version="1")
-    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
+    [gate] = [g for g in gate_selectors.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
     assert not gate["passed"]
     assert gate["reason"] == (
         "No test dataset with a content hash is linked (applications-test: reference hash only, content never read)."
     )
     model.risk_tier = "medium"
     model.save(update_fields=["risk_tier"])
-    [gate] = [g for g in gates.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
+    [gate] = [g for g in gate_selectors.gates_evaluate(version=version).gates if g["gate"] == "versioned_data"]
     assert gate["passed"]
 
 
