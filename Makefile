@@ -50,6 +50,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python .ci/structure.py
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Several models have a `kind`; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
-        "AlertKindEnum": "governance.models.monitoring.AlertKind",
+        "AlertKindEnum": "governance.models.alerts.AlertKind",
         "ObservationKindEnum": "governance.models.monitoring.ObservationKind",
         "ReportKindEnum": "governance.models.reports.ReportKind",
     },

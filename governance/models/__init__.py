@@ -1,19 +1,16 @@
 """The governance domain: what is recorded about each model, and who did what to it."""
 
 from governance.models.access import ModelGroupObjectPermission, ModelUserObjectPermission
+from governance.models.alerts import Alert, Delivery, RetrainingRequest, Webhook
 from governance.models.decisions import Decision, DecisionPayload, DecisionReview
 from governance.models.deployments import Deployment
 from governance.models.identity import RoleGrant
 from governance.models.monitoring import (
-    Alert,
     CiEvidence,
-    Delivery,
     MetricThreshold,
     MonitoringPolicy,
     Observation,
     RetrainingPolicy,
-    RetrainingRequest,
-    Webhook,
 )
 from governance.models.registry import (
     Approval,

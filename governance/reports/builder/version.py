@@ -1,28 +1,30 @@
-"""Assemble report content from the records: data only, no drawing (the renderer draws).
-
-Each builder returns the ReportContent and the ledger keys of every fact it shows, so the
-sealed manifest can carry an inclusion proof for each of them.
-"""
+"""The version dossier: the model, the version, its lineage, card, evaluation, approvals, deployments and gaps."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from governance import selectors
-from governance.models import Approval, Decision, Deployment, ModelCard, ModelVersion, StatusChange
+from governance.models import Approval, Decision, ModelCard, ModelVersion
+from governance.reports.builder.common import (
+    MAX_CITED,
+    Built,
+    _number,
+    _officer_grant_rows,
+    _person,
+    _utc,
+    _verify_help,
+)
 from governance.reports.content import (
     BarChart,
     Callout,
     KeyValues,
     LineChart,
-    Monospace,
     Paragraph,
     ReportContent,
     Section,
@@ -30,61 +32,6 @@ from governance.reports.content import (
     Timeline,
 )
 from governance.selectors.approvals import approvals_required
-
-# An appendix lists at most this many ledger entries; a dossier cites a few dozen facts.
-MAX_CITED = 400
-
-
-@dataclass(frozen=True)
-class Built:
-    content: ReportContent
-    ledger_keys: list[str]
-
-
-def _officer_grant_rows(approvals: list[Approval]) -> tuple[tuple[str, ...], ...]:
-    """Who proposed and who confirmed each signer's compliance officer role, when, and its seq."""
-    rows = []
-    for signer in {a.signer_id: a.signer for a in approvals}.values():
-        grant = selectors.officer_grant_of(signer)
-        if grant is None:
-            rows.append((signer.get_username(), "— (no two-person grant on file)", "—", "—", "—"))
-            continue
-        proposed = "bootstrap command" if grant["bootstrap"] else grant["proposed_by"]
-        rows.append(
-            (
-                signer.get_username(),
-                proposed,
-                grant["confirmed_by"] or "—",
-                grant["confirmed_at"] or "—",
-                "—" if grant["seq"] is None else str(grant["seq"]),
-            )
-        )
-    return tuple(rows)
-
-
-def _utc(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
-
-
-def _person(user) -> str:
-    return f"{user.get_full_name() or user.get_username()} ({user.get_username()})"
-
-
-def _number(value: str) -> float | None:
-    try:
-        return float(Decimal(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-
-
-def _verify_help(subject: str) -> Paragraph:
-    return Paragraph(
-        "How to verify: this PDF carries a PAdES seal over the whole file and an embedded "
-        "manifest.json with an inclusion proof, against the signed ledger checkpoint it quotes, "
-        f"for every ledger entry cited about {subject}. Run `ledgerctl verify-report FILE --trust "
-        "ROOT.pem --key LEDGER_KEY` (root certificate from `manage.py report_trust_root`, ledger "
-        "key from `manage.py ledger_keys`); it needs no access to this service."
-    )
 
 
 def _missing_evidence(version: ModelVersion, card: ModelCard | None, approvals: list[Approval]) -> list[str]:
@@ -398,148 +345,3 @@ def _decision_stats(version: ModelVersion) -> list:
         )
     )
     return blocks
-
-
-def _status_at(version: ModelVersion, moment: datetime) -> str:
-    change = StatusChange.objects.filter(version=version, changed_at__lte=moment).order_by("-changed_at").first()
-    return change.to_status if change else ModelVersion.Status.REGISTERED
-
-
-def decision_report(
-    decision: Decision, *, report_id: str, generated_at: datetime, development: bool, include_snapshot: bool
-) -> Built:
-    """Return the single regulated-decision report (REGULATORY.md §3(b)) and its cited keys."""
-    version, model = decision.version, decision.model
-    approvals = list(version.approvals.filter(signed_at__lte=decision.occurred_at).order_by("signed_at"))
-    deployment = (
-        Deployment.objects.filter(version=version, started_at__lte=decision.occurred_at)
-        .order_by("-started_at")
-        .first()
-    )
-    reviews = list(decision.reviews.select_related("reviewer").order_by("reviewed_at"))
-    keys = [
-        decision.ledger_key,
-        version.ledger_key,
-        *(a.ledger_key for a in approvals),
-        *(r.ledger_key for r in reviews),
-    ]
-    if deployment:
-        keys.append(deployment.ledger_key)
-    payload = getattr(decision, "payload", None)
-    sections = [
-        Section(
-            "Decision identification",
-            (
-                KeyValues(
-                    (
-                        ("Decision id", decision.decision_id),
-                        ("Model", model.slug),
-                        ("Occurred (UTC)", _utc(decision.occurred_at)),
-                        ("Subject reference", (payload.subject_ref or "erased") if payload else "—"),
-                        ("Logged by", decision.posted_by.get_username()),
-                        ("Ledger key", decision.ledger_key),
-                    )
-                ),
-            ),
-        ),
-        Section(
-            "System in use at decision time",
-            (
-                KeyValues(
-                    (
-                        ("Version", version.version),
-                        ("Artifact SHA-256", version.artifact_sha256),
-                        ("Status at that instant", _status_at(version, decision.occurred_at)),
-                        (
-                            "Deployment",
-                            f"{deployment.environment} since {_utc(deployment.started_at)}" if deployment else "—",
-                        ),
-                        ("Risk tier", model.get_risk_tier_display()),
-                        ("Intended purpose", model.intended_purpose),
-                    )
-                ),
-                Table(
-                    ("Approved by", "Role", "Signed (UTC)", "Meaning"),
-                    tuple(
-                        (a.signer_name, a.signer_role, _utc(a.signed_at), a.get_meaning_display()) for a in approvals
-                    )
-                    or (("no signature before the decision", "", "", ""),),
-                ),
-            ),
-        ),
-        Section(
-            "Inputs",
-            (
-                KeyValues(
-                    (
-                        ("Input SHA-256 (canonical JSON)", decision.input_sha256),
-                        ("Payload commitment", decision.payload_commitment),
-                    )
-                ),
-                *(
-                    (Monospace(str(payload.input_snapshot)),)
-                    if include_snapshot and payload and payload.input_snapshot
-                    else (
-                        Paragraph("The input snapshot is not shown in this edition (erased, not kept, or redacted)."),
-                    )
-                ),
-            ),
-        ),
-        Section(
-            "Model output and explanation",
-            (
-                KeyValues(
-                    (
-                        ("Output", decision.output_label),
-                        ("Score", decision.output_score or "—"),
-                        ("Mode", decision.get_mode_display()),
-                    )
-                ),
-                Table(
-                    ("Rank", "Reason code", "Reason disclosed", "Contribution"),
-                    tuple(
-                        (str(i + 1), r.get("code", ""), r.get("text", ""), r.get("contribution", "—"))
-                        for i, r in enumerate(decision.reasons)
-                    )
-                    or (("—", "—", "no reasons recorded", "—"),),
-                ),
-            ),
-        ),
-        Section(
-            "Human oversight",
-            (
-                KeyValues(
-                    (
-                        ("Reviewer", decision.reviewer or "—"),
-                        ("Overridden", "yes" if decision.overridden else "no"),
-                        ("Override reason", decision.override_reason or "—"),
-                        ("Final outcome", decision.final_label or decision.output_label),
-                    )
-                ),
-                Table(
-                    ("Reviewed (UTC)", "Reviewer", "Action", "Reason"),
-                    tuple(
-                        (_utc(r.reviewed_at), r.reviewer.get_username(), r.get_action_display(), r.reason or "—")
-                        for r in reviews
-                    )
-                    or (("—", "—", "no later reviews", "—"),),
-                ),
-            ),
-        ),
-        Section("Integrity appendix", (_verify_help(f"decision {decision.decision_id}"),)),
-    ]
-    content = ReportContent(
-        kind="decision",
-        title=f"Decision report: {model.slug} / {decision.decision_id}",
-        report_id=report_id,
-        generated_at=generated_at,
-        subject=f"model:{model.slug}/decision:{decision.decision_id}",
-        development=development,
-        sections=tuple(sections),
-        footer_note="Sealed with PAdES; evidence manifest embedded.",
-        title_rows=(("Decision", decision.decision_id),),
-    )
-    return Built(content, list(dict.fromkeys(keys)))
-
-
-__all__ = ["Built", "decision_report", "version_dossier"]

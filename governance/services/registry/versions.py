@@ -1,9 +1,8 @@
-"""Registering models, datasets and versions; revising model cards; moving status."""
+"""Registering model versions with their lineage, revising model cards, moving status."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import access, events
-from governance.errors import Conflict, InvalidInput
+from governance.errors import Conflict
 from governance.models import (
     Dataset,
     ModelCard,
@@ -20,154 +19,16 @@ from governance.models import (
     StatusChange,
     VersionDataset,
 )
-from governance.records import dataset_record, model_record, rfc3339, sha256_of, version_record
+from governance.records import rfc3339, sha256_of, version_record
 from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
 from governance.services.retraining import retraining_close_for_version
-from governance.validation import SLUG_RE, VERSION_RE, Errors
+from governance.validation import VERSION_RE, Errors
 
 MAX_METRICS = 500
+
+
 MAX_HYPERPARAMETERS = 500
-
-
-@transaction.atomic
-def model_register(
-    *,
-    actor: AbstractBaseUser,
-    slug: str,
-    name: str,
-    intended_purpose: str,
-    regulated_use: str,
-    risk_tier: str,
-    owner: AbstractBaseUser,
-    description: str = "",
-    out_of_scope_uses: str = "",
-    provider: str = "",
-    runbook: str = "",
-    next_validation_due: date | None = None,
-    valid_until: date | None = None,
-) -> RegisteredModel:
-    """Add a model to the inventory and log `model.registered`.
-
-    Model owners, compliance officers and admins register models; the owner must be an active
-    user holding the model-owner role.
-    """
-    access.require(actor, "register_model")
-    errors = Errors()
-    errors.check(
-        isinstance(slug, str) and bool(SLUG_RE.match(slug)),
-        "slug",
-        "Lowercase letters, digits and hyphens, at most 100.",
-    )
-    errors.text(name, "name", limit=200)
-    errors.text(intended_purpose, "intended_purpose", limit=10_000)
-    errors.url(runbook, "runbook", limit=1000)
-    errors.check(
-        regulated_use in RegisteredModel.RegulatedUse.values,
-        "regulated_use",
-        f"One of {', '.join(RegisteredModel.RegulatedUse.values)}.",
-    )
-    errors.check(
-        risk_tier in RegisteredModel.RiskTier.values,
-        "risk_tier",
-        f"One of {', '.join(RegisteredModel.RiskTier.values)}.",
-    )
-    errors.check(
-        access.may_own(owner),
-        "owner",
-        "The owner must be an active user with the model-owner role.",
-    )
-    errors.raise_if_any()
-    if RegisteredModel.objects.filter(slug=slug).exists():
-        raise Conflict(f"A model named {slug!r} is already registered.", errors={"slug": ["Taken."]})
-    model = RegisteredModel.objects.create(
-        slug=slug,
-        name=name,
-        description=description,
-        intended_purpose=intended_purpose,
-        out_of_scope_uses=out_of_scope_uses,
-        regulated_use=regulated_use,
-        risk_tier=risk_tier,
-        provider=provider,
-        owner=owner,
-        runbook=runbook,
-        next_validation_due=next_validation_due,
-        valid_until=valid_until,
-        created_by=actor,
-        created_at=timezone.now(),
-        ledger_key=f"model.registered:{slug}",
-    )
-    events.record(
-        type="model.registered",
-        actor=actor,
-        subject=f"model:{slug}",
-        key=model.ledger_key,
-        data=model_record(model),
-    )
-    return model
-
-
-@retried_on_duplicate
-@transaction.atomic
-def dataset_register(
-    *,
-    actor: AbstractBaseUser,
-    name: str,
-    uri: str,
-    sha256: str,
-    size_bytes: int,
-    row_count: int | None = None,
-    schema_sha256: str = "",
-    provenance: str = "",
-    preparation: str = "",
-    hash_kind: str = Dataset.HashKind.CONTENT,
-) -> tuple[Dataset, bool]:
-    """Register a dataset by content hash; return (dataset, created).
-
-    Registering the same hash again returns the existing dataset (the first registration
-    stands) and logs nothing.
-    """
-    access.require(actor, "register_dataset")
-    errors = Errors()
-    errors.text(name, "name", limit=200)
-    errors.url(uri, "uri", limit=1000, storage=True, required=True)
-    errors.sha256(sha256, "sha256")
-    errors.sha256(schema_sha256, "schema_sha256", optional=True)
-    errors.check(hash_kind in Dataset.HashKind.values, "hash_kind", "content or reference.")
-    errors.check(
-        isinstance(size_bytes, int) and 0 <= size_bytes < 2**53, "size_bytes", "An integer from 0 to 2**53 - 1."
-    )
-    errors.check(
-        row_count is None or (isinstance(row_count, int) and 0 <= row_count < 2**53),
-        "row_count",
-        "A non-negative integer.",
-    )
-    errors.raise_if_any()
-    existing = Dataset.objects.filter(sha256=sha256).first()
-    if existing is not None:
-        return existing, False
-    dataset = Dataset.objects.create(
-        name=name,
-        uri=uri,
-        sha256=sha256,
-        size_bytes=size_bytes,
-        row_count=row_count,
-        schema_sha256=schema_sha256 or "",
-        provenance=provenance,
-        preparation=preparation,
-        hash_kind=hash_kind,
-        registered_by=actor,
-        registered_at=timezone.now(),
-        ledger_key=f"dataset.registered:{sha256}",
-    )
-    events.record(
-        type="dataset.registered",
-        actor=actor,
-        subject=f"dataset:{sha256}",
-        key=dataset.ledger_key,
-        data=dataset_record(dataset),
-    )
-    return dataset, True
 
 
 def _check_metrics(metrics: Any, errors: Errors) -> None:
@@ -405,35 +266,3 @@ def version_request_review(*, actor: AbstractBaseUser, version: ModelVersion) ->
         raise Conflict(f"{version} is {version.status}; only registered versions go to review.")
     change = status_change(actor=actor, version=version, to=ModelVersion.Status.IN_REVIEW, reason="review requested")
     return Written(version, change.ledger_key)
-
-
-@transaction.atomic
-def model_update_validation(
-    *,
-    actor: AbstractBaseUser,
-    model: RegisteredModel,
-    validated_at: date | None,
-    next_validation_due: date | None,
-    valid_until: date | None,
-) -> Written[RegisteredModel]:
-    """Record validation dates (compliance officers) and log `model.validation_updated`."""
-    access.require(actor, "manage", model)
-    if validated_at and next_validation_due and next_validation_due < validated_at:
-        raise InvalidInput(
-            "The next validation cannot be due before the last one.",
-            errors={"next_validation_due": ["Before validated_at."]},
-        )
-    model.validated_at, model.next_validation_due, model.valid_until = (
-        validated_at,
-        next_validation_due,
-        valid_until,
-    )
-    model.save(update_fields=["validated_at", "next_validation_due", "valid_until"])
-    key = events.record(
-        type="model.validation_updated",
-        actor=actor,
-        subject=f"model:{model.slug}",
-        key=f"model.validation_updated:{uuid.uuid4()}",
-        data=model_record(model),
-    )
-    return Written(model, key)

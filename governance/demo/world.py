@@ -1,20 +1,4 @@
-"""The demo story behind `manage.py seed_demo`: one high-risk credit model's life.
-
-credit-risk (owned by demo-owner) has four versions: 1.0.0 (approved, deployed, later retired),
-1.1.0 (approved by both officers, serving production), 2.0.0 (approved, deployed, rolled back to
-1.1.0 after an alert) and 2.1.0 (registered by the pipeline, card incomplete, no approvals: the
-review candidate), plus 10,000 decisions on the versions deployed at their times.
-
-The owner declares the metric thresholds, the monitoring policy and the retraining policy before
-the first deployment, and the pipeline posts CI evidence for each version it promotes, so 1.1.0
-clears every production gate while 2.1.0 fails several (card, approvals, CI). The monitoring
-sources post daily observations; on 2.0.0 the income band drifts until the evaluation job opens
-a drift alert, the owner acknowledges it, three drifted windows open a retraining request, the
-owner rolls back to 1.1.0 and resolves the alert, and 2.1.0 is registered to answer the request.
-
-The story is dated over past months: the services run under a simulated clock so deployments
-and signatures carry those dates. Ledger integration times are real.
-"""
+"""The demo's people, constants, simulated clock and the small steps the story repeats."""
 
 from __future__ import annotations
 
@@ -27,27 +11,22 @@ from unittest import mock
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
-from django.db import transaction
 
 from governance.models import ModelVersion, RegisteredModel
 from governance.roles import Role
-from governance.services import access as access_services
 from governance.services import (
-    alerts,
     approvals,
     ci_evidence,
-    decisions,
-    deployments,
     monitoring,
     policies,
     registry,
     retraining,
 )
 from governance.services.identity import officers as officer_services
-from ledger import services as ledger_services
-from model_ledger_verify import canonical
 
 PASSWORD = "demo-password"  # noqa: S105 — documented demo sign-in, never a real secret
+
+
 PEOPLE = {
     "demo-compliance-head": ("Grace", "Hopper-Lindqvist", Role.COMPLIANCE_OFFICER),
     "demo-owner": ("Olivia", "Okafor", Role.MODEL_OWNER),
@@ -56,9 +35,16 @@ PEOPLE = {
     "demo-auditor": ("Дмитрий", "Иванов", Role.AUDITOR),
     "demo-admin": ("Ada", "Admin", Role.ADMIN),
 }
+
+
 DECISIONS = 10_000
+
+
 BATCH = 1_000
+
+
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
 
 FULL_CARD = {
     "model_details": "Gradient-boosted trees scoring consumer credit applications; owner: Olivia Okafor.",
@@ -76,6 +62,8 @@ FULL_CARD = {
 # The income-band reference distribution, and how far the live one has shifted each day that
 # 2.0.0 serves (0 is none; 6 and above cross the PSI threshold of 0.25).
 INCOME_REFERENCE = [120, 180, 250, 200, 150, 100]
+
+
 DRIFT_2_0_0 = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 7]
 
 
@@ -269,198 +257,3 @@ def _approve(version: ModelVersion, officers: list[User], password: str) -> None
             meaning="approved",
             reason="Validation report reviewed; metrics within thresholds.",
         )
-
-
-def story(users: dict[str, User], password: str) -> RegisteredModel:
-    """Write the credit-risk story through the services; return the model."""
-    owner, pipeline = users["demo-owner"], users["demo-pipeline"]
-    officers = [users["demo-officer-1"], users["demo-officer-2"]]
-    clock = _Clock(START)
-    with _simulated(clock):
-        model = registry.model_register(
-            actor=owner,
-            slug="credit-risk",
-            name="Consumer credit risk",
-            owner=owner,
-            risk_tier="high",
-            regulated_use="credit",
-            intended_purpose="Estimate 24-month default risk of consumer credit applicants.",
-            out_of_scope_uses="Small-business credit; employment or insurance decisions.",
-            provider="Example Bank plc, 1 Bank Street, London",
-            runbook="https://wiki.example.com/runbooks/credit-risk",
-        )
-        access_services.access_grant(
-            actor=officers[0],
-            model=model,
-            grantee=pipeline,
-            actions=["register", "log"],
-            reason="Training and serving pipeline",
-        )
-        _policies(owner, model)
-        sets = {}
-        for name, rows in (
-            ("train-2024", 1_200_000),
-            ("validation-2024", 150_000),
-            ("test-2024", 150_000),
-            ("train-2025", 1_400_000),
-        ):
-            sets[name], _ = registry.dataset_register(
-                actor=pipeline,
-                name=f"credit-{name}",
-                uri=f"s3://data/credit/{name}.parquet",
-                sha256=_sha(name),
-                size_bytes=rows * 120,
-                row_count=rows,
-                provenance="Core banking exports, pseudonymised.",
-                preparation="Deduplicated; outcomes joined at 24 months.",
-            )
-
-        def links(train: str) -> list[dict[str, str]]:
-            return [
-                {"sha256": sets[train].sha256, "role": "training"},
-                {"sha256": sets["validation-2024"].sha256, "role": "validation"},
-                {"sha256": sets["test-2024"].sha256, "role": "test"},
-            ]
-
-        v100 = _version(pipeline, model, "1.0.0", None, "0.8512", links("train-2024"))
-        registry.card_revise(actor=pipeline, version=v100, content=FULL_CARD)
-        _ci(pipeline, v100)
-        clock.advance(days=3)
-        _approve(v100, officers, password)
-        deployments.deployment_start(
-            actor=pipeline,
-            version=v100,
-            environment="production",
-            change_ticket="CHG-1001",
-            ci_run_id="ci-100",
-        )
-        clock.advance(days=60)
-        v110 = _version(pipeline, model, "1.1.0", "1.0.0", "0.8731", links("train-2024"))
-        registry.card_revise(actor=pipeline, version=v110, content=FULL_CARD)
-        _ci(pipeline, v110)
-        clock.advance(days=2)
-        _approve(v110, officers, password)
-        deployments.deployment_start(
-            actor=pipeline,
-            version=v110,
-            environment="production",
-            change_ticket="CHG-1002",
-            ci_run_id="ci-110",
-        )
-        clock.advance(days=1)
-        deployments.version_retire(actor=owner, version=v100, reason="Superseded by 1.1.0.")
-        for day in range(14):
-            _observe(pipeline, model, "1.1.0", clock, day, shift=day % 2)
-        clock.advance(days=76)
-        v200 = _version(pipeline, model, "2.0.0", "1.1.0", "0.8804", links("train-2025"))
-        registry.card_revise(actor=pipeline, version=v200, content=FULL_CARD)
-        _ci(pipeline, v200)
-        clock.advance(days=4)
-        _approve(v200, officers, password)
-        deployments.deployment_start(
-            actor=pipeline,
-            version=v200,
-            environment="production",
-            change_ticket="CHG-1003",
-            ci_run_id="ci-200",
-        )
-        drift_alert = None
-        for day, shift in enumerate(DRIFT_2_0_0):
-            _observe(pipeline, model, "2.0.0", clock, day, shift)
-            drift_alert = drift_alert or model.alerts.filter(kind="drift", version=v200).first()
-            if drift_alert is not None and drift_alert.state == "open":
-                clock.advance(hours=3)
-                drift_alert = alerts.alert_acknowledge(
-                    actor=owner, alert=drift_alert, note="Income band shifting since the 2025 data refresh; watching."
-                ).record
-        assert drift_alert is not None, "the demo drift must open an alert before the rollback"
-        clock.advance(hours=2)
-        v110.refresh_from_db()
-        deployments.deployment_start(
-            actor=owner,
-            version=v110,
-            environment="production",
-            change_ticket="CHG-1004",
-            reason=f"Rollback: input drift alert {drift_alert.pk} on 2.0.0.",
-        )
-        clock.advance(hours=1)
-        alerts.alert_resolve(
-            actor=owner,
-            alert=drift_alert,
-            note="Rolled back to 1.1.0 under CHG-1004; retraining requested on the drift rule.",
-        )
-        for day in range(10):
-            _observe(pipeline, model, "1.1.0", clock, day, shift=day % 2)
-        clock.advance(days=20)
-        request = model.retraining_requests.get(state="open")
-        v210 = _version(
-            pipeline, model, "2.1.0", "2.0.0", "0.8822", links("train-2025"), retraining_request=request.pk
-        )
-        partial = {k: v for k, v in FULL_CARD.items() if k not in ("quantitative_analyses", "ethical_considerations")}
-        registry.card_revise(actor=pipeline, version=v210, content=partial)
-    return model
-
-
-def decision_items(model: RegisteredModel, count: int = DECISIONS) -> Iterator[list[dict]]:
-    """Yield batches of demo decisions, each on the version serving production at its time."""
-    spans = list(model.deployments.filter(environment="production").select_related("version").order_by("started_at"))
-    first, last = (
-        spans[0].started_at,
-        (spans[-1].ended_at or spans[-1].started_at + timedelta(days=30)),
-    )
-    step = (last - first) / (count + 1)
-    batch: list[dict] = []
-    for n in range(1, count + 1):
-        at = first + step * n
-        serving = next(d for d in reversed(spans) if d.started_at <= at)
-        score = (n * 7919) % 1000
-        label = "approve" if score < 700 else "decline"
-        overridden = n % 97 == 0
-        features = {
-            "income_band": str(n % 7),
-            "region": ["north", "south", "east", "west"][n % 4],
-            "utilisation": f"0.{(n * 31) % 100:02d}",
-        }
-        batch.append(
-            {
-                "decision_id": f"demo-{n:05d}",
-                "version": serving.version.version,
-                "occurred_at": at,
-                "subject_ref": f"applicant-{(n * 104729) % 50000:05d}",
-                "input_snapshot": features,
-                "input_sha256": hashlib.sha256(canonical.dumps(features)).hexdigest(),
-                "output_label": label,
-                "output_score": f"0.{score:03d}",
-                "reasons": [
-                    {"code": "R01", "text": "Credit utilisation is high", "contribution": "0.31"},
-                    {"code": "R07", "text": "Short credit history", "contribution": "0.12"},
-                ],
-                "mode": "human_reviewed" if overridden else "automated",
-                "reviewer": "underwriter-7" if overridden else "",
-                "overridden": overridden,
-                "override_reason": "Verified income documents" if overridden else "",
-                "final_label": "approve" if overridden else label,
-            }
-        )
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def seed(password: str = PASSWORD, progress=None, decision_count: int = DECISIONS) -> tuple[int, int]:
-    """Create the demo data if missing; return (new decisions, total decisions)."""
-    with transaction.atomic():
-        users = people(password)
-    ledger_services.tree_integrate_all()  # the officers' role grants have their seq before they sign
-    with transaction.atomic():
-        model = RegisteredModel.objects.filter(slug="credit-risk").first()
-        if model is None:
-            model = story(users, password)
-    created = 0
-    for batch in decision_items(model, decision_count):
-        created += decisions.decision_log_batch(actor=users["demo-pipeline"], model=model, items=batch).created
-        if progress:
-            progress(int(batch[-1]["decision_id"].split("-")[1]), decision_count)
-    return created, decision_count

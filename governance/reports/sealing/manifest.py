@@ -1,0 +1,170 @@
+"""The sealing credentials, and the report manifest: built from the facts, embedded as a PDF/A-3 attachment
+(with evidence.json, which it binds by hash)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils import embed
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+
+from model_ledger_verify.evidence import EVIDENCE_FORMAT, EVIDENCE_NAME
+from model_ledger_verify.report import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    canonical_json,
+)
+
+DEVELOPMENT_CA_NAME = "Model Ledger DEVELOPMENT CA \u2014 untrusted"
+
+
+DEVELOPMENT_SEAL_NAME = "Model Ledger DEVELOPMENT report seal \u2014 untrusted"
+
+
+DEVELOPMENT_P12 = "seal.p12"
+
+
+DEVELOPMENT_CA_PEM = "ca.pem"
+
+
+_DEVELOPMENT_VALIDITY = dt.timedelta(days=3650)
+
+
+_REPORT_KINDS = ("version", "decision")
+
+
+_MIN_RSA_BITS = 2048
+
+
+_EC_CURVES = (ec.SECP256R1, ec.SECP384R1)
+
+
+class SealingError(Exception):
+    """Credentials cannot be loaded or created, or a document cannot be sealed."""
+
+
+@dataclass(frozen=True)
+class SealingCredentials:
+    """A loaded sealing key and certificate.
+
+    ``signer`` signs with pyHanko; ``certificate_sha256`` is the hex SHA-256 of the signing
+    certificate's DER (it goes into the manifest); ``trust_root_pem`` is the PEM of the root
+    an auditor must trust to verify the seal; ``subject`` is the certificate subject, readable;
+    ``development`` is true for the throwaway credentials of :func:`development_credentials`.
+    """
+
+    signer: signers.SimpleSigner
+    certificate_sha256: str
+    trust_root_pem: bytes
+    subject: str
+    development: bool
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError("generated_at must be timezone-aware")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_manifest(
+    content_pdf: bytes,
+    *,
+    report_id: str,
+    kind: str,
+    subject: str,
+    generated_at: dt.datetime,
+    credentials: SealingCredentials,
+    ledger: dict[str, Any],
+    evidence_sha256: str | None = None,
+) -> dict[str, Any]:
+    """Return the manifest of a rendered report (format in this module's docstring).
+
+    ``content_pdf`` is the output of ``renderer.render``; its hash and length are computed
+    here. ``ledger`` is ``{"origin", "checkpoint", "entries"}`` as described above. Raise
+    ValueError if ``kind`` is not ``"version"`` or ``"decision"``, ``generated_at`` is naive,
+    or ``ledger`` lacks one of its three members.
+    """
+    if kind not in _REPORT_KINDS:
+        raise ValueError(f"report kind must be one of {', '.join(_REPORT_KINDS)}, not {kind!r}")
+    missing = {"origin", "checkpoint", "entries"} - set(ledger)
+    if missing:
+        raise ValueError(f"ledger evidence lacks {', '.join(sorted(missing))}")
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "report_id": report_id,
+        "kind": kind,
+        "subject": subject,
+        "generated_at": _rfc3339(generated_at),
+        "content_sha256": hashlib.sha256(content_pdf).hexdigest(),
+        "content_length": len(content_pdf),
+        "certificate_sha256": credentials.certificate_sha256,
+        "development": credentials.development,
+        "ledger": ledger,
+    }
+    if evidence_sha256 is not None:
+        manifest["evidence_sha256"] = evidence_sha256
+    return manifest
+
+
+def attach_manifest(pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | None = None) -> bytes:
+    """Return ``pdf`` with ``manifest`` appended as the embedded file ``manifest.json`` (and
+    ``evidence``, when given, as ``evidence.json``, which the manifest binds by its SHA-256).
+
+    The file is added in an incremental update, so ``pdf`` is a byte prefix of the result.
+    The embedded bytes are :func:`canonical_json` of ``manifest``. Raise SealingError if
+    ``pdf`` cannot be parsed or already has embedded files; raise TypeError or
+    ValueError if ``manifest`` is not JSON-serialisable (floats that are not finite included).
+    """
+    data = canonical_json(manifest)
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    except Exception as exc:
+        raise SealingError(f"cannot read the rendered PDF: {exc}") from exc
+    names = writer.root.get("/Names")
+    if names is not None and "/EmbeddedFiles" in names.get_object():
+        raise SealingError("the PDF already embeds files; a report gets exactly one manifest")
+    stream = embed.EmbeddedFileObject.from_file_data(
+        writer,
+        data,
+        compress=True,
+        params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
+        mime_type="application/json",
+    )
+    spec = embed.FileSpec(
+        file_spec_string=MANIFEST_NAME,
+        file_name=MANIFEST_NAME,
+        embedded_data=stream,
+        description=f"Evidence manifest ({MANIFEST_FORMAT}): content hash and ledger proofs",
+    )
+    embed.embed_file(writer, spec)
+    if evidence is not None:
+        _embed_json(writer, EVIDENCE_NAME, evidence, f"The facts shown and their ledger leaves ({EVIDENCE_FORMAT})")
+    # ISO 32000-1 §7.7.2 /PageMode: open the attachments panel, so a reader sees the manifest at once.
+    writer.root[pdf_name("/PageMode")] = pdf_name("/UseAttachments")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    result = out.getvalue()
+    if not result.startswith(pdf):  # pragma: no cover (pyHanko appends by construction)
+        raise SealingError("the manifest update rewrote the rendered content")
+    return result
+
+
+def _embed_json(writer: IncrementalPdfFileWriter, name: str, data: bytes, description: str) -> None:
+    stream = embed.EmbeddedFileObject.from_file_data(
+        writer,
+        data,
+        compress=True,
+        params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
+        mime_type="application/json",
+    )
+    embed.embed_file(
+        writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=stream, description=description)
+    )

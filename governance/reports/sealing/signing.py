@@ -1,0 +1,92 @@
+"""Sealing a report with PAdES (pyHanko): one incremental signature over the whole file."""
+
+from __future__ import annotations
+
+import io
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import HTTPTimeStamper
+
+from governance.reports.sealing.manifest import SealingCredentials, SealingError
+from model_ledger_verify.report import (
+    SIGNATURE_FIELD,
+    ReportVerificationError,
+    read_manifest,
+)
+
+
+def seal(
+    pdf_with_manifest: bytes,
+    credentials: SealingCredentials,
+    *,
+    tsa_url: str | None = None,
+    reason: str,
+    location: str | None = None,
+) -> bytes:
+    """Return ``pdf_with_manifest`` sealed with ``credentials`` in a final incremental update.
+
+    The signature is PAdES (ETSI EN 319 142-1): SubFilter ``ETSI.CAdES.detached``, SHA-256,
+    the signing certificate bound by the ESS signing-certificate-v2 attribute. That is
+    baseline B-B; with ``tsa_url`` an RFC 3161 signature timestamp from that TSA is added
+    (baseline B-T). The field is named ``LedgerSeal`` and is invisible. Raise SealingError if
+    the document has no ``manifest.json`` naming this certificate, or if signing or the
+    timestamp request fails.
+    """
+    _check_manifest_certificate(pdf_with_manifest, credentials)
+    # An approval signature, not a certification one: no DocMDP permissions are needed when
+    # the verifier refuses anything at all after the seal.
+    metadata = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
+    pdf_signer = signers.PdfSigner(metadata, signer=credentials.signer, timestamper=timestamper)
+    reserved: int | None = _contents_size(credentials, timestamped=timestamper is not None)
+    try:
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            output = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
+        except SigningError as exc:
+            if "larger than expected" not in str(exc):
+                raise
+            # The sized guess was short (a TSA with a long chain): let pyHanko measure.
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            output = pdf_signer.sign_pdf(writer)
+    except Exception as exc:
+        raise SealingError(f"cannot seal the report: {exc}") from exc
+    return output.getvalue()
+
+
+def _contents_size(credentials: SealingCredentials, *, timestamped: bool) -> int:
+    """Return the hex digits to reserve for the CMS signature in /Contents.
+
+    pyHanko would otherwise build the whole CMS object twice, once to measure it. The object
+    holds the certificates, the signed attributes and the signature (at most 512 bytes for
+    RSA-4096) and, for B-T, the TSA's token with its own certificates.
+    """
+    signer = credentials.signer
+    certificates = sum(len(c.dump()) for c in signer.cert_registry)
+    if signer.signing_cert is not None:
+        certificates += len(signer.signing_cert.dump())
+    size = certificates + 2048 + (16384 if timestamped else 0)
+    return 2 * (-(-size // 1024) * 1024)
+
+
+def _check_manifest_certificate(pdf: bytes, credentials: SealingCredentials) -> None:
+    try:
+        manifest = read_manifest(PdfFileReader(io.BytesIO(pdf)))
+    except ReportVerificationError as exc:
+        raise SealingError(str(exc)) from exc
+    except Exception as exc:
+        raise SealingError(f"cannot read the PDF to seal: {exc}") from exc
+    if manifest.get("certificate_sha256") != credentials.certificate_sha256:
+        raise SealingError(
+            "the manifest names another sealing certificate than the one sealing it "
+            f"({manifest.get('certificate_sha256')!r} != {credentials.certificate_sha256})"
+        )
