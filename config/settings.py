@@ -311,7 +311,7 @@ CELERY_IMPORTS = ["governance.reports.tasks", "governance.mlflow_import.tasks"]
 # --- Gates, monitoring and notifications ------------------------------------------------------
 # Deployments to these environments must clear every production gate; others only record them.
 PRODUCTION_ENVIRONMENTS = env_list("PRODUCTION_ENVIRONMENTS", ["production", "prod"])
-# The gates each risk tier must pass: "all", or gate names (governance.services.gates.GATES).
+# The gates each risk tier must pass: "all", or gate names (governance.selectors.gates.GATES).
 PRODUCTION_GATES = {
     "high": env_list("PRODUCTION_GATES_HIGH", ["all"]),
     "medium": env_list("PRODUCTION_GATES_MEDIUM", ["all"]),
