@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,13 +22,11 @@ from governance.models import (
     Alert,
     Approval,
     Decision,
-    Deployment,
     ModelCard,
     ModelVersion,
     RegisteredModel,
-    RetrainingRequest,
-    StatusChange,
 )
+from governance.selectors import history
 from governance.selectors import monitoring as status
 from governance.selectors.approvals import SIGNABLE, approvals_required, sign_offer
 from governance.selectors.decisions import decisions_for_subject
@@ -82,76 +79,6 @@ def model_rows(user: AbstractBaseUser) -> QuerySet[RegisteredModel]:
     )
 
 
-@dataclass(frozen=True)
-class TimelineItem:
-    at: datetime
-    kind: str
-    title: str
-    detail: str = ""
-    version: str = ""
-
-
-def timeline(model: RegisteredModel) -> list[TimelineItem]:
-    """Return the model's history, newest first: versions, status changes, signatures,
-    deployments and rollbacks, alerts and retraining requests."""
-    items = [TimelineItem(model.created_at, "registered", f"Model {model.slug} registered", model.name)]
-    for v in model.versions.select_related("registered_by"):
-        items.append(
-            TimelineItem(
-                v.registered_at, "version", f"Version {v.version} registered", f"by {v.registered_by}", v.version
-            )
-        )
-    # Status moves that settle a review or end a life; deployments say the rest themselves.
-    settled = [ModelVersion.Status.APPROVED, ModelVersion.Status.REJECTED, ModelVersion.Status.RETIRED]
-    changes = StatusChange.objects.filter(version__model=model, to_status__in=settled).select_related("version")
-    for change in changes:
-        items.append(
-            TimelineItem(
-                change.changed_at,
-                "status",
-                f"{change.version.version}: {change.from_status} → {change.to_status}",
-                change.reason,
-                change.version.version,
-            )
-        )
-    for a in Approval.objects.filter(version__model=model).select_related("version"):
-        items.append(
-            TimelineItem(
-                a.signed_at,
-                a.meaning,
-                f"{a.version.version} {a.get_meaning_display().lower()} by {a.signer_name}",
-                a.reason,
-                a.version.version,
-            )
-        )
-    for d in Deployment.objects.filter(model=model).select_related("version", "rollback_of__version"):
-        if d.rollback_of_id:
-            title = f"Rollback of {d.environment} to {d.version.version} (from {d.rollback_of.version.version})"
-            kind = "rollback"
-        else:
-            title, kind = f"{d.version.version} deployed to {d.environment}", "deployment"
-        items.append(TimelineItem(d.started_at, kind, title, d.change_ticket, d.version.version))
-        if d.ended_at:
-            items.append(
-                TimelineItem(
-                    d.ended_at, "ended", f"{d.version.version} left {d.environment}", d.end_reason, d.version.version
-                )
-            )
-    for alert in Alert.objects.filter(model=model).select_related("version"):
-        number = alert.version.version if alert.version_id else ""
-        title = f"{alert.get_kind_display()} alert opened"
-        items.append(TimelineItem(alert.opened_at, "alert", title, alert.summary, number))
-        if alert.acknowledged_at:
-            note = alert.acknowledgement_note
-            items.append(TimelineItem(alert.acknowledged_at, "acknowledged", "Alert acknowledged", note, number))
-        if alert.resolved_at:
-            items.append(TimelineItem(alert.resolved_at, "resolved", "Alert resolved", alert.resolution_note, number))
-    for request in RetrainingRequest.objects.filter(model=model):
-        title = f"Retraining requested ({request.get_rule_display()})"
-        items.append(TimelineItem(request.opened_at, "retraining", title))
-    return sorted(items, key=lambda item: item.at, reverse=True)
-
-
 def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
     model = selectors.model_get(user, slug)
     versions = list(selectors.version_list(user, model).order_by("registered_at"))
@@ -159,24 +86,13 @@ def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
         "model": model,
         "status": status.model_status(user, model),
         "versions": versions,
-        "timeline": timeline(model),
+        "timeline": history.model_timeline(model),
         "charts": charts.metric_charts(versions, list(status.thresholds_current(model))),
         "can_report": access.can(user, "reports", model),
     }
 
 
 # --- Versions ------------------------------------------------------------------------------------
-def previous_version(version: ModelVersion) -> ModelVersion | None:
-    """The version to compare with: the parent, else the one registered just before."""
-    if version.parent_id:
-        return version.parent
-    return (
-        ModelVersion.objects.filter(model_id=version.model_id, registered_at__lt=version.registered_at)
-        .order_by("-registered_at")
-        .first()
-    )
-
-
 def version_receipts(version: ModelVersion, cards: list[ModelCard], approvals: list[Approval]) -> list[Receipt]:
     facts = [(f"Version {version.version} registered", version.ledger_key)]
     facts += [(f"Dataset {d.dataset.name} registered", d.dataset.ledger_key) for d in version.dataset_links.all()]
@@ -197,7 +113,7 @@ def version_page(user: AbstractBaseUser, slug: str, number: str) -> dict[str, An
     version = selectors.version_get(user, slug, number)
     cards = list(selectors.card_list(version))
     approvals = list(selectors.approval_list(version))
-    previous = previous_version(version)
+    previous = selectors.previous_version(version)
     card = cards[-1] if cards else None
     previous_card = previous.cards.order_by("-revision").first() if previous else None
     return {

@@ -1,6 +1,7 @@
 """Reads of the governance domain, one module per subject, each narrowed to what the caller may see.
 
 - `registry`: models, versions and their lineage, cards, approvals, datasets, deployments;
+- `history`: a model's timeline, for its page;
 - `approvals`: how many signatures a version needs, the separation-of-duties rules, what a
   signature would sign, and whether a signer could sign now;
 - `decisions`: logged decisions, by model, id or subject;
@@ -26,6 +27,7 @@ from governance.selectors.registry import (
     deployment_list,
     model_get,
     model_list,
+    previous_version,
     version_ancestors,
     version_descendants,
     version_get,
@@ -45,6 +47,7 @@ __all__ = [
     "model_get",
     "model_list",
     "officer_grant_of",
+    "previous_version",
     "role_grant_list",
     "user_get",
     "user_list",

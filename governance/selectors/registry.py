@@ -77,6 +77,17 @@ def version_descendants(version: ModelVersion) -> list[ModelVersion]:
     return found
 
 
+def previous_version(version: ModelVersion) -> ModelVersion | None:
+    """The version to compare with: the parent, else the one registered just before."""
+    if version.parent_id:
+        return version.parent
+    return (
+        ModelVersion.objects.filter(model_id=version.model_id, registered_at__lt=version.registered_at)
+        .order_by("-registered_at")
+        .first()
+    )
+
+
 def card_list(version: ModelVersion) -> QuerySet[ModelCard]:
     return version.cards.select_related("author").order_by("revision")
 
