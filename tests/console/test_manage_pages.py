@@ -167,7 +167,7 @@ def test_the_signature_dialog_chooses_no_meaning_and_says_what_is_attested_and_h
 
 
 def test_a_signature_without_a_meaning_is_refused_on_the_form(world, client_for):
-    from governance.services import approvals
+    from governance.selectors import approvals
 
     preview = approvals.signature_preview(world.v110)
     response = client_for("officer_1").post(
