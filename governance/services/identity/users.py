@@ -14,7 +14,7 @@ from django.db import transaction
 from governance import access, actors
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.roles import Role
-from governance.services.validation import Errors
+from governance.validation import Errors
 
 USERNAME_LIMIT = 150
 OFFICER_BY_PROPOSAL = (
