@@ -287,3 +287,20 @@ def test_the_dossier_shows_each_signature_with_its_reason(version, olga, oscar, 
     assert "Approvals and signatures" in text
     for reason in ("validation report VR-17 reviewed", "risk accepted per RC-4"):
         assert reason in text, text
+
+
+def test_the_decision_report_prints_the_inputs_as_a_table(approved, pipeline, auditor, tmp_path):
+    from governance.services.reports import report_request
+    from tests.governance.test_operations import item
+
+    decisions.decision_log_batch(actor=pipeline, model=approved.model, items=[item(7341, "1.0.0", timezone.now())])
+    decision = approved.model.decisions.get(decision_id="d-7341")
+    with _hooks(execute=True):
+        report = report_request(actor=auditor, kind="decision", decision=decision)
+    report.refresh_from_db()
+    assert report.status == "ready", report.failure_reason
+    text = _text(report, tmp_path)
+    for heading in ("Feature", "Value or redacted hash", "Source"):
+        assert heading in text, text
+    assert "income 7341 input snapshot, as logged with the decision" in text, text
+    assert "{'income'" not in text

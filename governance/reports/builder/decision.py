@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from governance.models import Decision, Deployment, ModelVersion, StatusChange
 from governance.reports.builder.common import Built, _utc, _verify_help
 from governance.reports.content import (
     KeyValues,
-    Monospace,
     Paragraph,
     ReportContent,
     Section,
     Table,
 )
+
+
+def _inputs_table(snapshot: dict) -> Table:
+    """The input snapshot, one row per feature; a value logged already hashed reads as such."""
+    rows = []
+    for feature, value in sorted(snapshot.items()):
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        rows.append((str(feature), text, "input snapshot, as logged with the decision"))
+    return Table(("Feature", "Value or redacted hash", "Source"), tuple(rows), column_widths=(0.3, 0.4, 0.3))
 
 
 def _status_at(version: ModelVersion, moment: datetime) -> str:
@@ -93,7 +102,7 @@ def decision_report(
                     )
                 ),
                 *(
-                    (Monospace(str(payload.input_snapshot)),)
+                    (_inputs_table(payload.input_snapshot),)
                     if include_snapshot and payload and payload.input_snapshot
                     else (
                         Paragraph("The input snapshot is not shown in this edition (erased, not kept, or redacted)."),
