@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
     # Run as a script, Python puts bench/ on the path, not the repository root.
     sys.path.insert(0, str(REPO))
 
-from governance.reports import renderer, sealing, verify  # noqa: E402
+from governance.reports import renderer, sealing  # noqa: E402
 from governance.reports.content import (  # noqa: E402
     BarChart,
     Callout,
@@ -55,6 +55,7 @@ from governance.reports.content import (  # noqa: E402
     Timeline,
 )
 from model_ledger_verify import merkle, notes  # noqa: E402
+from model_ledger_verify import report as verify  # noqa: E402
 
 ORIGIN = "bench.example/ledger"
 LOG_SIZE = 4096
