@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from api.serializers.fields import secret_field, storage_uri, web_url
@@ -249,7 +250,8 @@ class CardOutSerializer(serializers.ModelSerializer):
 
 class ApprovalInSerializer(serializers.Serializer):
     meaning = serializers.ChoiceField(Approval.Meaning.choices)
-    reason = serializers.CharField()
+    # The pattern puts "not blank" into the schema (the field is trimmed, so spaces alone are blank).
+    reason = serializers.CharField(validators=[RegexValidator(r"\S", message="A signature needs a reason.")])
     # Optional here so that a missing password is a failed re-authentication (403), not a 400.
     password = secret_field(
         required=False,

@@ -42,6 +42,8 @@ def _target(request: Request, username: str):
 
 
 class UserListView(GovernanceView):
+    pagination_class = Pagination  # so the schema describes the paginated answer
+
     @extend_schema(summary="People and their roles (administrators, officers)", responses=UserOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
