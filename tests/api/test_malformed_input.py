@@ -291,6 +291,20 @@ def test_a_nul_character_inside_stored_json_is_never_a_server_error(where, world
     assert response.status_code < 500, response.status_code
 
 
+@pytest.mark.parametrize("content_type", ["form", "multipart"])
+def test_a_nul_character_in_a_form_body_is_refused_with_400(content_type, world, as_persona):
+    # A form-encoded transfer naming an owner "\x00ö" once reached PostgreSQL and answered 500.
+    client = as_persona("officer_1")
+    path = f"{CREDIT}/transfers"
+    if content_type == "form":
+        response = client.post(path, "to_owner=%00%C3%B6", content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.post(path, {"to_owner": "\x00\u00f6"}, format="multipart")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "parse_error"
+    assert "NUL" in response.json()["message"]
+
+
 OUT_OF_RANGE_TIMES = (
     f"{CREDIT}/decisions?occurred_after=0001-01-01T00:00:00%2B01:00",
     f"{CREDIT}/decisions?occurred_before=9999-12-31T23:59:59-01:00",
