@@ -2,7 +2,8 @@
 
 Recomputes the tree from the stored leaves and compares everything stored alongside them:
 sequence numbers, leaf hashes, canonical leaf bytes, hash tiles, the tree state, and every
-checkpoint's root and signature. Reports the first failure, naming the seq where it is.
+checkpoint's root and signature, and every stored witness cosignature against the configured
+witness's key. Reports the first failure, naming the seq where it is.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ledger import selectors, tiles
-from ledger.models import Checkpoint, SigningKey
+from ledger import selectors, tiles, witnessing
+from ledger.models import Checkpoint, Cosignature, SigningKey
 from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify.tlog.cosign import cosignatures
 
 CHUNK = 5_000
 
@@ -28,6 +30,9 @@ class IntegrityReport:
     entries: int = 0
     tiles: int = 0
     checkpoints: int = 0
+    cosignatures: int = 0
+    # Cosignatures by witnesses no longer configured: their keys are not known here any more.
+    cosignatures_unchecked: int = 0
     root: bytes = merkle.EMPTY_ROOT
     problems: list[str] = field(default_factory=list)
 
@@ -145,4 +150,29 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         if body.size != cp.size or body.root != bytes(cp.root):
             raise IntegrityError(f"checkpoint at size {cp.size}: the signed note says otherwise.")
         report.checkpoints += 1
+    _check_cosignatures({cp.pk: cp for cp in checkpoints}, report)
     return report
+
+
+def _check_cosignatures(checkpoints: dict[int, Checkpoint], report: IntegrityReport) -> None:
+    """Check each stored cosignature on its checkpoint's note with the witness's configured key."""
+    witnesses, _ = witnessing.configured()
+    keys = {(w.name, w.verifier.key_id.hex()): w.verifier for w in witnesses}
+    rows = Cosignature.objects.order_by("checkpoint_id", "witness").values_list(
+        "checkpoint_id", "witness", "key_id", "timestamp", "line"
+    )
+    for checkpoint_id, witness, key_id, timestamp, line in rows.iterator(chunk_size=CHUNK):
+        size = checkpoints[checkpoint_id].size
+        verifier = keys.get((witness, key_id))
+        if verifier is None:
+            report.cosignatures_unchecked += 1
+            continue
+        try:
+            found = cosignatures(checkpoints[checkpoint_id].note + line, [verifier])
+        except notes.NoteError as exc:
+            raise IntegrityError(
+                f"checkpoint at size {size}: the cosignature by {witness} is invalid ({exc})."
+            ) from None
+        if not found or found[0].timestamp != timestamp or found[0].line != line:
+            raise IntegrityError(f"checkpoint at size {size}: the cosignature by {witness} is not the one stored.")
+        report.cosignatures += 1

@@ -1,6 +1,7 @@
 """Append-only enforcement in the database: triggers that refuse UPDATE, DELETE and TRUNCATE.
 
-Installed by migrations 0002 and 0003 (which swapped nodes for tiles). They stop mistakes and
+Installed by migrations 0002, 0003 (which swapped nodes for tiles) and 0006 (witnesses'
+cosignatures: a cosignature once received is evidence, never edited). They stop mistakes and
 ordinary database roles; a superuser can still disable them, which is why checkpoints are
 signed and verifiable offline.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_tile", "ledger_checkpoint")
+APPEND_ONLY_TABLES = ("ledger_entry", "ledger_tile", "ledger_checkpoint", "ledger_cosignature")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -43,6 +43,8 @@ class LedgerCheck:
                 entries=self.log.entries,
                 tiles=self.log.tiles,
                 checkpoints=self.log.checkpoints,
+                cosignatures=self.log.cosignatures,
+                cosignatures_unchecked=self.log.cosignatures_unchecked,
                 root=self.log.root.hex(),
             )
         if self.records is not None:

@@ -49,7 +49,7 @@ def build_tiles(apps, schema_editor):
 
 def install_triggers(apps, schema_editor):
     # SQLite rebuilt the altered tables without their triggers: install all of them again.
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, ("ledger_entry", "ledger_tile", "ledger_checkpoint"))
 
 
 def leaf_hash_index(apps, schema_editor):

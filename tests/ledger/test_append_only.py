@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from ledger import services
-from ledger.models import Checkpoint, Entry, Tile
+from ledger.models import Checkpoint, Cosignature, Entry, Tile
 from tests.ledger.helpers import fill
 
 
@@ -14,6 +15,20 @@ from tests.ledger.helpers import fill
 def log(db):
     fill(4)
     services.checkpoint_sign()
+
+
+@pytest.fixture
+def cosigned(log):
+    checkpoint = Checkpoint.objects.get()
+    # A witness's cosignature, as the witness client stores it (the line's bytes do not matter here).
+    Cosignature.objects.create(
+        checkpoint=checkpoint,
+        witness="w.example/1",
+        key_id="0a0b0c0d",
+        timestamp=1,
+        line="— w.example/1 AAAA\n",
+        received_at=timezone.now(),
+    )
 
 
 def _refused(action) -> None:
@@ -51,6 +66,14 @@ def test_it_refuses_to_delete_a_checkpoint(log):
     _refused(lambda: Checkpoint.objects.all().delete())
 
 
+def test_it_refuses_to_update_a_cosignature(cosigned):
+    _refused(lambda: Cosignature.objects.update(line="— w.example/1 forged\n"))
+
+
+def test_it_refuses_to_delete_a_cosignature(cosigned):
+    _refused(lambda: Cosignature.objects.all().delete())
+
+
 def test_entries_survive_every_refused_change(log):
     before = list(Entry.objects.values_list("seq", "leaf"))
     for action in (lambda: Entry.objects.update(leaf=b"x"), lambda: Entry.objects.all().delete()):
@@ -60,8 +83,8 @@ def test_entries_survive_every_refused_change(log):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("table", ["ledger_entry", "ledger_tile", "ledger_checkpoint"])
-def test_it_refuses_to_truncate_a_ledger_table(log, table):
+@pytest.mark.parametrize("table", ["ledger_entry", "ledger_tile", "ledger_checkpoint", "ledger_cosignature"])
+def test_it_refuses_to_truncate_a_ledger_table(cosigned, table):
     def truncate() -> None:
         with connection.cursor() as cursor:
             # Fire the deferred foreign-key checks of this test's inserts first, so the refusal

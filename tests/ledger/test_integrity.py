@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledger import services
 from ledger.integrity import IntegrityError, verify_database
-from ledger.models import Checkpoint, Entry, SigningKey, Tile
+from ledger.models import Checkpoint, Cosignature, Entry, SigningKey, Tile
 from model_ledger_verify import notes
 from tests.ledger.helpers import fill, triggers_bypassed
 
@@ -143,3 +143,51 @@ def test_verify_ledger_exits_one_naming_the_first_bad_seq(log, capsys):
         call_command("verify_ledger")
     assert exited.value.code == 1
     assert "seq 31" in capsys.readouterr().err
+
+
+@pytest.fixture
+def cosigned(log, settings):
+    """Both checkpoints cosigned by a configured witness, stored as the witness client stores them."""
+    from model_ledger_verify.tlog.cosign import Cosigner, cosignatures, generate_cosigner_key
+
+    witness = Cosigner.from_string(generate_cosigner_key("w.example/1"))
+    settings.LEDGER_WITNESSES = [f"http://127.0.0.1:9/witness {witness.verifier().verifier_key()}"]
+    for checkpoint in Checkpoint.objects.all():
+        text = checkpoint.note.split("\n\n")[0] + "\n"
+        [cosig] = cosignatures(text + "\n" + witness.cosign(text), [witness.verifier()])
+        Cosignature.objects.create(
+            checkpoint=checkpoint,
+            witness=cosig.name,
+            key_id=cosig.key_id.hex(),
+            timestamp=cosig.timestamp,
+            line=cosig.line,
+            received_at=timezone.now(),
+        )
+    return witness
+
+
+def test_stored_cosignatures_are_checked_with_the_configured_witness_key(cosigned, settings, capsys):
+    report = verify_database()
+    assert (report.cosignatures, report.cosignatures_unchecked) == (2, 0)
+    call_command("verify_ledger", "--log-only")
+    assert "Witness cosignatures: 2 verified" in capsys.readouterr().out
+    # A witness no longer configured: its cosignatures are counted, not checked.
+    settings.LEDGER_WITNESSES = []
+    report = verify_database()
+    assert (report.cosignatures, report.cosignatures_unchecked) == (0, 2)
+
+
+def test_it_detects_a_cosignature_moved_to_another_checkpoint(cosigned):
+    first, second = Checkpoint.objects.order_by("size")
+    line = Cosignature.objects.get(checkpoint=second).line
+    with triggers_bypassed():
+        _sql("UPDATE ledger_cosignature SET line = %s WHERE checkpoint_id = %s", [line, first.pk])
+    with pytest.raises(IntegrityError, match=r"checkpoint at size 40: the cosignature by w\.example/1 is invalid"):
+        verify_database()
+
+
+def test_it_detects_a_cosignature_whose_stored_time_was_changed(cosigned):
+    with triggers_bypassed():
+        _sql("UPDATE ledger_cosignature SET timestamp = timestamp + 1")
+    with pytest.raises(IntegrityError, match=r"the cosignature by w\.example/1 is not the one stored"):
+        verify_database()

@@ -54,6 +54,12 @@ class Command(BaseCommand):
             f"Ledger intact: {log.entries:,} entries, {log.tiles:,} tiles, "
             f"{log.checkpoints:,} checkpoints verified; root {log.root.hex()}"
         )
+        if log.cosignatures or log.cosignatures_unchecked:
+            unchecked = log.cosignatures_unchecked
+            self.stdout.write(
+                f"Witness cosignatures: {log.cosignatures:,} verified"
+                + (f", {unchecked:,} by witnesses no longer configured (not checked)" if unchecked else "")
+            )
         if result.records is None:
             return
         for mismatch in result.records.mismatches:
