@@ -99,3 +99,15 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: object, models: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", "Any"), *((slug, slug) for slug in models)]
+
+
+class TokenForm(forms.Form):
+    """A personal API token: what its holder calls it, and how long it lives."""
+
+    LIFETIMES = [("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("366", "1 year")]
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What you will use it for, e.g. “nightly validation script”.",
+    )
+    days = forms.TypedChoiceField(label="Expires after", choices=LIFETIMES, initial="90", coerce=int)

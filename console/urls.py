@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from console.views import home, ledger, manage, operations, people, registry, reports, signing
+from console.views import home, ledger, manage, operations, people, registry, reports, signing, tokens
 
 app_name = "console"
 
@@ -37,6 +37,6 @@ urlpatterns = [
     path("people/proposals/<int:pk>/<str:decision>", people.proposal_decide, name="proposal-decide"),
     path("people/<str:username>/<str:action>", people.person_change, name="person-change"),
     path("account", people.account, name="account"),
-    path("account/tokens", people.token_issue, name="token-issue"),
-    path("account/tokens/<str:token_id>/revoke", people.token_revoke, name="token-revoke"),
+    path("account/tokens", tokens.token_page, name="tokens"),
+    path("account/tokens/<str:token_id>/revoke", tokens.token_revoke, name="token-revoke"),
 ]

@@ -107,6 +107,11 @@ RULES: dict[str, Rule] = {
         roles=frozenset({Role.ADMIN}),
         per_model=False,
     ),
+    "tokens": Rule(
+        "hold API tokens of their own: issue them (named, expiring) and see their last use",
+        roles=frozenset({Role.MODEL_OWNER, Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN}),
+        per_model=False,
+    ),
     "confirm_officer": Rule(
         "confirm a proposed compliance officer (not themselves, not their own proposal)",
         roles=_OFFICER,

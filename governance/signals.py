@@ -18,7 +18,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from governance.roles import forget_roles
-from governance.services.identity import events, rules
+from governance.services.identity import events, rules, tokens
 
 User = get_user_model()
 _WATCHED = frozenset({"is_active", "is_staff", "is_superuser", "password"})
@@ -106,6 +106,7 @@ def _groups_changed(
 
 def _token_saved(sender: type, instance: AuthToken, created: bool, raw: bool = False, **kwargs: Any) -> None:
     if created and not raw:
+        tokens.token_profile_create(instance)
         events.token_issued(instance.user, instance.digest, instance.expiry)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from governance.services.identity.tokens import MAX_TOKEN_DAYS
+from governance.services.identity.tokens import MAX_NAME_LENGTH, MAX_TOKEN_DAYS
 
 
 class TokenIssueInSerializer(serializers.Serializer):
     user = serializers.CharField(required=False, help_text="Whose token (administrators only); default: yourself.")
     days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_TOKEN_DAYS)
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_NAME_LENGTH, help_text="What you call it (e.g. the script)."
+    )
 
 
 class TokenIssuedSerializer(serializers.Serializer):
@@ -21,9 +24,11 @@ class TokenIssuedSerializer(serializers.Serializer):
 
 class TokenOutSerializer(serializers.Serializer):
     token_id = serializers.CharField()
+    name = serializers.CharField()
     user = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True, help_text="To the minute; null when never used.")
 
 
 class TokenRevokeInSerializer(serializers.Serializer):

@@ -44,7 +44,9 @@ class TokenListView(GovernanceView):
     def post(self, request: Request) -> Response:
         fields = self.parse(TokenIssueInSerializer)
         user = _user_named(request, fields["user"]) if "user" in fields else request.user
-        issued = tokens.token_issue(actor=request.user, user=user, days=fields.get("days"))
+        issued = tokens.token_issue(
+            actor=request.user, user=user, days=fields.get("days"), name=fields.get("name", "")
+        )
         return Response(TokenIssuedSerializer(issued).data, status=status.HTTP_201_CREATED)
 
 

@@ -31,6 +31,7 @@ SECTIONS = {
     "ledger-offline": "ledger",
     "verify": "ledger",
     "people": "people",
+    "tokens": "tokens",
 }
 
 

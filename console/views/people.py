@@ -1,4 +1,4 @@
-"""People and roles (administrators and officers), and one's own account: password and tokens.
+"""People and roles (administrators and officers), and one's own account: the password.
 
 Every change goes through governance.services.identity and is a ledger event.
 """
@@ -14,7 +14,7 @@ from console.auth import console_page
 from governance import access, selectors
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.roles import Role
-from governance.services.identity import officers, tokens, users
+from governance.services.identity import officers, users
 
 VIA = "console"
 
@@ -128,30 +128,4 @@ def account(request: HttpRequest) -> HttpResponse:
             "Password changed; your API tokens were revoked.",
             to="console:account",
         )
-    return render(request, "console/account.html", {"tokens": tokens.token_list(request.user)})
-
-
-@console_page
-@require_POST
-def token_issue(request: HttpRequest) -> HttpResponse:
-    """Issue an API token for oneself; it is shown once, in the page's message."""
-    try:
-        issued = tokens.token_issue(actor=request.user, user=request.user, via=VIA)
-    except (Conflict, InvalidInput, Forbidden) as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, f"Token {issued.token_id} (shown once, copy it now; only its hash is stored): {issued.token}"
-        )
-    return redirect("console:account")
-
-
-@console_page
-@require_POST
-def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
-    return _done(
-        request,
-        lambda: tokens.token_revoke(actor=request.user, token_id=token_id, via=VIA),
-        f"Token {token_id} revoked.",
-        to="console:account",
-    )
+    return render(request, "console/account.html")

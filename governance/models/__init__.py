@@ -4,7 +4,7 @@ from governance.models.access import ModelGroupObjectPermission, ModelUserObject
 from governance.models.alerts import Alert, Delivery, RetrainingRequest, Webhook
 from governance.models.decisions import Decision, DecisionPayload, DecisionReview
 from governance.models.deployments import Deployment
-from governance.models.identity import RoleGrant
+from governance.models.identity import RoleGrant, TokenProfile
 from governance.models.monitoring import (
     CiEvidence,
     MetricThreshold,
@@ -48,6 +48,7 @@ __all__ = [
     "RetrainingRequest",
     "RoleGrant",
     "StatusChange",
+    "TokenProfile",
     "VersionDataset",
     "Webhook",
 ]

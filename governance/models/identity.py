@@ -88,3 +88,19 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} for {self.grantee} ({self.state})"
+
+
+class TokenProfile(models.Model):
+    """What the holder of an API token knows it by: the name they gave it, and its last use.
+
+    One row per knox token issued through `governance.services.identity.tokens`, deleted with the
+    token. The name is also in the token's `token.issued` event; the last use is operational
+    state, recorded at most once a minute (`TOKEN_USE_RESOLUTION`) and never a ledger event.
+    """
+
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="profile")
+    name = models.CharField(max_length=100, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or "unnamed token"

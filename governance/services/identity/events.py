@@ -21,6 +21,7 @@ from governance import actors, events
 from governance.records import rfc3339
 
 _token_reason: contextvars.ContextVar[str | None] = contextvars.ContextVar("token_revocation_reason", default=None)
+_token_name: contextvars.ContextVar[str] = contextvars.ContextVar("token_name", default="")
 
 
 def token_id(digest: str) -> str:
@@ -36,6 +37,21 @@ def token_revocation_reason(reason: str) -> Iterator[None]:
         yield
     finally:
         _token_reason.reset(token)
+
+
+@contextlib.contextmanager
+def token_named(name: str) -> Iterator[None]:
+    """Name the token issued inside the block (its holder's label, in `token.issued`)."""
+    token = _token_name.set(name)
+    try:
+        yield
+    finally:
+        _token_name.reset(token)
+
+
+def token_name() -> str:
+    """Return the name given to the token being issued ("" when none was)."""
+    return _token_name.get()
 
 
 def _record(type: str, user: AbstractBaseUser, data: dict[str, Any]) -> str:
@@ -83,7 +99,10 @@ def role_changed(user: AbstractBaseUser, role: str, *, granted: bool, extra: dic
 
 
 def token_issued(user: AbstractBaseUser, digest: str, expiry: Any) -> str:
-    return _record("token.issued", user, {"token_id": token_id(digest), "expires_at": rfc3339(expiry)})
+    data = {"token_id": token_id(digest), "expires_at": rfc3339(expiry)}
+    if _token_name.get():
+        data["name"] = _token_name.get()
+    return _record("token.issued", user, data)
 
 
 def token_revoked(user: AbstractBaseUser, digest: str, *, expired: bool) -> str:

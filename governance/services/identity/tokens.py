@@ -9,13 +9,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from knox.models import AuthToken
 
 from governance import access, actors
 from governance.errors import Forbidden, InvalidInput, NotVisible
+from governance.models import TokenProfile
 from governance.services.identity import events, rules
 
 MAX_TOKEN_DAYS = 366
+MAX_NAME_LENGTH = 100
+# A token's last use is written at most once a minute: a pipeline posting decision batches in a
+# loop would otherwise write a row per request, and "last used" is read in minutes anyway.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -42,26 +49,55 @@ def is_admin(user: AbstractBaseUser | None) -> bool:
 
 @transaction.atomic
 def token_issue(
-    *, actor: AbstractBaseUser | None, user: AbstractBaseUser, days: int | None = None, via: str = "api"
+    *,
+    actor: AbstractBaseUser | None,
+    user: AbstractBaseUser,
+    days: int | None = None,
+    name: str = "",
+    via: str = "api",
 ) -> IssuedToken:
-    """Issue a token for `user` (to oneself, or by an admin to anyone active); log `token.issued`.
+    """Issue a token named `name` for `user` (to oneself, or by an admin to anyone active); log
+    `token.issued` with its name.
 
-    `actor` None means the operator at a command (see `actors.command`). Raise Forbidden or InvalidInput.
+    People holding the `tokens` right issue their own; administrators issue them for anyone (a
+    pipeline's, say). `actor` None means the operator at a command (see `actors.command`). Raise
+    Forbidden or InvalidInput.
     """
     if actor is not None and actor.pk != user.pk and not is_admin(actor):
         raise Forbidden("Only administrators issue tokens for other people.")
+    if actor is not None and actor.pk == user.pk and not is_admin(actor):
+        access.require(actor, "tokens")
     if not user.is_active:
         raise InvalidInput(f"{user.get_username()} is deactivated; tokens are for active users.")
     if days is not None and not (isinstance(days, int) and 1 <= days <= MAX_TOKEN_DAYS):
         raise InvalidInput("Bad lifetime.", errors={"days": [f"Between 1 and {MAX_TOKEN_DAYS} days."]})
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+        raise InvalidInput("Bad name.", errors={"name": [f"At most {MAX_NAME_LENGTH} printable characters."]})
     expiry = timedelta(days=days) if days else settings.REST_KNOX["TOKEN_TTL"]
-    with actors.acting_for(actor, via):
+    with actors.acting_for(actor, via), events.token_named(name):
         instance, token = AuthToken.objects.create(user=user, expiry=expiry)
     return IssuedToken(token, events.token_id(instance.digest), user.get_username(), instance.expiry)
 
 
+def token_profile_create(token: AuthToken) -> None:
+    """Give a newly created token its profile, named as `events.token_named` says (any path)."""
+    TokenProfile.objects.create(token=token, name=events.token_name())
+
+
+def token_used(token: AuthToken) -> None:
+    """Record that `token` authenticated a request now (at most once per TOKEN_USE_RESOLUTION).
+
+    One conditional UPDATE: concurrent requests race harmlessly, the later time wins or the row
+    is already fresh.
+    """
+    now = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_USE_RESOLUTION)
+    TokenProfile.objects.filter(stale, token_id=token.pk).update(last_used_at=now)
+
+
 def _visible_tokens(actor: AbstractBaseUser | None):
-    tokens = AuthToken.objects.select_related("user")
+    tokens = AuthToken.objects.select_related("user", "profile")
     if actor is None or is_admin(actor):
         return tokens
     return tokens.filter(user=actor)
@@ -104,14 +140,30 @@ def token_revoke(
         return Revoked([ident])
 
 
-def token_list(actor: AbstractBaseUser) -> list[dict[str, object]]:
-    """Return the tokens the caller may see (their own; all for administrators), newest first."""
-    return [
-        {
-            "token_id": events.token_id(t.digest),
-            "user": t.user.get_username(),
-            "created_at": t.created,
-            "expires_at": t.expiry,
-        }
-        for t in _visible_tokens(actor).order_by("-created")
-    ]
+def _profile(token: AuthToken) -> TokenProfile | None:
+    try:
+        return token.profile
+    except TokenProfile.DoesNotExist:
+        return None
+
+
+def token_list(actor: AbstractBaseUser, *, own: bool = False) -> list[dict[str, object]]:
+    """Return the tokens the caller may see (their own; all for administrators unless `own`),
+    newest first, with each one's name and last use."""
+    visible = _visible_tokens(actor)
+    if own:
+        visible = visible.filter(user=actor)
+    rows = []
+    for t in visible.order_by("-created"):
+        profile = _profile(t)
+        rows.append(
+            {
+                "token_id": events.token_id(t.digest),
+                "name": profile.name if profile else "",
+                "user": t.user.get_username(),
+                "created_at": t.created,
+                "expires_at": t.expiry,
+                "last_used_at": profile.last_used_at if profile else None,
+            }
+        )
+    return rows
