@@ -54,7 +54,7 @@ from governance.reports.content import (  # noqa: E402
     Table,
     Timeline,
 )
-from model_ledger_verify import merkle, notes  # noqa: E402
+from model_ledger_verify import checkpoints, merkle, notes  # noqa: E402
 from model_ledger_verify import report as verify  # noqa: E402
 
 ORIGIN = "bench.example/ledger"
@@ -79,7 +79,7 @@ def ledger_evidence(cited: int) -> tuple[dict[str, Any], list[str]]:
     """Return ledger evidence citing ``cited`` entries of a synthetic log, and its key."""
     signer = notes.Signer.from_string(notes.generate_signer_key(ORIGIN))
     leaves = [merkle.leaf_hash(f"entry {i}".encode()) for i in range(LOG_SIZE)]
-    checkpoint = notes.Checkpoint(ORIGIN, LOG_SIZE, merkle.root(leaves))
+    checkpoint = checkpoints.Checkpoint(ORIGIN, LOG_SIZE, merkle.root(leaves))
     entries = []
     for i in range(cited):
         seq = (i * 977 + 13) % LOG_SIZE
@@ -87,7 +87,7 @@ def ledger_evidence(cited: int) -> tuple[dict[str, Any], list[str]]:
         entries.append({"seq": seq, "leaf_hash": leaves[seq].hex(), "proof": [p.hex() for p in proof]})
     evidence = {
         "origin": ORIGIN,
-        "checkpoint": notes.sign_checkpoint(checkpoint, signer),
+        "checkpoint": checkpoints.sign_checkpoint(checkpoint, signer),
         "entries": entries,
     }
     return evidence, [signer.verifier_key()]

@@ -23,7 +23,7 @@ from governance.models import RegisteredModel
 from governance.reconciliation.engine import ABSENT, shown
 from ledger import selectors as ledger_selectors
 from ledger.errors import NotInLog
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def entry_verify(user: AbstractBaseUser, seq: int) -> Verification:
     verifiers = [notes.Verifier.from_string(key.verifier_key) for key in ledger_selectors.signing_key_list()]
     result.key_names = [verifier.name for verifier in verifiers]
     try:
-        checkpoint = notes.open_checkpoint(latest.note, verifiers, origin=settings.LEDGER_ORIGIN)
+        checkpoint = checkpoints.open_checkpoint(latest.note, verifiers, origin=settings.LEDGER_ORIGIN)
     except notes.NoteError as exc:
         result.steps.append({"step": "checkpoint", "passed": False, "detail": f"The checkpoint does not open: {exc}."})
         _record_step(result, event)

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from ledger import selectors, tiles, witnessing
 from ledger.models import Checkpoint, Cosignature, SigningKey
-from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify import canonical, checkpoints, compact_range, merkle, notes
 from model_ledger_verify.tlog.cosign import cosignatures
 
 CHUNK = 5_000
@@ -75,11 +75,11 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
     origin = settings.LEDGER_ORIGIN
     state = selectors.tree_state()
     size = state.size if state else 0
-    checkpoints = list(Checkpoint.objects.order_by("size"))
-    wanted_sizes = {cp.size for cp in checkpoints}
+    stored = list(Checkpoint.objects.order_by("size"))
+    wanted_sizes = {cp.size for cp in stored}
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     report = IntegrityReport()
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     builder = tiles.TileBuilder(0, b"")
 
     def compare_tiles() -> None:
@@ -132,7 +132,7 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
     if state is not None and bytes(state.root) != report.root:
         raise IntegrityError(f"seq {size}: the tree state root does not match the leaves.")
     verifiers = {key.pk: notes.Verifier.from_string(key.verifier_key) for key in SigningKey.objects.all()}
-    for cp in checkpoints:
+    for cp in stored:
         if cp.size > size:
             raise IntegrityError(f"seq {size}: a checkpoint claims size {cp.size}, beyond the log.")
         if bytes(cp.root) != roots[cp.size]:
@@ -144,7 +144,7 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         try:
             if verifier is None:
                 raise notes.NoteError("its key is not registered")
-            body = notes.open_checkpoint(cp.note, [verifier], origin=origin)
+            body = checkpoints.open_checkpoint(cp.note, [verifier], origin=origin)
         except notes.NoteError as exc:
             raise IntegrityError(f"checkpoint at size {cp.size}: signature invalid ({exc}).") from None
         if body.size != cp.size or body.root != bytes(cp.root):

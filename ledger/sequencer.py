@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from ledger import tiles
 from ledger.models import TreeState
+from model_ledger_verify import compact_range, merkle
 from model_ledger_verify import leaf as leaf_format
-from model_ledger_verify import merkle
 
 # Submissions sequenced per transaction: large enough that the lock, the commit and the
 # statements are a small share of the work (about 0.3 s of CPU per batch on one core), small
@@ -75,7 +75,7 @@ class _Batch:
 
     def __init__(self, state: TreeState, queued: list[tuple], skip: set[str]) -> None:
         frontier = bytes(state.frontier)
-        compact = merkle.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
+        compact = compact_range.CompactRange(state.size, [frontier[i : i + 32] for i in range(0, len(frontier), 32)])
         builder = tiles.TileBuilder(state.size, bytes(state.partial_tiles))
         add = builder.add
         append = compact.append

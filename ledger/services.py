@@ -25,7 +25,7 @@ from ledger.sequencer import (  # noqa: F401  (the write API of the log lives he
     tree_integrate_all,
 )
 from ledger.sequencer import tree_state_locked as _tree_state_locked
-from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify import canonical, checkpoints, merkle
 
 # An event's canonical size limit. Leaves are evidence, not storage: bulky or personal content
 # belongs in domain rows and enters the leaf as a hash.
@@ -253,11 +253,11 @@ def checkpoint_sign() -> Checkpoint:
             idempotency_key=f"key.rotated:{replaced.key_id}:{key_row.key_id}",
             data={"previous": replaced.verifier_key, "current": key_row.verifier_key},
         )
-    body = notes.Checkpoint(origin=settings.LEDGER_ORIGIN, size=size, root=root)
+    body = checkpoints.Checkpoint(origin=settings.LEDGER_ORIGIN, size=size, root=root)
     return Checkpoint.objects.create(
         size=size,
         root=root,
-        note=notes.sign_checkpoint(body, signer),
+        note=checkpoints.sign_checkpoint(body, signer),
         key=key_row,
         signed_at=timezone.now(),
     )

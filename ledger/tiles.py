@@ -88,7 +88,7 @@ def join_partials(parts: Sequence[bytes | bytearray]) -> bytes:
 class TileBuilder:
     """Collects the hashes a sequencer completes into tiles, starting from the stored partials.
 
-    Feed it the (level, index, hash) triples of `merkle.CompactRange.append`; it keeps those on
+    Feed it the (level, index, hash) triples of `compact_range.CompactRange.append`; it keeps those on
     tile levels, hands back each tile as it fills, and gives the new partials at the end.
     """
 

@@ -8,7 +8,7 @@ varchar_pattern_ops twins of their unique keys, and the leaf hash gets a hash in
 from django.db import migrations, models
 
 from ledger import tiles, triggers
-from model_ledger_verify import merkle
+from model_ledger_verify import compact_range
 
 
 def build_tiles(apps, schema_editor):
@@ -21,7 +21,7 @@ def build_tiles(apps, schema_editor):
     state = TreeState.objects.using(db).filter(pk=1).first()
     if state is None:
         return
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     builder = tiles.TileBuilder(0, b"")
     on_tile_levels: dict[tuple[int, int], bytes] = {}
     hashes = Entry.objects.using(db).filter(seq__lt=state.size).order_by("seq").values_list("leaf_hash", flat=True)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
 from ledger import selectors, services
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from tests.ledger.helpers import fill
 
 
@@ -57,7 +57,7 @@ def test_the_latest_checkpoint_is_public_plain_text(client, log, signing_key_fil
     response = client.get("/api/v1/ledger/checkpoint")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
-    body = notes.open_checkpoint(response.content.decode(), [_verifier(signing_key_file)])
+    body = checkpoints.open_checkpoint(response.content.decode(), [_verifier(signing_key_file)])
     assert body.size == 25
 
 
@@ -113,7 +113,7 @@ def test_entry_ranges_stream_as_ndjson(as_alice, log):
 
 def test_an_inclusion_proof_verifies_against_the_signed_checkpoint(as_alice, log, signing_key_file):
     body = as_alice.get("/api/v1/ledger/proofs/inclusion?seq=7").json()
-    checkpoint = notes.open_checkpoint(body["checkpoint"], [_verifier(signing_key_file)])
+    checkpoint = checkpoints.open_checkpoint(body["checkpoint"], [_verifier(signing_key_file)])
     assert body["tree_size"] == checkpoint.size == 25
     merkle.verify_inclusion(
         7,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from ledger import selectors, services
 from ledger.models import Entry
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.tlog.reader import TileReader
 from model_ledger_verify.tlog.tiles import decode_bundle
 from tests.ledger.helpers import fill
@@ -58,7 +58,7 @@ def test_the_checkpoint_is_the_signed_note_and_short_lived(client, log, signing_
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Cache-Control"] == "public, max-age=5"
     verifier = notes.Signer.from_string(signing_key_file.read_text()).verifier()
-    checkpoint = notes.open_checkpoint(response.content, [verifier], origin="test.example/ledger")
+    checkpoint = checkpoints.open_checkpoint(response.content, [verifier], origin="test.example/ledger")
     assert checkpoint.size == SIZE
 
 

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from governance.demo import FULL_CARD
 from governance.models import Approval, Decision, ModelCard, ModelVersion, RegisteredModel
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from tests.api.factories import (
     PASSWORD,
     as_json,
@@ -52,7 +52,7 @@ def verifier(signing_key_file) -> notes.Verifier:
 def assert_receipt_verifies(receipt: dict, signing_key_file) -> None:
     """The receipt's inclusion proof leads from its leaf hash to the signed checkpoint's root."""
     inclusion = receipt["inclusion"]
-    checkpoint = notes.open_checkpoint(inclusion["checkpoint"], [verifier(signing_key_file)])
+    checkpoint = checkpoints.open_checkpoint(inclusion["checkpoint"], [verifier(signing_key_file)])
     assert checkpoint.size == inclusion["tree_size"] > receipt["seq"]
     merkle.verify_inclusion(
         receipt["seq"],

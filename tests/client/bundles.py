@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify import canonical, checkpoints, merkle, notes
 
 ORIGIN = "test.example/ledger"
 KEY_NAME = "test.example/ledger-key"
@@ -64,7 +64,7 @@ def entry_line(seq: int, leaf: bytes, leaf_hash: bytes | None = None) -> bytes:
 
 def checkpoint_line(note: str) -> bytes:
     """Return the checkpoints.ndjson line for a signed checkpoint note."""
-    cp = notes.Checkpoint.parse(note[: note.rindex("\n\n") + 1])
+    cp = checkpoints.Checkpoint.parse(note[: note.rindex("\n\n") + 1])
     row = {"size": cp.size, "root": cp.root.hex(), "note": note}
     return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
@@ -104,8 +104,8 @@ class Bundle:
         origin: str | None = None,
     ) -> str:
         """Return a signed checkpoint note (by default: true root, log's key and origin)."""
-        cp = notes.Checkpoint(origin or self.origin, size, self.root(size) if root is None else root)
-        return notes.sign_checkpoint(cp, signer or self.signer)
+        cp = checkpoints.Checkpoint(origin or self.origin, size, self.root(size) if root is None else root)
+        return checkpoints.sign_checkpoint(cp, signer or self.signer)
 
     def entry_lines(self) -> list[bytes]:
         return self.entries_file.read_bytes().splitlines(keepends=True)

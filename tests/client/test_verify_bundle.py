@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_ledger_verify import canonical, merkle
+from model_ledger_verify import canonical, compact_range, merkle
 from model_ledger_verify import leaf as leaf_format
 from model_ledger_verify.bundle import VerificationError, entries, verify_bundle
 from model_ledger_verify.client.cli import main
@@ -179,7 +179,7 @@ def test_the_rebuilt_tree_matches_the_compact_range_of_ledger_merkle(batches: li
     hashes = [merkle.leaf_hash(b"%d" % i) for i in range(sum(batches))]
     wanted = set(range(len(hashes) + 1))
     tree = entries._Tree(wanted)
-    reference = merkle.CompactRange()
+    reference = compact_range.CompactRange()
     roots = {0: reference.root()}
     for h in hashes:
         reference.append(h)

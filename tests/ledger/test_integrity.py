@@ -11,7 +11,7 @@ from django.utils import timezone
 from ledger import services
 from ledger.integrity import IntegrityError, verify_database
 from ledger.models import Checkpoint, Cosignature, Entry, SigningKey, Tile
-from model_ledger_verify import notes
+from model_ledger_verify import checkpoints, notes
 from tests.ledger.helpers import fill, triggers_bypassed
 
 
@@ -94,11 +94,11 @@ def test_it_detects_two_swapped_rows(log):
 
 def test_it_detects_a_forged_checkpoint(log, tmp_path):
     forger = notes.Signer.from_string(notes.generate_signer_key("test.example/ledger"))
-    body = notes.Checkpoint(origin="test.example/ledger", size=45, root=b"\x07" * 32)
+    body = checkpoints.Checkpoint(origin="test.example/ledger", size=45, root=b"\x07" * 32)
     Checkpoint.objects.create(
         size=45,
         root=b"\x07" * 32,
-        note=notes.sign_checkpoint(body, forger),
+        note=checkpoints.sign_checkpoint(body, forger),
         key=SigningKey.objects.get(),
         signed_at=timezone.now(),
     )
@@ -109,11 +109,11 @@ def test_it_detects_a_forged_checkpoint(log, tmp_path):
 def test_it_detects_a_checkpoint_whose_signature_was_replaced(log):
     forger = notes.Signer.from_string(notes.generate_signer_key("test.example/ledger"))
     real = Checkpoint.objects.get(size=40)
-    body = notes.Checkpoint(origin="test.example/ledger", size=40, root=bytes(real.root))
+    body = checkpoints.Checkpoint(origin="test.example/ledger", size=40, root=bytes(real.root))
     with triggers_bypassed():
         _sql(
             "UPDATE ledger_checkpoint SET note = %s WHERE size = 40",
-            [notes.sign_checkpoint(body, forger)],
+            [checkpoints.sign_checkpoint(body, forger)],
         )
     with pytest.raises(IntegrityError, match="checkpoint at size 40: signature invalid"):
         verify_database()

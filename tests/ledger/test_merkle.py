@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model_ledger_verify import merkle
+from model_ledger_verify.compact_range import CompactRange
 from model_ledger_verify.merkle import (
     EMPTY_ROOT,
-    CompactRange,
     ProofError,
     consistency_proof,
     consistency_proof_ranges,

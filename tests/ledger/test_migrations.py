@@ -10,8 +10,8 @@ from django.utils import timezone
 from ledger import selectors, services, triggers
 from ledger.integrity import verify_database
 from ledger.models import Tile, TreeState
+from model_ledger_verify import checkpoints, compact_range, merkle, notes
 from model_ledger_verify import leaf as leaf_format
-from model_ledger_verify import merkle, notes
 from tests.ledger.helpers import event
 
 BEFORE = [("ledger", "0002_append_only_triggers")]
@@ -31,7 +31,7 @@ def _old_log(apps, signing_key_file) -> bytes:
     Entry, Node, TreeState_, SigningKey, Checkpoint = (
         apps.get_model("ledger", name) for name in ("Entry", "Node", "TreeState", "SigningKey", "Checkpoint")
     )
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     entries, nodes = [], []
     for seq in range(SIZE):
         ev = event(seq)
@@ -57,7 +57,9 @@ def _old_log(apps, signing_key_file) -> bytes:
     key = SigningKey.objects.create(
         key_id=signer.key_id.hex(), name=signer.name, verifier_key=signer.verifier_key(), valid_from=now
     )
-    note = notes.sign_checkpoint(notes.Checkpoint(origin="test.example/ledger", size=SIZE, root=root), signer)
+    note = checkpoints.sign_checkpoint(
+        checkpoints.Checkpoint(origin="test.example/ledger", size=SIZE, root=root), signer
+    )
     Checkpoint.objects.create(size=SIZE, root=root, note=note, key=key, signed_at=now)
     return root
 

@@ -7,18 +7,16 @@ import hashlib
 
 import pytest
 
+from model_ledger_verify.checkpoints import Checkpoint, open_checkpoint, sign_checkpoint
 from model_ledger_verify.notes import (
     MAX_NOTE_SIZE,
     MAX_SIGNATURES,
-    Checkpoint,
     NoteError,
     Signer,
     Verifier,
     generate_signer_key,
     key_id,
-    open_checkpoint,
     open_note,
-    sign_checkpoint,
     sign_note,
 )
 

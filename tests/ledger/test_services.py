@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ledger import services
 from ledger.errors import EventRejected, SigningRefused
 from ledger.models import Checkpoint, Entry, SigningKey, Submission, Tile, TreeState
-from model_ledger_verify import canonical, leaf, merkle, notes
+from model_ledger_verify import canonical, checkpoints, leaf, merkle, notes
 from tests.ledger.helpers import event, fill
 
 
@@ -164,7 +164,7 @@ def test_it_signs_the_current_root_as_a_checkpoint(db, signing_key_file):
     verifier = notes.Verifier.from_string(
         notes.Signer.from_string(signing_key_file.read_text().strip()).verifier_key()
     )
-    body = notes.open_checkpoint(checkpoint.note, [verifier], origin="test.example/ledger")
+    body = checkpoints.open_checkpoint(checkpoint.note, [verifier], origin="test.example/ledger")
     assert body.size == 10
     assert body.root == bytes(TreeState.objects.get().root)
 

@@ -12,7 +12,7 @@ import pytest
 
 from ledger import selectors, services, tiles
 from ledger.models import Entry, Tile, TreeState
-from model_ledger_verify import merkle
+from model_ledger_verify import compact_range, merkle
 from tests.ledger.helpers import fill
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -25,13 +25,13 @@ REFERENCE_LEAVES = [
 
 def _node_per_row(leaf_hashes: list[bytes]) -> dict[tuple[int, int], bytes]:
     """Every complete subtree's hash, as the log stored them before tiles (one row per node)."""
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     return {(level, index): digest for h in leaf_hashes for level, index, digest in compact.append(h)}
 
 
 def _tiles_of(leaf_hashes: list[bytes]) -> dict[tuple[int, int], bytes]:
     """Full and partial tiles of a tree, keyed (tile level, tile index)."""
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     builder = tiles.TileBuilder(0, b"")
     for h in leaf_hashes:
         for level, index, digest in compact.append(h):
@@ -85,7 +85,7 @@ def test_tile_proofs_equal_node_per_row_proofs_at_sampled_sizes_to_a_million():
     rng = random.Random(1_000_000)
     sizes = sorted({*rng.sample(range(1, total + 1), 40), 65_536, 65_537, 999_999, total})
     leaves = [hashlib.sha256(b"%d" % i).digest() for i in range(total)]
-    compact = merkle.CompactRange()
+    compact = compact_range.CompactRange()
     builder = tiles.TileBuilder(0, b"")
     roots = {}
     wanted_sizes = set(sizes)

@@ -29,7 +29,7 @@ from governance.reports.content import (
     Table,
     Timeline,
 )
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 
 ORIGIN = "test.example/ledger"
 GENERATED_AT = dt.datetime(2026, 11, 27, 23, 40, 1, 123456, tzinfo=dt.UTC)
@@ -150,8 +150,8 @@ class Ledger:
 def make_ledger(size: int = 7, origin: str = ORIGIN) -> Ledger:
     signer = notes.Signer.from_string(notes.generate_signer_key(origin))
     leaves = [merkle.leaf_hash(f'{{"seq":{i}}}'.encode()) for i in range(size)]
-    checkpoint = notes.Checkpoint(origin, size, merkle.root(leaves))
-    return Ledger(signer, leaves, notes.sign_checkpoint(checkpoint, signer))
+    checkpoint = checkpoints.Checkpoint(origin, size, merkle.root(leaves))
+    return Ledger(signer, leaves, checkpoints.sign_checkpoint(checkpoint, signer))
 
 
 def manifest_for(pdf: bytes, credentials: sealing.SealingCredentials, ledger: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from model_ledger_verify import notes
+from model_ledger_verify import checkpoints, notes
 from model_ledger_verify.tlog.cosign import (
     CosignatureVerifier,
     Cosigner,
@@ -55,7 +55,7 @@ def test_cosignatures_are_found_among_other_signatures_and_unknown_ones_ignored(
     found = cosignatures(note, [w1.verifier(), w2.verifier()])
     assert [c.name for c in found] == ["w.example/1"]
     # The log's own signature is untouched by the added lines.
-    notes.open_checkpoint(note, [log.verifier()])
+    checkpoints.open_checkpoint(note, [log.verifier()])
 
 
 def test_a_cosignature_over_other_text_or_time_does_not_verify():

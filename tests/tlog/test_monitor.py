@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.tlog.monitor import AuditError, Equivocation, MonitorState, audit
 from model_ledger_verify.tlog.tiles import TILE_WIDTH, encode_bundle, tile_path, tiles_for_size
 
@@ -34,7 +34,7 @@ class MemoryLog:
 
     def note(self, size: int) -> str:
         root = merkle.root([merkle.leaf_hash(leaf) for leaf in self.leaves[:size]])
-        return notes.sign_checkpoint(notes.Checkpoint(ORIGIN, size, root), self.signer)
+        return checkpoints.sign_checkpoint(checkpoints.Checkpoint(ORIGIN, size, root), self.signer)
 
     def audit(self, size: int, state: MonitorState):
         files = self.files(size)

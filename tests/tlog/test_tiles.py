@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from model_ledger_verify import merkle
+from model_ledger_verify import compact_range, merkle
 from model_ledger_verify.tlog.reader import TileReader
 from model_ledger_verify.tlog.tiles import (
     TileError,
@@ -123,7 +123,7 @@ def test_proofs_from_tiles_verify_at_sampled_sizes_up_to_a_million():
     blob = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(size))
     tiles = _tiles_of(blob)
     samples = sorted({1, 2, 255, 256, 257, 65_535, 65_536, 65_537, 300_001, 999_999, size})
-    roots, tree = {}, merkle.CompactRange()
+    roots, tree = {}, compact_range.CompactRange()
     for n in range(size):
         tree.append(blob[n * 32 : n * 32 + 32])
         if n + 1 in samples:

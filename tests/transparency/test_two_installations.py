@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ledger import services, witnessing
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.client.cli import main as ledgerctl
 from model_ledger_verify.tlog.cosign import Cosigner, cosignatures, generate_cosigner_key
 from model_ledger_verify.tlog.witness import encode_add_checkpoint
@@ -145,7 +145,7 @@ def test_two_installations_witness_each_other(live_server, b, a_log, a_witness, 
     assert witnessing.checkpoint_witness(first) in ({"b.example/witness": None}, {})
     published = _get(f"{a_tiles}/checkpoint").decode()
     [cosig] = cosignatures(published, [b.witness.verifier()])
-    assert notes.open_checkpoint(published, [a_log.verifier()]).size == first.size and cosig.timestamp > 0
+    assert checkpoints.open_checkpoint(published, [a_log.verifier()]).size == first.size and cosig.timestamp > 0
 
     # B signs one and A's witness cosigns it.
     out = b.grow_and_checkpoint(40)
@@ -171,18 +171,18 @@ def test_two_installations_witness_each_other(live_server, b, a_log, a_witness, 
     fill(50, start=300, prefix="a")
     grown = services.checkpoint_sign()
     assert witnessing.checkpoint_witness(grown)["b.example/witness"].startswith("unreachable")
-    assert notes.open_checkpoint(_get(f"{a_tiles}/checkpoint"), [a_log.verifier()]).size == first.size
+    assert checkpoints.open_checkpoint(_get(f"{a_tiles}/checkpoint"), [a_log.verifier()]).size == first.size
     [status] = witnessing.witness_statuses()
     assert status["behind"] == grown.size - first.size and status["last_error"].startswith("unreachable")
     listed = json.loads(_get(f"{live_server.url}/api/v1/ledger/witnesses"))
     assert listed["policy"] == 1 and listed["witnesses"][0]["failures"] >= 1
     settings.LEDGER_WITNESSES = good
     assert witnessing.checkpoint_witness(grown) == {"b.example/witness": None}
-    assert notes.open_checkpoint(_get(f"{a_tiles}/checkpoint"), [a_log.verifier()]).size == grown.size
+    assert checkpoints.open_checkpoint(_get(f"{a_tiles}/checkpoint"), [a_log.verifier()]).size == grown.size
 
     # B's witness refuses a fork signed with A's key, and keeps its view.
     forked = merkle.root([merkle.leaf_hash(b"rewritten history")] * 400)
-    fork_note = notes.sign_checkpoint(notes.Checkpoint("test.example/ledger", 400, forked), a_log)
+    fork_note = checkpoints.sign_checkpoint(checkpoints.Checkpoint("test.example/ledger", 400, forked), a_log)
     body = encode_add_checkpoint(grown.size, [b"\x00" * 32] * 3, fork_note)
     request = urllib.request.Request(f"{b.url}/witness/add-checkpoint", data=body, method="POST")  # noqa: S310
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -190,7 +190,7 @@ def test_two_installations_witness_each_other(live_server, b, a_log, a_witness, 
     assert refused.value.code == 422
     origin_hex = hashlib.sha256(b"test.example/ledger").hexdigest()
     view = _get(f"{b.url}/witness/{origin_hex}/checkpoint").decode()
-    assert notes.open_checkpoint(view, [a_log.verifier()]).size == grown.size
+    assert checkpoints.open_checkpoint(view, [a_log.verifier()]).size == grown.size
 
 
 def test_a_monitor_follows_the_log_and_reports_a_split_view_with_both_notes(live_server, b, a_log, tmp_path, capsys):
@@ -222,7 +222,9 @@ def test_a_monitor_follows_the_log_and_reports_a_split_view_with_both_notes(live
     assert report["entries_read"] == second.size - first.size
 
     # Someone was shown another log at that size, signed with the same key: a split view.
-    other = notes.sign_checkpoint(notes.Checkpoint("test.example/ledger", second.size, b"\x07" * 32), a_log)
+    other = checkpoints.sign_checkpoint(
+        checkpoints.Checkpoint("test.example/ledger", second.size, b"\x07" * 32), a_log
+    )
     seen = json.loads(state.read_text())
     seen["origins"]["test.example/ledger"]["checkpoints"][-1]["note"] = other
     seen["origins"]["test.example/ledger"]["checkpoints"][-1]["root"] = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from django.test import Client
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.tlog.cosign import Cosigner, cosignatures, generate_cosigner_key
 from model_ledger_verify.tlog.witness import encode_add_checkpoint
 from witness.models import Refusal, WitnessedLog
@@ -25,7 +25,7 @@ class Log:
 
     def note(self, size: int, *, root: bytes | None = None) -> str:
         root = merkle.root(self.leaves[:size]) if root is None else root
-        return notes.sign_checkpoint(notes.Checkpoint(self.origin, size, root), self.signer)
+        return checkpoints.sign_checkpoint(checkpoints.Checkpoint(self.origin, size, root), self.signer)
 
     def proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle.consistency_proof(size1, self.leaves[:size2]) if size1 else []
@@ -118,7 +118,7 @@ def test_monitors_read_the_latest_cosigned_checkpoint_by_origin_hash(client, db,
     line = _add(client, 0, [], log.note(7)).content.decode()
     response = client.get(f"/witness/{origin_hex}/checkpoint")
     assert response.status_code == 200 and response.content.decode() == log.note(7) + line
-    notes.open_checkpoint(response.content, [log.signer.verifier()], origin=ORIGIN)
+    checkpoints.open_checkpoint(response.content, [log.signer.verifier()], origin=ORIGIN)
 
 
 def test_the_console_ledger_page_shows_each_witness_and_its_last_error(client, db, settings, cosigner):

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from model_ledger_verify import canonical, merkle, notes
+from model_ledger_verify import canonical, checkpoints, merkle, notes
 
 EVIDENCE_FORMAT = "ledger-evidence/1"
 EVIDENCE_NAME = "evidence.json"
@@ -72,7 +72,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _leaves(evidence: dict[str, Any], checkpoint: notes.Checkpoint) -> dict[int, dict[str, Any]]:
+def _leaves(evidence: dict[str, Any], checkpoint: checkpoints.Checkpoint) -> dict[int, dict[str, Any]]:
     leaves = evidence.get("leaves")
     if not isinstance(leaves, list):
         raise EvidenceError("evidence leaves are missing or not a list")
@@ -121,7 +121,7 @@ def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int
     if not isinstance(note, str) or not isinstance(origin, str):
         raise EvidenceError("evidence checkpoint or origin is missing")
     try:
-        checkpoint = notes.open_checkpoint(note, list(verifiers), origin=origin)
+        checkpoint = checkpoints.open_checkpoint(note, list(verifiers), origin=origin)
     except notes.NoteError as exc:
         raise EvidenceError(f"the evidence checkpoint is not signed by a trusted ledger key: {exc}") from exc
     leaves = _leaves(evidence, checkpoint)

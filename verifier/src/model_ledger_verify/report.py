@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from model_ledger_verify import evidence, merkle, notes
+from model_ledger_verify import checkpoints, evidence, merkle, notes
 from model_ledger_verify.report_seal import ReportVerificationError, _check_signature, _fail
 from model_ledger_verify.tlog.cosign import WitnessPolicy
 
@@ -207,7 +207,7 @@ def _check_content(pdf: bytes, manifest: dict[str, Any]) -> None:
 
 def _check_ledger(
     manifest: dict[str, Any], verifiers: list[notes.Verifier], policy: WitnessPolicy | None = None
-) -> tuple[notes.Checkpoint, int]:
+) -> tuple[checkpoints.Checkpoint, int]:
     evidence = manifest.get("ledger")
     if not isinstance(evidence, dict):
         raise _fail("manifest ledger is missing or not an object")
@@ -217,7 +217,7 @@ def _check_ledger(
     if not isinstance(origin, str) or not isinstance(note, str):
         raise _fail("manifest ledger origin or checkpoint is missing or not a string")
     try:
-        checkpoint = notes.open_checkpoint(note, verifiers, origin=origin)
+        checkpoint = checkpoints.open_checkpoint(note, verifiers, origin=origin)
     except notes.NoteError as exc:
         raise _fail(f"the ledger checkpoint does not verify: {exc}") from exc
     if policy is not None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle
 from model_ledger_verify.bundle.checkpoints import open_trusted, parse_verifier_keys, read_checkpoints
 from model_ledger_verify.bundle.common import (
     BUNDLE_FORMAT,
@@ -156,7 +156,7 @@ def verify_bundle(
     origin = manifest.origin
 
     checkpoint_lines = read_checkpoints(bundle / CHECKPOINTS_FILE, verifiers, origin)
-    trusted: notes.Checkpoint | None = None
+    trusted: checkpoints.Checkpoint | None = None
     trusted_error: VerificationError | None = None
     if trusted_checkpoint is not None:
         trusted, trusted_error = open_trusted(trusted_checkpoint, verifiers, origin)

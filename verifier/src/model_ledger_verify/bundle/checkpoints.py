@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_ledger_verify import notes
+from model_ledger_verify import checkpoints, notes
 from model_ledger_verify.bundle.common import (
     CHECKPOINTS_FILE,
     HEX64,
@@ -48,14 +48,14 @@ def parse_verifier_keys(keys: Sequence[str]) -> list[notes.Verifier]:
 @dataclass
 class CheckpointLine:
     line: int
-    checkpoint: notes.Checkpoint | None = None
+    checkpoint: checkpoints.Checkpoint | None = None
     signers: tuple[str, ...] = ()
     error: VerificationError | None = None
 
 
 def _open_signed(
     note: object, verifiers: Sequence[notes.Verifier], origin: str
-) -> tuple[notes.Checkpoint, tuple[str, ...]]:
+) -> tuple[checkpoints.Checkpoint, tuple[str, ...]]:
     """Open a signed checkpoint note; raise ValueError with the reason if it does not verify."""
     if not isinstance(note, str):
         raise ValueError("note must be a string")
@@ -64,7 +64,7 @@ def _open_signed(
     except notes.NoteError as exc:
         raise ValueError(f"signature check failed: {exc}") from None
     try:
-        cp = notes.Checkpoint.parse(text)
+        cp = checkpoints.Checkpoint.parse(text)
     except notes.NoteError as exc:
         raise ValueError(f"note is not a valid checkpoint: {exc}") from None
     if cp.origin != origin:
@@ -78,7 +78,7 @@ def read_checkpoints(path: Path, verifiers: Sequence[notes.Verifier], origin: st
     The first problem is recorded on its line, which ends the list, instead of being raised.
     """
     result: list[CheckpointLine] = []
-    previous: notes.Checkpoint | None = None
+    previous: checkpoints.Checkpoint | None = None
     by_size: dict[int, tuple[bytes, int]] = {}
     try:
         for number, raw in _lines(path, CHECKPOINTS_FILE):
@@ -110,7 +110,7 @@ def read_checkpoints(path: Path, verifiers: Sequence[notes.Verifier], origin: st
 
 def _check_checkpoint_line(
     raw: bytes, number: int, verifiers: Sequence[notes.Verifier], origin: str
-) -> tuple[notes.Checkpoint, tuple[str, ...]]:
+) -> tuple[checkpoints.Checkpoint, tuple[str, ...]]:
     """Check one checkpoints.ndjson line on its own; return its checkpoint and signer names."""
     c = CHECKPOINTS_FILE
     row = load_json(raw, c, number)
@@ -158,7 +158,7 @@ def _lines(path: Path, name: str) -> Iterator[tuple[int, bytes]]:
 
 def open_trusted(
     text: str, verifiers: Sequence[notes.Verifier], origin: str
-) -> tuple[notes.Checkpoint | None, VerificationError | None]:
+) -> tuple[checkpoints.Checkpoint | None, VerificationError | None]:
     """Open the auditor's trusted checkpoint: a signed note, or one checkpoints.ndjson line."""
     note: object = text
     if text.lstrip().startswith("{"):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from model_ledger_verify import canonical, merkle
+from model_ledger_verify import canonical, compact_range, merkle
 from model_ledger_verify import leaf as leaf_format
 from model_ledger_verify.bundle.common import (
     ENTRIES_FILE,
@@ -178,7 +178,7 @@ class _Tree:
     """The right edge of the Merkle tree being rebuilt, with roots captured at wanted sizes.
 
     ``stack`` holds the roots of the complete subtrees, one per set bit of ``size``, largest
-    first: the compact range of RFC 9162 / :class:`model_ledger_verify.merkle.CompactRange`. Appending merges
+    first: the compact range of RFC 9162 / :class:`model_ledger_verify.compact_range.CompactRange`. Appending merges
     equal-sized subtrees like a binary counter (amortised one node hash per leaf); this inline
     loop is the same algorithm as ``CompactRange.append`` without the per-leaf bookkeeping, and
     roots are taken with ``CompactRange(size, stack).root()``.
@@ -192,7 +192,7 @@ class _Tree:
         self._next = next(self._targets, -1)
 
     def root(self) -> bytes:
-        return merkle.CompactRange(self.size, self.stack).root()
+        return compact_range.CompactRange(self.size, self.stack).root()
 
     def extend(self, hashes: bytes) -> None:
         """Append the concatenated 32-byte leaf hashes ``hashes``."""

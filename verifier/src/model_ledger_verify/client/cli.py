@@ -198,13 +198,20 @@ def _summary(bundle: Path, report: BundleReport) -> str:
 
 
 def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from model_ledger_verify.client import account_commands, local_commands, onboarding_commands, service_commands
+    from model_ledger_verify.client import (
+        account_commands,
+        local_commands,
+        onboarding_commands,
+        operations_commands,
+        pipeline_commands,
+    )
 
     return [
         local_commands.register_hash_dataset,
         local_commands.register_verify_report,
         register_monitor_log,
-        *service_commands.REGISTRARS,
+        *pipeline_commands.REGISTRARS,
+        *operations_commands.REGISTRARS,
         *onboarding_commands.REGISTRARS,
         *account_commands.REGISTRARS,
     ]

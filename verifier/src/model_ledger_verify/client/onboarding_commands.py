@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from model_ledger_verify.client.service_commands import EXIT_USAGE, _common, _receipt, _run
+from model_ledger_verify.client.calls import EXIT_USAGE, add_common_options, call, receipt_line
 
 ACTIONS = ("view", "register", "log", "reports")
 
@@ -49,7 +49,7 @@ def register_register_model(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runbook", default="", help="http(s) URL of its runbook")
     parser.add_argument("--regulated-use", default="other", help="e.g. credit, insurance, employment (default other)")
     parser.add_argument("--description", default="")
-    _common(parser)
+    add_common_options(parser)
     parser.set_defaults(handler=_register_model)
 
 
@@ -64,10 +64,10 @@ def _register_model(args: argparse.Namespace) -> int:
         "regulated_use": args.regulated_use,
         "description": args.description,
     }
-    return _run(
+    return call(
         args,
         lambda c: c.post("models", body),
-        lambda a: f"registered model {a['slug']} ({a['risk_tier']} risk, owner {a['owner']}; {_receipt(a)})",
+        lambda a: f"registered model {a['slug']} ({a['risk_tier']} risk, owner {a['owner']}; {receipt_line(a)})",
     )
 
 
@@ -79,7 +79,7 @@ def _register_access(subparsers: argparse._SubParsersAction, name: str, grant: b
     parser.add_argument("principal", help="a username, or group:NAME")
     parser.add_argument("actions", nargs="+", choices=ACTIONS, metavar="ACTION", help=f"one or more of {ACTIONS}")
     parser.add_argument("--reason", default="")
-    _common(parser)
+    add_common_options(parser)
     parser.set_defaults(handler=lambda args: _access(args, verb))
 
 
@@ -96,10 +96,10 @@ def _access(args: argparse.Namespace, verb: str) -> int:
     who = {"group": group} if kind == "group" and group else {"user": args.principal}
     body = {**who, "actions": args.actions, "reason": args.reason}
     done = "granted" if verb == "grant" else "revoked"
-    return _run(
+    return call(
         args,
         lambda c: c.post(f"{_model_path(args.slug)}/access/{verb}", body),
-        lambda a: f"{done} {', '.join(args.actions)} on {args.slug} for {args.principal} ({_receipt(a)})",
+        lambda a: f"{done} {', '.join(args.actions)} on {args.slug} for {args.principal} ({receipt_line(a)})",
     )
 
 
@@ -108,14 +108,14 @@ def register_submit_review(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("submit-review", help="send a registered version to the review queue")
     parser.add_argument("slug")
     parser.add_argument("version")
-    _common(parser)
+    add_common_options(parser)
     parser.set_defaults(handler=_submit_review)
 
 
 def _submit_review(args: argparse.Namespace) -> int:
     path = f"{_model_path(args.slug)}/versions/{quote(args.version, safe='')}/review"
-    return _run(
-        args, lambda c: c.post(path), lambda a: f"{a['model']} {a['version']} is {a['status']} ({_receipt(a)})"
+    return call(
+        args, lambda c: c.post(path), lambda a: f"{a['model']} {a['version']} is {a['status']} ({receipt_line(a)})"
     )
 
 
@@ -133,7 +133,7 @@ def register_set_policy(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--thresholds", type=Path)
     parser.add_argument("--monitoring", type=Path)
     parser.add_argument("--retraining", type=Path)
-    _common(parser)
+    add_common_options(parser)
     parser.set_defaults(handler=_set_policy)
 
 
@@ -159,15 +159,15 @@ def _set_policy(args: argparse.Namespace) -> int:
             label: client.request("PUT", f"{_model_path(args.slug)}/{path}", body=body) for label, path, body in puts
         }
 
-    return _run(
-        args, action, lambda a: "\n".join(f"set the {label} of {args.slug} ({_receipt(a[label])})" for label in a)
+    return call(
+        args, action, lambda a: "\n".join(f"set the {label} of {args.slug} ({receipt_line(a[label])})" for label in a)
     )
 
 
 # --- whoami --------------------------------------------------------------------------------------------
 def register_whoami(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("whoami", help="who the token belongs to: roles and rights per model")
-    _common(parser)
+    add_common_options(parser)
     parser.set_defaults(handler=_whoami)
 
 
@@ -182,7 +182,7 @@ def _whoami(args: argparse.Namespace) -> int:
             lines.append("  … more models (--json for the first 200)")
         return "\n".join(lines)
 
-    return _run(args, lambda c: c.get("me"), describe)
+    return call(args, lambda c: c.get("me"), describe)
 
 
 REGISTRARS = [

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from model_ledger_verify import notes
+from model_ledger_verify import checkpoints, notes
 from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy
 from model_ledger_verify.tlog.monitor import (
     AuditError,
@@ -187,7 +187,7 @@ def bundle_trusted_from_state(state_path: Path, bundle: Path) -> str | None:
     """Return the newest checkpoint seen before that this bundle must extend, if any."""
     state = MonitorState.load(state_path)
     try:
-        parsed = [notes.Checkpoint.parse(n[: n.rfind("\n\n") + 1]) for n in bundle_notes(bundle)]
+        parsed = [checkpoints.Checkpoint.parse(n[: n.rfind("\n\n") + 1]) for n in bundle_notes(bundle)]
     except (notes.NoteError, ValueError):
         return None  # the bundle verifier names the malformed checkpoint
     if not parsed:

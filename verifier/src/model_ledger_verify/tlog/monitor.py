@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, compact_range, merkle, notes
 from model_ledger_verify.tlog.cosign import Cosignature, WitnessPolicy
 from model_ledger_verify.tlog.reader import Fetch, TileReader
 from model_ledger_verify.tlog.tiles import TILE_WIDTH, TileError, tile_width
@@ -53,7 +53,7 @@ class Seen:
 @dataclass
 class OriginState:
     checkpoints: list[Seen] = field(default_factory=list)
-    audited: merkle.CompactRange = field(default_factory=merkle.CompactRange)
+    audited: compact_range.CompactRange = field(default_factory=compact_range.CompactRange)
 
 
 def _b64(raw: bytes) -> str:
@@ -76,7 +76,9 @@ class MonitorState:
         origins = {}
         for origin, raw in data["origins"].items():
             seen = [Seen(s["size"], base64.b64decode(s["root"]), s["note"]) for s in raw["checkpoints"]]
-            audited = merkle.CompactRange(raw["audited_size"], [base64.b64decode(h) for h in raw["audited_range"]])
+            audited = compact_range.CompactRange(
+                raw["audited_size"], [base64.b64decode(h) for h in raw["audited_range"]]
+            )
             origins[origin] = OriginState(seen, audited)
         return cls(origins)
 
@@ -106,16 +108,20 @@ class AuditReport:
     tiles_fetched: int
 
 
-def _open(note: str, keys: Sequence[notes.Verifier], policy: WitnessPolicy | None) -> tuple[notes.Checkpoint, list]:
+def _open(
+    note: str, keys: Sequence[notes.Verifier], policy: WitnessPolicy | None
+) -> tuple[checkpoints.Checkpoint, list]:
     try:
-        checkpoint = notes.open_checkpoint(note, keys)
+        checkpoint = checkpoints.open_checkpoint(note, keys)
         found = policy.check(note) if policy is not None else []
     except notes.NoteError as exc:
         raise AuditError(f"checkpoint rejected: {exc}") from None
     return checkpoint, found
 
 
-def _check_against_seen(reader: TileReader, checkpoint: notes.Checkpoint, note: str, state: OriginState) -> int | None:
+def _check_against_seen(
+    reader: TileReader, checkpoint: checkpoints.Checkpoint, note: str, state: OriginState
+) -> int | None:
     """Raise Equivocation if ``checkpoint`` contradicts a checkpoint seen before."""
     previous = None
     for seen in state.checkpoints:
@@ -166,9 +172,9 @@ def audit(
     reader = TileReader(fetch, checkpoint.size)
     try:
         previous = _check_against_seen(reader, checkpoint, note, origin_state)
-        audited = merkle.CompactRange(origin_state.audited.size, origin_state.audited.hashes)
+        audited = compact_range.CompactRange(origin_state.audited.size, origin_state.audited.hashes)
         if audited.size > checkpoint.size:
-            audited = merkle.CompactRange()
+            audited = compact_range.CompactRange()
         start = audited.size
         read = 0
         for index in range(start // TILE_WIDTH, (checkpoint.size + TILE_WIDTH - 1) // TILE_WIDTH):
@@ -210,7 +216,7 @@ def record_verified(state: MonitorState, verified: Sequence[str]) -> None:
     """
     for note in verified:
         text = note[: note.rfind("\n\n") + 1]
-        checkpoint = notes.Checkpoint.parse(text)
+        checkpoint = checkpoints.Checkpoint.parse(text)
         origin_state = state.origins.setdefault(checkpoint.origin, OriginState())
         same = [s for s in origin_state.checkpoints if s.size == checkpoint.size]
         if same and same[0].root != checkpoint.root:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from model_ledger_verify import merkle, notes
+from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.tlog.cosign import split_note
 
 MAX_PROOF_LINES = 63
@@ -92,7 +92,7 @@ def note_origin(note: str) -> str:
     """Return the origin line of a checkpoint note, before any signature is checked."""
     try:
         text, _ = split_note(note)
-        return notes.Checkpoint.parse(text).origin
+        return checkpoints.Checkpoint.parse(text).origin
     except notes.NoteError as exc:
         raise WitnessRefusal(400, f"not a checkpoint note: {exc}") from None
 
@@ -101,7 +101,7 @@ def check_add_checkpoint(
     request: AddCheckpoint,
     logs: Mapping[str, Sequence[notes.Verifier]],
     latest: tuple[int, bytes] | None,
-) -> notes.Checkpoint:
+) -> checkpoints.Checkpoint:
     """Return the checkpoint if the witness may cosign it, given its ``latest`` (size, root) view.
 
     ``logs`` maps each origin the witness follows to the log's verifier keys. Raise
@@ -111,7 +111,7 @@ def check_add_checkpoint(
     if origin not in logs:
         raise WitnessRefusal(404, f"unknown log origin {origin!r}")
     try:
-        checkpoint = notes.open_checkpoint(request.note, logs[origin], origin=origin)
+        checkpoint = checkpoints.open_checkpoint(request.note, logs[origin], origin=origin)
     except notes.NoteError as exc:
         raise WitnessRefusal(403, f"checkpoint not signed by the log's key: {exc}") from None
     if request.old_size > checkpoint.size:
