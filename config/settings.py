@@ -276,6 +276,8 @@ LEDGER_DEV_KEY_DIR = VAR_DIR / "dev-keys"
 # by commas, and how many of them must cosign before a checkpoint is published as witnessed.
 LEDGER_WITNESSES = env_list("LEDGER_WITNESSES", [])
 LEDGER_WITNESS_POLICY = env_int("LEDGER_WITNESS_POLICY", 0, minimum=0)
+# A witness that has not cosigned a checkpoint signed this many seconds ago raises an alert.
+LEDGER_WITNESS_MAX_LAG = env_int("LEDGER_WITNESS_MAX_LAG", 600, minimum=1)
 # Our own witness for other logs (manage.py run_witness, /witness/): its cosigning key and the
 # logs it follows, as origin=verifier key pairs (several keys for one origin separated by spaces).
 WITNESS_SIGNING_KEY_FILE = env_path("WITNESS_SIGNING_KEY_FILE")

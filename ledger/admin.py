@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ledger.models import Checkpoint, Entry, SigningKey, Submission
+from ledger.models import Checkpoint, Entry, SigningKey, Submission, WitnessAlert
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,3 +37,9 @@ class SigningKeyAdmin(ReadOnlyAdmin):
 @admin.register(Submission)
 class SubmissionAdmin(ReadOnlyAdmin):
     list_display = ["id", "type", "idempotency_key", "submitted_at"]
+
+
+@admin.register(WitnessAlert)
+class WitnessAlertAdmin(ReadOnlyAdmin):
+    list_display = ["witness", "reason", "opened_at", "resolved_at", "summary"]
+    list_filter = ["reason"]

@@ -254,3 +254,48 @@ class WitnessStatus(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WitnessAlertReason(models.TextChoices):
+    FAILING = "failing", "Failing: requests failed or were refused"
+    BEHIND = "behind", "Behind: has not cosigned a checkpoint in time"
+
+
+class WitnessAlert(models.Model):
+    """A configured witness that stopped cosigning our checkpoints: an alert for the operators.
+
+    Opened by the witness client when a witness fails `ALERT_AFTER_FAILURES` requests in a row,
+    or has not cosigned a checkpoint signed more than LEDGER_WITNESS_MAX_LAG seconds ago;
+    resolved (`resolved_at`) as soon as the witness has cosigned the latest checkpoint again, or
+    is no longer configured. At most one open alert per witness. Operational state, like
+    WitnessStatus: it is not a ledger fact and is not in the log.
+    """
+
+    Reason = WitnessAlertReason
+
+    witness = models.CharField(max_length=255)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    # What was wrong when it opened (the witness's status row has the latest error).
+    summary = models.CharField(max_length=500)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["witness"],
+                condition=Q(resolved_at__isnull=True),
+                name="%(app_label)s_%(class)s_one_open_per_witness",
+                violation_error_message="This witness already has an open alert.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=WitnessAlertReason.values),
+                name="%(app_label)s_%(class)s_reason_valid",
+                violation_error_message="reason must be failing or behind.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} {self.reason} since {self.opened_at:%Y-%m-%d %H:%M}"

@@ -21,15 +21,12 @@ from django.utils import timezone
 
 from ledger import selectors
 from ledger.models import Checkpoint, Cosignature, WitnessStatus
+from ledger.witness_alerts import ALERT_AFTER_FAILURES, alert_json, witness_alerts_open, witness_alerts_refresh
 from model_ledger_verify import notes
 from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy, add_signatures, cosignatures
 from model_ledger_verify.tlog.witness import encode_add_checkpoint
 
 logger = logging.getLogger(__name__)
-
-# After this many failed requests in a row a witness is reported at ERROR level (the operators'
-# alert): one failure is a blip, three checkpoint intervals without a cosignature is an outage.
-ALERT_AFTER_FAILURES = 3
 
 # A witness answers in milliseconds; a slow one must not hold up the checkpoint task for long.
 REQUEST_TIMEOUT_SECONDS = 10
@@ -120,7 +117,7 @@ def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | 
     """Ask every configured witness that has not cosigned it to cosign ``checkpoint``.
 
     The latest checkpoint by default. Return witness name → None (cosigned) or the failure,
-    and record each outcome on the witness's status row.
+    record each outcome on the witness's status row, then open or resolve the witness alerts.
     """
     witnesses, _ = configured()
     checkpoint = checkpoint or selectors.checkpoint_latest()
@@ -150,6 +147,7 @@ def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | 
             )
         row.save(update_fields=["url", "last_attempt_at", "last_success_at", "last_error", "failures"])
         outcomes[witness.name] = error
+    witness_alerts_refresh([w.name for w in witnesses])
     return outcomes
 
 
@@ -180,6 +178,7 @@ def witness_statuses() -> list[dict]:
     witnesses, _ = configured()
     latest = selectors.checkpoint_latest()
     rows = {row.name: row for row in WitnessStatus.objects.all()}
+    alerts = {alert.witness: alert for alert in witness_alerts_open()}
     out = []
     for witness in witnesses:
         row = rows.get(witness.name)
@@ -195,6 +194,7 @@ def witness_statuses() -> list[dict]:
                 "last_success_at": row.last_success_at if row else None,
                 "last_error": row.last_error if row else "",
                 "failures": row.failures if row else 0,
+                "alert": alert_json(alerts[witness.name]) if witness.name in alerts else None,
             }
         )
     return out

@@ -278,11 +278,25 @@ class ConsistencyProofView(APIView):
         return Response({"size1": size1, "size2": size2, "proof": [node.hex() for node in proof]})
 
 
+# One class, so the schema has one WitnessAlert component (used per witness and in the list).
+WitnessAlertSerializer = type(
+    inline_serializer(
+        "WitnessAlert",
+        {
+            "witness": serializers.CharField(),
+            "reason": serializers.ChoiceField(choices=["failing", "behind"]),
+            "summary": serializers.CharField(),
+            "opened_at": serializers.DateTimeField(),
+        },
+    )
+)
+
+
 class WitnessListView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="The witnesses that cosign our checkpoints: policy, cosigned size, lag, last error",
+        summary="The witnesses that cosign our checkpoints: policy, cosigned size, lag, last error, open alerts",
         responses=inline_serializer(
             "Witnesses",
             {
@@ -299,12 +313,16 @@ class WitnessListView(APIView):
                         "last_success_at": serializers.DateTimeField(allow_null=True),
                         "last_error": serializers.CharField(),
                         "failures": serializers.IntegerField(),
+                        "alert": WitnessAlertSerializer(allow_null=True),
                     },
                     many=True,
                 ),
+                "alerts": WitnessAlertSerializer(many=True),
             },
         ),
     )
     def get(self, request: Request) -> Response:
         _, policy = witnessing.configured()
-        return Response({"policy": policy.threshold, "witnesses": witnessing.witness_statuses()})
+        statuses = witnessing.witness_statuses()
+        alerts = [w["alert"] for w in statuses if w["alert"]]
+        return Response({"policy": policy.threshold, "witnesses": statuses, "alerts": alerts})

@@ -11,7 +11,7 @@ from console import queries
 from console.auth import console_page
 from console.receipts import can_read_ledger, entry_verify
 from ledger import selectors as ledger_selectors
-from ledger import witnessing
+from ledger import witness_alerts, witnessing
 
 
 def _checkpoint_context() -> dict:
@@ -24,6 +24,7 @@ def _checkpoint_context() -> dict:
         "origin": settings.LEDGER_ORIGIN,
         "witnesses": witnessing.witness_statuses(),
         "witness_policy": witnessing.configured()[1].threshold,
+        "witness_alerts": witness_alerts.witness_alerts_open(),
     }
 
 
