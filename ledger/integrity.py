@@ -150,11 +150,11 @@ def verify_database(*, progress: Callable[[int, int], None] | None = None) -> In
         if body.size != cp.size or body.root != bytes(cp.root):
             raise IntegrityError(f"checkpoint at size {cp.size}: the signed note says otherwise.")
         report.checkpoints += 1
-    _check_cosignatures({cp.pk: cp for cp in checkpoints}, report)
+    _check_cosignatures({cp.pk: cp for cp in stored}, report)
     return report
 
 
-def _check_cosignatures(checkpoints: dict[int, Checkpoint], report: IntegrityReport) -> None:
+def _check_cosignatures(by_id: dict[int, Checkpoint], report: IntegrityReport) -> None:
     """Check each stored cosignature on its checkpoint's note with the witness's configured key."""
     witnesses, _ = witnessing.configured()
     keys = {(w.name, w.verifier.key_id.hex()): w.verifier for w in witnesses}
@@ -162,13 +162,13 @@ def _check_cosignatures(checkpoints: dict[int, Checkpoint], report: IntegrityRep
         "checkpoint_id", "witness", "key_id", "timestamp", "line"
     )
     for checkpoint_id, witness, key_id, timestamp, line in rows.iterator(chunk_size=CHUNK):
-        size = checkpoints[checkpoint_id].size
+        size = by_id[checkpoint_id].size
         verifier = keys.get((witness, key_id))
         if verifier is None:
             report.cosignatures_unchecked += 1
             continue
         try:
-            found = cosignatures(checkpoints[checkpoint_id].note + line, [verifier])
+            found = cosignatures(by_id[checkpoint_id].note + line, [verifier])
         except notes.NoteError as exc:
             raise IntegrityError(
                 f"checkpoint at size {size}: the cosignature by {witness} is invalid ({exc})."
