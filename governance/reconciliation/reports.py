@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from governance.models import (
+    Alert,
     Approval,
     CiEvidence,
     Dataset,
     Decision,
     DecisionReview,
     Deployment,
+    MetricThreshold,
     ModelCard,
     ModelVersion,
+    MonitoringPolicy,
     RegisteredModel,
     Report,
+    RetrainingPolicy,
+    RetrainingRequest,
     StatusChange,
 )
 from governance.reconciliation import BY_NAME, facts_of, first_mismatch
@@ -36,6 +41,20 @@ def report_records(report: Report) -> list[tuple[str, QuerySet]]:
             ("card", ModelCard.objects.filter(version=version)),
             ("status change", StatusChange.objects.filter(version=version)),
             ("CI evidence", CiEvidence.objects.filter(version=version)),
+            ("threshold", MetricThreshold.objects.filter(model_id=report.model_id, superseded_at__isnull=True)),
+            (
+                "monitoring policy",
+                MonitoringPolicy.objects.filter(model_id=report.model_id, superseded_at__isnull=True),
+            ),
+            (
+                "retraining policy",
+                RetrainingPolicy.objects.filter(model_id=report.model_id, superseded_at__isnull=True),
+            ),
+            ("alert", Alert.objects.filter(version=version)),
+            (
+                "retraining request",
+                RetrainingRequest.objects.filter(Q(version=version) | Q(closed_by_version=version)),
+            ),
         ]
     else:
         records += [

@@ -133,6 +133,34 @@ def _evidence_file(ledger: dict, size: int, facts: list[dict]) -> bytes:
     return sealing.canonical_json(evidence)
 
 
+def _requester(report: Report) -> str:
+    user = report.requested_by
+    if user is None:
+        return ""
+    return f"{user.get_full_name() or user.get_username()} ({user.get_username()})"
+
+
+def report_build(report: Report, generated_at: datetime, *, development: bool) -> builder.Built:
+    """Return the report's content, cited ledger keys and facts (plain data), as of `generated_at`."""
+    if report.kind == Report.Kind.VERSION:
+        return builder.version_dossier(
+            report.version,
+            report_id=str(report.pk),
+            generated_at=generated_at,
+            development=development,
+            purpose=report.purpose,
+            requester=_requester(report),
+        )
+    include_snapshot = report.requested_by is None or access.can(report.requested_by, "read_inputs")
+    return builder.decision_report(
+        report.decision,
+        report_id=str(report.pk),
+        generated_at=generated_at,
+        development=development,
+        include_snapshot=include_snapshot,
+    )
+
+
 def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict]:
     """Return (sealed PDF, manifest) for `report`, generated as of `generated_at`.
 
@@ -141,19 +169,7 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     """
     _check_records(report)
     credentials = sealing_credentials()
-    if report.kind == Report.Kind.VERSION:
-        built = builder.version_dossier(
-            report.version, report_id=str(report.pk), generated_at=generated_at, development=credentials.development
-        )
-    else:
-        include_snapshot = report.requested_by is None or access.can(report.requested_by, "read_inputs")
-        built = builder.decision_report(
-            report.decision,
-            report_id=str(report.pk),
-            generated_at=generated_at,
-            development=credentials.development,
-            include_snapshot=include_snapshot,
-        )
+    built = report_build(report, generated_at, development=credentials.development)
     content = renderer.render(built.content)
     facts = report_facts(report)
     ledger, size = _evidence(built.ledger_keys, facts)

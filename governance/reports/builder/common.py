@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -19,8 +19,12 @@ MAX_CITED = 400
 
 @dataclass(frozen=True)
 class Built:
+    """A built report: the content to draw, the ledger keys it cites, and its facts as plain
+    JSON-ready data (dicts, lists, strings, integers, booleans) for a machine-readable twin."""
+
     content: ReportContent
     ledger_keys: list[str]
+    facts: dict = field(default_factory=dict)
 
 
 def _officer_grant_rows(approvals: list[Approval]) -> tuple[tuple[str, ...], ...]:
