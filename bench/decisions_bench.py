@@ -75,9 +75,10 @@ def setup_story() -> tuple[str, str]:
     from knox.models import AuthToken
 
     from governance.demo import FULL_CARD
-    from governance.roles import Role
+    from governance.roles import Role, forget_roles
     from governance.services import approvals, deployments, registry
     from governance.services.access import access_grant
+    from governance.services.identity import officers as officer_services
 
     call_command("migrate", interactive=False, verbosity=0)
 
@@ -87,7 +88,17 @@ def setup_story() -> tuple[str, str]:
         return person
 
     owner, pipeline = user("owner", Role.MODEL_OWNER), user("pipeline", Role.PIPELINE)
-    officers = [user("officer-1", Role.COMPLIANCE_OFFICER), user("officer-2", Role.COMPLIANCE_OFFICER)]
+    # The officer role takes two people: a head officer is bootstrapped, and the two approvers
+    # are proposed by an administrator and confirmed by the head (an approver's role may not have
+    # been confirmed by the other approver).
+    head = User.objects.create_user("compliance-head", password="bench-password-1")
+    officer_services.officer_bootstrap(grantee=head)
+    admin = user("admin", Role.ADMIN)
+    officers = [User.objects.create_user(f"officer-{n}", password="bench-password-1") for n in (1, 2)]
+    for officer in officers:
+        proposal = officer_services.officer_propose(actor=admin, grantee=officer)
+        officer_services.officer_confirm(actor=head, grant=proposal)
+        forget_roles(officer)
     auditor = user("auditor", Role.AUDITOR)
     model = registry.model_register(
         actor=owner,

@@ -182,6 +182,8 @@ class ModelVersion(models.Model):
         indexes = [
             # The review queue: versions waiting for review, oldest first.
             models.Index(fields=["status", "registered_at"], name="gov_version_status_idx"),
+            # A pipeline's lists by status: its granted models' versions, two index probes each.
+            models.Index(fields=["model", "status", "registered_at"], name="gov_version_model_status_idx"),
         ]
 
     def __str__(self) -> str:
