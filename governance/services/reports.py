@@ -23,7 +23,7 @@ from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
 from governance.reconciliation.reports import report_facts, report_first_mismatch
 from governance.records import rfc3339
-from governance.reports import builder, renderer, sealing
+from governance.reports import builder, renderer, sealing, twin
 from governance.reports.credentials import sealing_credentials
 from governance.reports.tasks import report_generate_task
 from governance.results import Written
@@ -171,6 +171,7 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     credentials = sealing_credentials()
     built = report_build(report, generated_at, development=credentials.development)
     content = renderer.render(built.content)
+    report_json = twin.twin_json(built.content)
     facts = report_facts(report)
     ledger, size = _evidence(built.ledger_keys, facts)
     evidence = _evidence_file(ledger, size, facts)
@@ -183,9 +184,10 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
         credentials=credentials,
         ledger=ledger,
         evidence_sha256=hashlib.sha256(evidence).hexdigest(),
+        twin_sha256=hashlib.sha256(report_json).hexdigest(),
     )
     sealed = sealing.seal(
-        sealing.attach_manifest(content, manifest, evidence=evidence),
+        sealing.attach_manifest(content, manifest, evidence=evidence, twin=report_json),
         credentials,
         tsa_url=settings.REPORT_TSA_URL,
         reason=f"Evidence of {report.subject} in {settings.LEDGER_ORIGIN}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from governance.reports import renderer, sealing
+from governance.reports import renderer, sealing, twin
 from governance.reports.content import (
     BarChart,
     Callout,
@@ -154,7 +155,9 @@ def make_ledger(size: int = 7, origin: str = ORIGIN) -> Ledger:
     return Ledger(signer, leaves, checkpoints.sign_checkpoint(checkpoint, signer))
 
 
-def manifest_for(pdf: bytes, credentials: sealing.SealingCredentials, ledger: dict[str, Any]) -> dict[str, Any]:
+def manifest_for(
+    pdf: bytes, credentials: sealing.SealingCredentials, ledger: dict[str, Any], *, twin: bytes | None = None
+) -> dict[str, Any]:
     return sealing.build_manifest(
         pdf,
         report_id="RPT-TEST-0001",
@@ -163,6 +166,7 @@ def manifest_for(pdf: bytes, credentials: sealing.SealingCredentials, ledger: di
         generated_at=GENERATED_AT,
         credentials=credentials,
         ledger=ledger,
+        twin_sha256=hashlib.sha256(twin).hexdigest() if twin is not None else None,
     )
 
 
@@ -174,8 +178,11 @@ def sealed_report(
     tsa_url: str | None = None,
 ) -> bytes:
     """Return a report rendered, given its manifest and sealed: the production path."""
-    pdf = renderer.render(content or sample_content())
-    with_manifest = sealing.attach_manifest(pdf, manifest_for(pdf, credentials, ledger.evidence()))
+    content = content or sample_content()
+    pdf = renderer.render(content)
+    report_json = twin.twin_json(content)
+    manifest = manifest_for(pdf, credentials, ledger.evidence(), twin=report_json)
+    with_manifest = sealing.attach_manifest(pdf, manifest, twin=report_json)
     return sealing.seal(with_manifest, credentials, tsa_url=tsa_url, reason="Audit report seal")
 
 

@@ -174,6 +174,7 @@ def _timeline(block: Timeline, styles: _Styles) -> list[Flowable]:
     span = (last - first).total_seconds() or 1.0
     # A rail with one numbered marker per event, placed in proportion to time.
     drawing = Drawing(FRAME_WIDTH, 50)
+    drawing.initialFontName = SANS  # not ReportLab's Helvetica, which is not embedded
     left, right, rail_y = 14.0, FRAME_WIDTH - 14.0, 28.0
     drawing.add(Line(left, rail_y, right, rail_y, strokeColor=RULE, strokeWidth=2))
     positions = sorted(

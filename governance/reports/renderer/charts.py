@@ -65,6 +65,7 @@ def _chart_frame(
 ) -> tuple[Drawing, float, float]:
     """Return a drawing with the title, axis label and legend; and the plot's width, height."""
     drawing = Drawing(FRAME_WIDTH, _CHART_HEIGHT)
+    drawing.initialFontName = SANS  # not ReportLab's Helvetica, which is not embedded
     drawing.add(String(0, _CHART_HEIGHT - 11, _visual(title), fontName=SANS_BOLD, fontSize=9, fillColor=INK))
     plot_width = FRAME_WIDTH - _PLOT_LEFT - 8
     plot_height = _CHART_HEIGHT - _PLOT_BOTTOM - _PLOT_TOP_GAP

@@ -23,6 +23,7 @@ from governance.reports.content import (
     ReportContent,
 )
 from governance.reports.renderer.blocks import _story
+from governance.reports.renderer.pdfa import make_conforming
 from governance.reports.renderer.style import (
     _PAGE_TOTAL_FORM,
     AUTHOR,
@@ -64,10 +65,13 @@ def _canvas_class(content: ReportContent) -> type[Canvas]:
 
     class _ReportCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # Not ReportLab's Helvetica: every font of a PDF/A file is embedded.
+            kwargs["initialFontName"] = SANS
             super().__init__(*args, **kwargs)
             # PDF date strings, ISO 32000-1 §7.9.4; both dates are the generation time.
             self.setDateFormatter(lambda *_: stamp)
             self._doc.updateSignature(fingerprint)
+            make_conforming(self._doc, content.generated_at)
 
         def save(self) -> None:
             # "Page N of M": every footer draws this form, defined once the total is known.

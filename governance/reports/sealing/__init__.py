@@ -4,7 +4,9 @@ A sealed report is three PDF revisions, each an incremental update of the one be
 (ISO 32000-1 §7.5.6), so every earlier revision is a byte prefix of the file:
 
 1. the rendered content (``renderer.render``), byte-identical for identical content;
-2. :func:`attach_manifest`: the embedded file ``manifest.json`` (ISO 32000-1 §7.11.4);
+2. :func:`attach_manifest`: the embedded files ``manifest.json``, ``evidence.json`` and
+   ``report.json`` (ISO 32000-1 §7.11.4), PDF/A-3 associated files of the document (see
+   docs/report-format.md);
 3. :func:`seal`: a PAdES signature (ETSI EN 319 142-1) whose byte range covers everything
    before it, the manifest included.
 
@@ -25,6 +27,9 @@ Its members (format ``ledger-report/1``):
     SHA-256 (64 lowercase hex) of the DER of the sealing certificate, known before sealing.
 ``development``
     Optional, ``true`` when sealed with the development credentials.
+``evidence_sha256``, ``report_json_sha256``
+    SHA-256 (64 lowercase hex) of the embedded ``evidence.json`` (the facts and their leaves)
+    and ``report.json`` (the machine-readable twin of the pages), when the report embeds them.
 ``ledger``
     ``{"origin": str, "checkpoint": str, "entries": [{"seq": int, "leaf_hash": hex,
     "proof": [hex, ...]}, ...]}``: a C2SP signed checkpoint note of the ledger and, for every

@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
+from governance.reports.sealing.attachments import Attachment, embed_associated
 from model_ledger_verify.evidence import EVIDENCE_FORMAT, EVIDENCE_NAME
 from model_ledger_verify.report import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
+    TWIN_FORMAT,
+    TWIN_NAME,
     canonical_json,
 )
+from model_ledger_verify.report_twin import TWIN_MANIFEST_KEY
 
 DEVELOPMENT_CA_NAME = "Model Ledger DEVELOPMENT CA \u2014 untrusted"
 
@@ -83,6 +86,7 @@ def build_manifest(
     credentials: SealingCredentials,
     ledger: dict[str, Any],
     evidence_sha256: str | None = None,
+    twin_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Return the manifest of a rendered report (format in this module's docstring).
 
@@ -110,17 +114,24 @@ def build_manifest(
     }
     if evidence_sha256 is not None:
         manifest["evidence_sha256"] = evidence_sha256
+    if twin_sha256 is not None:
+        manifest[TWIN_MANIFEST_KEY] = twin_sha256
     return manifest
 
 
-def attach_manifest(pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | None = None) -> bytes:
+def attach_manifest(
+    pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | None = None, twin: bytes | None = None
+) -> bytes:
     """Return ``pdf`` with ``manifest`` appended as the embedded file ``manifest.json`` (and
-    ``evidence``, when given, as ``evidence.json``, which the manifest binds by its SHA-256).
+    ``evidence``, when given, as ``evidence.json``, and ``twin`` as ``report.json``, which the
+    manifest binds by their SHA-256).
 
-    The file is added in an incremental update, so ``pdf`` is a byte prefix of the result.
-    The embedded bytes are :func:`canonical_json` of ``manifest``. Raise SealingError if
-    ``pdf`` cannot be parsed or already has embedded files; raise TypeError or
-    ValueError if ``manifest`` is not JSON-serialisable (floats that are not finite included).
+    The files are PDF/A-3 associated files of the document (``/AF``; ``report.json`` is the
+    ``/Source`` of the pages, the other two ``/Data``), added in an incremental update, so
+    ``pdf`` is a byte prefix of the result. The embedded manifest bytes are
+    :func:`canonical_json` of ``manifest``. Raise SealingError if ``pdf`` cannot be parsed or
+    already has embedded files; raise TypeError or ValueError if ``manifest`` is not
+    JSON-serialisable (floats that are not finite included).
     """
     data = canonical_json(manifest)
     try:
@@ -130,22 +141,20 @@ def attach_manifest(pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | N
     names = writer.root.get("/Names")
     if names is not None and "/EmbeddedFiles" in names.get_object():
         raise SealingError("the PDF already embeds files; a report gets exactly one manifest")
-    stream = embed.EmbeddedFileObject.from_file_data(
-        writer,
-        data,
-        compress=True,
-        params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
-        mime_type="application/json",
-    )
-    spec = embed.FileSpec(
-        file_spec_string=MANIFEST_NAME,
-        file_name=MANIFEST_NAME,
-        embedded_data=stream,
-        description=f"Evidence manifest ({MANIFEST_FORMAT}): content hash and ledger proofs",
-    )
-    embed.embed_file(writer, spec)
+    files = [Attachment(MANIFEST_NAME, data, f"Evidence manifest ({MANIFEST_FORMAT}): content hash and ledger proofs")]
     if evidence is not None:
-        _embed_json(writer, EVIDENCE_NAME, evidence, f"The facts shown and their ledger leaves ({EVIDENCE_FORMAT})")
+        files.append(
+            Attachment(EVIDENCE_NAME, evidence, f"The facts shown and their ledger leaves ({EVIDENCE_FORMAT})")
+        )
+    if twin is not None:
+        files.append(
+            Attachment(TWIN_NAME, twin, f"The report's content as data ({TWIN_FORMAT})", relationship="Source")
+        )
+    moment = _generated_at(manifest)
+    # One time for the information dictionary and the XMP packet pyHanko updates (ISO 19005-3
+    # §6.6.2.3 wants them equal; left to itself it reads the clock once for each).
+    writer.document_meta.last_modified = moment
+    embed_associated(writer, files, moment)
     # ISO 32000-1 §7.7.2 /PageMode: open the attachments panel, so a reader sees the manifest at once.
     writer.root[pdf_name("/PageMode")] = pdf_name("/UseAttachments")
     writer.update_root()
@@ -157,14 +166,9 @@ def attach_manifest(pdf: bytes, manifest: dict[str, Any], *, evidence: bytes | N
     return result
 
 
-def _embed_json(writer: IncrementalPdfFileWriter, name: str, data: bytes, description: str) -> None:
-    stream = embed.EmbeddedFileObject.from_file_data(
-        writer,
-        data,
-        compress=True,
-        params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
-        mime_type="application/json",
-    )
-    embed.embed_file(
-        writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=stream, description=description)
-    )
+def _generated_at(manifest: dict[str, Any]) -> dt.datetime:
+    """The embedded files' dates: the report's generation time, so equal reports give equal bytes."""
+    try:
+        return dt.datetime.strptime(str(manifest["generated_at"]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    except (KeyError, ValueError):
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

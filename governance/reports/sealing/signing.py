@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -50,17 +51,24 @@ def seal(
     reserved: int | None = _contents_size(credentials, timestamped=timestamper is not None)
     try:
         try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            writer = _writer(pdf_with_manifest)
             output = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
         except SigningError as exc:
             if "larger than expected" not in str(exc):
                 raise
             # The sized guess was short (a TSA with a long chain): let pyHanko measure.
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            writer = _writer(pdf_with_manifest)
             output = pdf_signer.sign_pdf(writer)
     except Exception as exc:
         raise SealingError(f"cannot seal the report: {exc}") from exc
     return output.getvalue()
+
+
+def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
+    """Return an incremental writer whose information dictionary and XMP get one and the same ModDate."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer.document_meta.last_modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return writer
 
 
 def _contents_size(credentials: SealingCredentials, *, timestamped: bool) -> int:

@@ -15,7 +15,9 @@ described in ``governance.reports.sealing``; :func:`verify_report` checks, in or
    every cited entry's RFC 9162 inclusion proof leads to the checkpoint's root;
 5. the embedded ``evidence.json`` the manifest binds by SHA-256: its checkpoint is signed by a
    given ledger key, each of its leaves proves into it, and every fact the report shows equals
-   the member of the leaf that states it (:mod:`model_ledger_verify.evidence`).
+   the member of the leaf that states it (:mod:`model_ledger_verify.evidence`);
+6. the embedded ``report.json``, the machine-readable twin of the pages, is the one the
+   manifest binds by SHA-256 and names the same report (:mod:`model_ledger_verify.report_twin`).
 
 The first failure raises :class:`ReportVerificationError` with a message naming it.
 """
@@ -38,12 +40,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from model_ledger_verify import checkpoints, evidence, merkle, notes
 from model_ledger_verify.report_seal import ReportVerificationError, _check_signature, _fail
+from model_ledger_verify.report_twin import TWIN_FORMAT, TWIN_NAME, check_twin
 from model_ledger_verify.tlog.cosign import WitnessPolicy
 
 __all__ = [
     "MANIFEST_FORMAT",
     "MANIFEST_NAME",
     "SIGNATURE_FIELD",
+    "TWIN_FORMAT",
+    "TWIN_NAME",
     "ReportVerification",
     "ReportVerificationError",
     "canonical_json",
@@ -87,6 +92,8 @@ class ReportVerification:
     development: bool
     # Facts of the embedded evidence.json checked against their leaves (0 for older reports).
     facts: int = 0
+    # Whether the report embeds its machine-readable twin, report.json, bound by the manifest.
+    twin: bool = False
 
 
 def canonical_json(value: Any) -> bytes:
@@ -286,6 +293,7 @@ def verify_report(
     _check_content(pdf, manifest)
     checkpoint, proven = _check_ledger(manifest, verifiers, witness_policy)
     facts = _check_facts(reader, manifest, verifiers)
+    twin = check_twin(reader, manifest)
     subject = x509.load_der_x509_certificate(certificate_der).subject.rfc4514_string()
     development = manifest.get("development") is True or "DEVELOPMENT" in subject
     timestamp = status.timestamp_validity
@@ -304,6 +312,7 @@ def verify_report(
         timestamp_time=timestamp.timestamp if timestamp is not None else None,
         development=development,
         facts=facts,
+        twin=twin,
     )
 
 
