@@ -157,20 +157,52 @@ def cosigned_note(checkpoint: Checkpoint) -> str:
     return add_signatures(checkpoint.note, lines) if lines else checkpoint.note
 
 
-def checkpoint_published() -> Checkpoint | None:
-    """Return the latest checkpoint that meets the witness policy (the latest, if none does)."""
+def checkpoint_witnessed() -> Checkpoint | None:
+    """Return the latest checkpoint that meets the witness policy, or None if none does.
+
+    Under a policy of 0 witnesses every checkpoint meets it: the latest.
+    """
     _, policy = configured()
-    latest = selectors.checkpoint_latest()
-    if latest is None or policy.threshold == 0:
-        return latest
+    if policy.threshold == 0:
+        return selectors.checkpoint_latest()
     names = [w.name for w in policy.witnesses]
-    witnessed = (
+    return (
         Checkpoint.objects.annotate(witnesses=Count("cosignatures", filter=Q(cosignatures__witness__in=names)))
         .filter(witnesses__gte=policy.threshold)
         .order_by("-size")
         .first()
     )
-    return witnessed or latest
+
+
+def checkpoint_published() -> Checkpoint | None:
+    """Return the latest checkpoint that meets the witness policy (the latest, if none does)."""
+    return checkpoint_witnessed() or selectors.checkpoint_latest()
+
+
+def witnessed_for(size: int) -> dict | None:
+    """Name the witnessed checkpoint that a proof about the tree of ``size`` relies on.
+
+    The latest checkpoint meeting LEDGER_WITNESS_POLICY: its size, root (hex), note with the
+    cosignatures, the configured witnesses that cosigned it, the policy, and the RFC 9162
+    consistency proof between ``size`` and its size (from the smaller to the larger; empty when
+    they are equal). None when no checkpoint meets the policy yet.
+    """
+    checkpoint = checkpoint_witnessed()
+    if checkpoint is None:
+        return None
+    witnesses, policy = configured()
+    configured_names = {w.name for w in witnesses}
+    rows = list(checkpoint.cosignatures.all())
+    smaller, larger = sorted((size, checkpoint.size))
+    proof = selectors.consistency_proof(smaller, larger, checkpoint_bound=False) if smaller != larger else []
+    return {
+        "size": checkpoint.size,
+        "root": bytes(checkpoint.root).hex(),
+        "note": add_signatures(checkpoint.note, [c.line for c in rows]) if rows else checkpoint.note,
+        "witnesses": sorted({c.witness for c in rows} & configured_names),
+        "policy": policy.threshold,
+        "consistency_proof": [node.hex() for node in proof],
+    }
 
 
 def witness_statuses() -> list[dict]:

@@ -73,6 +73,30 @@ def _entry_json(seq: int, leaf_hash: bytes, leaf: bytes) -> dict:
     }
 
 
+# The latest checkpoint meeting LEDGER_WITNESS_POLICY, named by every proof: a client that trusts
+# the witnesses checks the cosigned note, then the consistency proof between the proof's tree size
+# and this checkpoint's (from the smaller to the larger).
+WitnessedCheckpointSerializer = type(
+    inline_serializer(
+        "WitnessedCheckpoint",
+        {
+            "size": serializers.IntegerField(),
+            "root": serializers.CharField(help_text="64 hex"),
+            "note": serializers.CharField(
+                help_text="the checkpoint note with the log's signature and the cosignatures"
+            ),
+            "witnesses": serializers.ListField(
+                child=serializers.CharField(), help_text="configured witnesses that cosigned it"
+            ),
+            "policy": serializers.IntegerField(help_text="LEDGER_WITNESS_POLICY: how many must cosign"),
+            "consistency_proof": serializers.ListField(
+                child=serializers.CharField(),
+                help_text="RFC 9162 proof between the proof's tree size and this size, smaller first (hex)",
+            ),
+        },
+    )
+)
+
 CHECKPOINT_FIELDS = {
     "size": serializers.IntegerField(),
     "root": serializers.CharField(help_text="64 hex"),
@@ -231,6 +255,7 @@ class InclusionProofView(APIView):
                 "leaf_hash": serializers.CharField(),
                 "proof": serializers.ListField(child=serializers.CharField()),
                 "checkpoint": serializers.CharField(allow_null=True),
+                "witnessed_checkpoint": WitnessedCheckpointSerializer(allow_null=True),
             },
         ),
     )
@@ -252,6 +277,7 @@ class InclusionProofView(APIView):
                 "leaf_hash": found.leaf_hash.hex(),
                 "proof": [node.hex() for node in found.proof],
                 "checkpoint": found.checkpoint,
+                "witnessed_checkpoint": witnessing.witnessed_for(size),
             }
         )
 
@@ -268,6 +294,7 @@ class ConsistencyProofView(APIView):
                 "size1": serializers.IntegerField(),
                 "size2": serializers.IntegerField(),
                 "proof": serializers.ListField(child=serializers.CharField()),
+                "witnessed_checkpoint": WitnessedCheckpointSerializer(allow_null=True),
             },
         ),
     )
@@ -275,7 +302,14 @@ class ConsistencyProofView(APIView):
         size1 = _int_param(request, "size1")
         size2 = _int_param(request, "size2", default=_latest_size())
         proof = selectors.consistency_proof(size1, size2)
-        return Response({"size1": size1, "size2": size2, "proof": [node.hex() for node in proof]})
+        return Response(
+            {
+                "size1": size1,
+                "size2": size2,
+                "proof": [node.hex() for node in proof],
+                "witnessed_checkpoint": witnessing.witnessed_for(size2),
+            }
+        )
 
 
 # One class, so the schema has one WitnessAlert component (used per witness and in the list).

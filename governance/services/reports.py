@@ -83,9 +83,13 @@ def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, i
         entry = entries[key]
         proof = ledger_selectors.inclusion_proof(entry.seq, checkpoint.size)
         cited.append({"seq": entry.seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": [p.hex() for p in proof]})
-    # The note carries the witnesses' cosignatures: the report names the witnessed checkpoint.
+    # The note carries the witnesses' cosignatures; `witnessed_checkpoint` names the latest
+    # checkpoint meeting LEDGER_WITNESS_POLICY (this one, unless the witnesses have not cosigned it
+    # yet) with the consistency proof that links the two.
     note = witnessing.cosigned_note(checkpoint)
-    return {"origin": settings.LEDGER_ORIGIN, "checkpoint": note, "entries": cited}, checkpoint.size
+    ledger = {"origin": settings.LEDGER_ORIGIN, "checkpoint": note, "entries": cited}
+    ledger["witnessed_checkpoint"] = witnessing.witnessed_for(checkpoint.size)
+    return ledger, checkpoint.size
 
 
 def _check_records(report: Report) -> None:

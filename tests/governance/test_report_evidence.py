@@ -142,3 +142,12 @@ def test_both_report_verifiers_accept_the_genuine_report(decision_pdf, tmp_path,
     trust.write_bytes(sealing_credentials().trust_root_pem)
     assert ledgerctl(["verify-report", str(path), "--trust", str(trust), *_key_args()]) == 0
     assert "facts shown checked" in capsys.readouterr().out
+
+
+def test_the_manifest_names_the_witnessed_checkpoint_the_report_relies_on(decision_pdf):
+    ledger = read_manifest(PdfFileReader(io.BytesIO(decision_pdf)))["ledger"]
+    quoted_size = int(ledger["checkpoint"].split("\n")[1])
+    witnessed = ledger["witnessed_checkpoint"]
+    # No witness policy here: the quoted checkpoint is the witnessed one, so nothing links them.
+    assert witnessed["size"] == quoted_size and witnessed["consistency_proof"] == []
+    assert witnessed["note"] == ledger["checkpoint"] and witnessed["policy"] == 0
