@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import identity, ledger, me, mlflow, monitoring, operations, people, registry, reports
+from api.views import assurance, identity, ledger, me, mlflow, monitoring, operations, people, registry, reports
 
 app_name = "api"
 
@@ -25,6 +25,10 @@ urlpatterns = [
     path("models", registry.ModelListView.as_view(), name="model-list"),
     path(MODEL, registry.ModelDetailView.as_view(), name="model-detail"),
     path(f"{MODEL}/validation", registry.ModelValidationView.as_view(), name="model-validation"),
+    path(f"{MODEL}/classification", assurance.ClassificationView.as_view(), name="model-classification"),
+    path(f"{MODEL}/risks", assurance.RiskView.as_view(), name="model-risks"),
+    path(f"{MODEL}/oversight", assurance.OversightView.as_view(), name="model-oversight"),
+    path(f"{VERSION}/findings", assurance.FindingView.as_view(), name="version-findings"),
     path(f"{MODEL}/transfers", registry.TransferRequestView.as_view(), name="model-transfer"),
     path("transfers/<int:pk>/accept", registry.TransferAcceptView.as_view(), name="transfer-accept"),
     path(f"{MODEL}/access", registry.AccessView.as_view(), name="model-access"),

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from console.views import home, ledger, manage, operations, people, registry, reports, signing, tokens
+from console.views import assurance, home, ledger, manage, operations, people, registry, reports, signing, tokens
 
 app_name = "console"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("models/<slug:slug>", registry.model, name="model"),
     path("models/<slug:slug>/access", manage.model_access, name="model-access"),
     path("models/<slug:slug>/policies", manage.model_policies, name="model-policies"),
+    *(
+        path(f"models/<slug:slug>/{kind}", assurance.assurance_page, {"kind": kind}, name=f"model-{kind}")
+        for kind in ("classification", "risk", "oversight")
+    ),
+    path(f"{VERSION}/findings", assurance.assurance_page, {"kind": "finding"}, name="version-findings"),
     path(f"{VERSION}/review", manage.version_review, name="version-review"),
     path(f"{VERSION}/deploy", manage.version_deploy, name="version-deploy"),
     path(VERSION, registry.version, name="version"),

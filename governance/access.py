@@ -91,7 +91,12 @@ RULES: dict[str, Rule] = {
     "log": Rule("log decisions and post monitoring observations", grant="log"),
     "review": Rule("review logged decisions", roles=_OFFICER, grant="log"),
     "approve": Rule("sign approvals", roles=_OFFICER),
-    "oversee": Rule("set thresholds and policies and handle alerts", roles=_OFFICER, owner=True),
+    "oversee": Rule(
+        "set thresholds and policies, handle alerts, record the classification, risks and oversight measures",
+        roles=_OFFICER,
+        owner=True,
+    ),
+    "validate": Rule("record validation findings", roles=_OFFICER),
     "transfer": Rule("propose a new owner", roles=_OFFICER_ADMIN, owner=True),
     "manage": Rule("grant and revoke access, record validation dates and erase personal data", roles=_OFFICER_ADMIN),
     "reports": Rule("generate and download reports", roles=_READERS, owner=True),

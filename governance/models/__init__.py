@@ -2,6 +2,7 @@
 
 from governance.models.access import ModelGroupObjectPermission, ModelUserObjectPermission
 from governance.models.alerts import Alert, Delivery, RetrainingRequest, Webhook
+from governance.models.assurance import Classification, OversightMeasure, RiskEntry, ValidationFinding
 from governance.models.decisions import Decision, DecisionPayload, DecisionReview
 from governance.models.deployments import Deployment
 from governance.models.identity import RoleGrant, TokenProfile
@@ -28,6 +29,7 @@ __all__ = [
     "Alert",
     "Approval",
     "CiEvidence",
+    "Classification",
     "Dataset",
     "Decision",
     "DecisionPayload",
@@ -41,14 +43,17 @@ __all__ = [
     "ModelVersion",
     "MonitoringPolicy",
     "Observation",
+    "OversightMeasure",
     "OwnershipTransfer",
     "RegisteredModel",
     "Report",
     "RetrainingPolicy",
     "RetrainingRequest",
+    "RiskEntry",
     "RoleGrant",
     "StatusChange",
     "TokenProfile",
+    "ValidationFinding",
     "VersionDataset",
     "Webhook",
 ]

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from governance.reconciliation import (
     kinds_access,
+    kinds_assurance,
     kinds_identity,
     kinds_monitoring,
     kinds_operations,
@@ -28,6 +29,7 @@ KINDS: tuple = (
     *kinds_operations.KINDS,
     *kinds_monitoring.KINDS,
     *kinds_identity.KINDS,
+    *kinds_assurance.KINDS,
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 

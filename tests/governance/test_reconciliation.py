@@ -15,7 +15,7 @@ from django.utils import timezone
 from governance import reconciliation
 from governance.models import Decision, ModelUserObjectPermission
 from governance.services import access as access_services
-from governance.services import alerts, decisions, deployments, retraining
+from governance.services import alerts, assurance, decisions, deployments, retraining
 from governance.services.monitoring import observation_post_batch
 from ledger import services as ledger_services
 from ledger.models import Entry
@@ -57,6 +57,10 @@ def world(version, model, pipeline, olga, oscar, alice):
     retraining.retraining_request_open(model=model, rule="drift", details={"windows": 3})
     amy = make_user("amy", "model_owner")
     access_services.ownership_transfer_request(actor=alice, model=model, to_owner=amy, reason="leaving")
+    assurance.classification_record(actor=alice, model=model, intended_purpose="Score credit", annex_iii="5(b)")
+    assurance.risk_record(actor=alice, model=model, entry_id="r-1", hazard="Bias", residual_level="medium")
+    assurance.oversight_record(actor=alice, model=model, entry_id="o-1", measure="Review", responsible="Ops")
+    assurance.finding_record(actor=olga, version=version, entry_id="f-1", title="Drift", severity="low")
     ledger_services.tree_integrate_all()
     return {"deployment": deployment}
 

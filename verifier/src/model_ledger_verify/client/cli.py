@@ -200,6 +200,7 @@ def _summary(bundle: Path, report: BundleReport) -> str:
 def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     from model_ledger_verify.client import (
         account_commands,
+        assurance_commands,
         local_commands,
         onboarding_commands,
         operations_commands,
@@ -214,6 +215,7 @@ def _more_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         *operations_commands.REGISTRARS,
         *onboarding_commands.REGISTRARS,
         *account_commands.REGISTRARS,
+        *assurance_commands.REGISTRARS,
     ]
 
 
