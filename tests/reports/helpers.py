@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ ARABIC = "فاطمة الزهراء"
 ACCENTED = "Zoë Ångström-Núñez"
 NAMES = (GREEK, CYRILLIC, ARABIC, ACCENTED)
 WATERMARK_COMPACT = "DEVELOPMENT\u2014NOTATRUSTEDSEAL"
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]+")
 # Directional marks and embeddings a text extractor may put around right-to-left text.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
@@ -193,7 +196,9 @@ def pdf_text(pdf: bytes, tmp_path: Path, *args: str) -> str:
     path = tmp_path / "extract.pdf"
     path.write_bytes(pdf)
     result = subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, check=True, timeout=60)
-    return result.stdout.decode("utf-8").translate(BIDI_CONTROLS)
+    # Arabic is drawn in its contextual presentation forms; compatibility decomposition gives the letters.
+    text = result.stdout.decode("utf-8").translate(BIDI_CONTROLS)
+    return _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def _name(common_name: str) -> x509.Name:

@@ -56,10 +56,23 @@ from governance.reports.renderer.style import (
     _utc,
     _wrap,
 )
+from governance.reports.renderer.text import font_for
 
 
 def _cell(text: str, width: float, font: str = SANS) -> str:
-    return "\n".join(_wrap(text, font, _CELL_SIZE, width - 2 * _CELL_PAD))
+    return "\n".join(_wrap(text, font_for(text, font), _CELL_SIZE, width - 2 * _CELL_PAD))
+
+
+def _font_commands(rows: Sequence[Sequence[str]], bold_rows: int = 0, bold_columns: int = 0) -> list[tuple[Any, ...]]:
+    """Style commands setting the CJK font on each cell whose text needs it (see ``_cell``)."""
+    commands: list[tuple[Any, ...]] = []
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            base = SANS_BOLD if r < bold_rows or c < bold_columns else SANS
+            font = font_for(text, base)
+            if font != base:
+                commands.append(("FONTNAME", (c, r), (c, r), font))
+    return commands
 
 
 def _cell_style(font: str = SANS) -> list[tuple[Any, ...]]:
@@ -86,6 +99,7 @@ def _key_values(rows: Sequence[tuple[str, str]]) -> RLTable:
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
     ]
+    commands += _font_commands(rows, bold_columns=1)
     table.setStyle(TableStyle(commands))
     return table
 
@@ -109,6 +123,7 @@ def _table(block: Table) -> RLTable:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
     ]
     commands += [("BACKGROUND", (0, r), (-1, r), STRIPE) for r in range(2, len(body) + 1, 2)]
+    commands += _font_commands([block.columns, *block.rows], bold_rows=1)
     table.setStyle(TableStyle(commands))
     return table
 
@@ -116,13 +131,14 @@ def _table(block: Table) -> RLTable:
 def _callout(block: Callout) -> RLTable:
     ink, fill, label = TONE_COLOURS[block.tone]
     width = FRAME_WIDTH - 8 - _CELL_PAD
-    title = _wrap(block.title or label, SANS_BOLD, _CELL_SIZE, width)
+    title_font, text_font = font_for(block.title or label, SANS_BOLD), font_for(block.text, SANS)
+    title = _wrap(block.title or label, title_font, _CELL_SIZE, width)
     # One row per line, so that a long list of gaps may continue on the next page.
-    lines = title + _wrap(block.text, SANS, _CELL_SIZE, width)
+    lines = title + _wrap(block.text, text_font, _CELL_SIZE, width)
     table = RLTable([[line] for line in lines], colWidths=[FRAME_WIDTH], hAlign="LEFT")
-    commands = _cell_style()
+    commands = _cell_style(text_font)
     commands += [
-        ("FONTNAME", (0, 0), (0, len(title) - 1), SANS_BOLD),
+        ("FONTNAME", (0, 0), (0, len(title) - 1), title_font),
         ("TEXTCOLOR", (0, 0), (0, len(title) - 1), ink),
         ("BACKGROUND", (0, 0), (-1, -1), fill),
         ("LINEBEFORE", (0, 0), (0, -1), 3, ink),

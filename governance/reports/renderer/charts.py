@@ -18,6 +18,7 @@ from governance.reports.content import (
     LineChart,
 )
 from governance.reports.renderer.style import FRAME_WIDTH, INK, MUTED, PALETTE, RULE, SANS, SANS_BOLD, _visual
+from governance.reports.renderer.text import font_for
 
 
 def _nice_scale(values: Sequence[float], *, zero: bool) -> tuple[float, float, float]:
@@ -66,7 +67,9 @@ def _chart_frame(
     """Return a drawing with the title, axis label and legend; and the plot's width, height."""
     drawing = Drawing(FRAME_WIDTH, _CHART_HEIGHT)
     drawing.initialFontName = SANS  # not ReportLab's Helvetica, which is not embedded
-    drawing.add(String(0, _CHART_HEIGHT - 11, _visual(title), fontName=SANS_BOLD, fontSize=9, fillColor=INK))
+    drawing.add(
+        String(0, _CHART_HEIGHT - 11, _visual(title), fontName=font_for(title, SANS_BOLD), fontSize=9, fillColor=INK)
+    )
     plot_width = FRAME_WIDTH - _PLOT_LEFT - 8
     plot_height = _CHART_HEIGHT - _PLOT_BOTTOM - _PLOT_TOP_GAP
     axis_label = String(0, 0, _visual(value_label), fontName=SANS, fontSize=7, fillColor=MUTED)
@@ -86,7 +89,7 @@ def _chart_frame(
             drawing.add(Line(x, y + 3, x + 10, y + 3, strokeColor=colour, strokeDashArray=[2, 2]))
         else:
             drawing.add(Rect(x, y, 10, 6, fillColor=colour, strokeColor=None))
-        drawing.add(String(x + 14, y, _visual(name), fontName=SANS, fontSize=7, fillColor=INK))
+        drawing.add(String(x + 14, y, _visual(name), fontName=font_for(name, SANS), fontSize=7, fillColor=INK))
         x += width
     return drawing, plot_width, plot_height
 
@@ -143,7 +146,7 @@ def _configure_axes(chart: Any, scale: tuple[float, float, float], labels: list[
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor("#e6e9ee")
     chart.categoryAxis.categoryNames = labels
-    chart.categoryAxis.labels.fontName = SANS
+    chart.categoryAxis.labels.fontName = font_for("".join(labels), SANS)
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.strokeColor = RULE
     if len(labels) > 6 or max(len(label) for label in labels) > 12:

@@ -49,6 +49,7 @@ from governance.reports.renderer.style import (
     _visual,
     register_fonts,
 )
+from governance.reports.renderer.text import font_for
 
 
 class _ReportDoc(BaseDocTemplate):
@@ -96,12 +97,13 @@ def _draw_page(canvas: Canvas, doc: BaseDocTemplate, content: ReportContent) -> 
     canvas.setFillColor(MUTED)
     label_width = pdfmetrics.stringWidth(report_label, SANS, 7.5)
     canvas.drawRightString(right, top, report_label)
-    canvas.setFont(SANS_BOLD, 7.5)
+    title_font = font_for(content.title, SANS_BOLD)
+    canvas.setFont(title_font, 7.5)
     canvas.setFillColor(INK)
     canvas.drawString(
         MARGIN_X,
         top,
-        _visual(_fit(content.title, SANS_BOLD, 7.5, FRAME_WIDTH - label_width - 12)),
+        _visual(_fit(content.title, title_font, 7.5, FRAME_WIDTH - label_width - 12)),
     )
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.5)
@@ -124,12 +126,13 @@ def _draw_page(canvas: Canvas, doc: BaseDocTemplate, content: ReportContent) -> 
         _visual(f"Generated {_utc(content.generated_at)} \u00b7 {content.kind} report"),
     )
     if content.footer_note:
-        canvas.setFont(SANS, 7)
         note = content.footer_note.replace("\n", " ")
+        note_font = font_for(note, SANS)
+        canvas.setFont(note_font, 7)
         canvas.drawString(
             MARGIN_X,
             bottom + 2.5 * mm,
-            _visual(_fit(note, SANS, 7, page_x - MARGIN_X - 6 * mm)),
+            _visual(_fit(note, note_font, 7, page_x - MARGIN_X - 6 * mm)),
         )
 
     if content.development:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -17,6 +15,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph as RLParagraph
+
+from governance.reports.renderer.text import SANS, runs, shaped, visual
 
 RENDERER_VERSION = "1.0"
 
@@ -37,9 +37,6 @@ WATERMARK = "DEVELOPMENT \u2014 NOT A TRUSTED SEAL"
 
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
-
-
-SANS = "DejaVuSans"
 
 
 SANS_BOLD = "DejaVuSans-Bold"
@@ -159,39 +156,23 @@ class _Styles:
         )
 
 
-# Right-to-left scripts: Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
-_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
-
-
-_RTL_RUN = re.compile(f"[{_RTL}](?:[{_RTL} \u00a0]*[{_RTL}])?")
-
-
-def _reverse_clusters(run: str) -> str:
-    clusters: list[str] = []
-    for char in run:
-        if clusters and unicodedata.combining(char):
-            clusters[-1] += char
-        else:
-            clusters.append(char)
-    return "".join(reversed(clusters))
-
-
 def _visual(text: str) -> str:
-    """Return one line of ``text`` with each right-to-left run in visual (drawing) order.
-
-    ReportLab draws characters left to right in the order given and, without a shaping
-    engine, cannot apply the Unicode bidirectional algorithm (UAX #9). Reversing each run of
-    right-to-left characters (keeping combining marks on their base) makes names such as
-    Arabic or Hebrew ones read correctly, in isolated letter forms; text extractors apply
-    UAX #9 and recover the logical order. Digits inside such a run keep their place, and a
-    run wrapped over two lines is not reordered between the lines.
-    """
-    return _RTL_RUN.sub(lambda match: _reverse_clusters(match.group()), text)
+    """Return one line of ``text`` shaped and in visual (drawing) order (see ``renderer.text``)."""
+    return visual(text)
 
 
 def _markup(text: str) -> str:
-    """Return ``text`` as Paragraph markup: escaped, newlines as line breaks."""
-    return "<br/>".join(escape(_visual(line)) for line in text.split("\n"))
+    """Return ``text`` as Paragraph markup: shaped, reordered, escaped, newlines as line breaks,
+    and characters the body font lacks (CJK) set in the CJK font."""
+    lines = []
+    for line in text.split("\n"):
+        parts = runs(visual(line), SANS)
+        lines.append(
+            "".join(
+                escape(part) if font == SANS else f'<font name="{font}">{escape(part)}</font>' for font, part in parts
+            )
+        )
+    return "<br/>".join(lines)
 
 
 def _utc(moment: datetime) -> str:
@@ -241,7 +222,8 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     the same for plain text and the layout costs a fraction of the time.
     """
     lines: list[str] = []
-    for source in text.split("\n"):
+    # Arabic is shaped before measuring, since its contextual forms have their own widths.
+    for source in shaped(text).split("\n"):
         current = ""
         for word in source.split(" "):
             candidate = f"{current} {word}" if current else word
