@@ -2,8 +2,8 @@
 governance.roles, each with the shared test password. The API's and the console's conftest
 import these fixtures and add their own client and world.
 
-(The governance service tests have their own small cast, alice, pipeline, olga and oscar, in
-tests/governance/world.py.)
+The governance service tests' small cast, alice (owns credit-risk), pipeline (builds it), olga
+and oscar (sign), lives here too; tests/governance/world.py builds their model around them.
 """
 
 from __future__ import annotations
@@ -14,22 +14,61 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 
 from governance.roles import Role
-from tests.api.factories import PASSWORD
 from tests.identity import add_roles
 
 __all__ = [
+    "PASSWORD",
     "admin",
+    "alice",
     "auditor",
     "groups",
     "make_user",
+    "new_user",
     "officer_1",
     "officer_2",
+    "olga",
+    "oscar",
     "other_owner",
     "owner",
     "people",
+    "pipeline",
     "pipeline_granted",
     "pipeline_stranger",
 ]
+
+PASSWORD = "correct-horse-battery-staple"
+"""Every persona's password."""
+
+
+def new_user(username: str, *roles: str, superuser: bool = False, active: bool = True, **extra) -> User:
+    """Create a user holding `roles` (group names) with the shared password; officers through
+    the two-person path."""
+    superuser = extra.pop("is_superuser", superuser)
+    active = extra.pop("is_active", active)
+    extra.setdefault("first_name", username.title())
+    user = User.objects.create_user(username, password=PASSWORD, **extra)
+    add_roles(user, *roles, superuser=superuser, active=active)
+    return user
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return new_user("alice", Role.MODEL_OWNER)
+
+
+@pytest.fixture
+def pipeline(db) -> User:
+    return new_user("pipeline", Role.PIPELINE)
+
+
+@pytest.fixture
+def olga(db) -> User:
+    return new_user("olga", Role.COMPLIANCE_OFFICER)
+
+
+@pytest.fixture
+def oscar(db) -> User:
+    return new_user("oscar", Role.COMPLIANCE_OFFICER)
 
 
 @pytest.fixture
@@ -47,9 +86,7 @@ def make_user(groups) -> Callable[..., User]:
     """Create an active user holding `roles` (group names), with the shared test password."""
 
     def make(username: str, *roles: str, superuser: bool = False, first_name: str = "") -> User:
-        user = User.objects.create_user(username, password=PASSWORD, first_name=first_name)
-        add_roles(user, *roles, superuser=superuser)  # officers through the two-person path
-        return user
+        return new_user(username, *roles, superuser=superuser, first_name=first_name)
 
     return make
 

@@ -31,8 +31,7 @@ from governance.services import approvals, ci_evidence, decisions, deployments, 
 from ledger.models import Entry, Submission
 from model_ledger_verify import canonical
 from tests.governance.readiness import junit_report
-
-PASSWORD = "correct-horse-battery-staple"
+from tests.personas import PASSWORD
 
 PERSONAS = (
     "anonymous",

@@ -12,8 +12,8 @@ from knox.models import AuthToken
 
 from governance.roles import Role
 from tests.identity import logged, summary
+from tests.personas import PASSWORD
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "another long passphrase 42"
 
 

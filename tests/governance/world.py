@@ -1,46 +1,30 @@
-"""The shared test world: personas (alice owns credit-risk, the pipeline builds it, olga and oscar
-sign) and helpers, imported by the conftest here and by API tests that need the same world."""
+"""The service tests' world: credit-risk with its datasets and a version, built around the personas
+of tests/personas.py (alice owns it, the pipeline builds it, olga and oscar sign); imported by the
+conftest here and by API tests that need the same world."""
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 
 from governance.demo import FULL_CARD
-from governance.roles import Role
 from governance.services import access as access_services
 from governance.services import registry
 from tests.governance import readiness
-from tests.identity import add_roles
+from tests.personas import PASSWORD, alice, olga, oscar, pipeline
+from tests.personas import new_user as make_user
 
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(username: str, *roles: str, **extra) -> User:
-    superuser, active = extra.pop("is_superuser", False), extra.pop("is_active", True)
-    user = User.objects.create_user(username, password=PASSWORD, first_name=username.title(), **extra)
-    add_roles(user, *roles, superuser=superuser, active=active)
-    return user
-
-
-@pytest.fixture
-def alice(db) -> User:
-    return make_user("alice", Role.MODEL_OWNER)
-
-
-@pytest.fixture
-def pipeline(db) -> User:
-    return make_user("pipeline", Role.PIPELINE)
-
-
-@pytest.fixture
-def olga(db) -> User:
-    return make_user("olga", Role.COMPLIANCE_OFFICER)
-
-
-@pytest.fixture
-def oscar(db) -> User:
-    return make_user("oscar", Role.COMPLIANCE_OFFICER)
+__all__ = [
+    "PASSWORD",
+    "alice",
+    "datasets",
+    "make_user",
+    "model",
+    "olga",
+    "oscar",
+    "pipeline",
+    "register_version",
+    "version",
+]
 
 
 @pytest.fixture
