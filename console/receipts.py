@@ -16,10 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from governance import access, reconciliation
 from governance import receipts as governance_receipts
+from governance import reconciliation, selectors
 from governance.errors import NotVisible
-from governance.models import RegisteredModel
 from governance.reconciliation.engine import ABSENT, shown
 from ledger import selectors as ledger_selectors
 from ledger.errors import NotInLog
@@ -102,8 +101,7 @@ def _subject_visible(user: AbstractBaseUser, event: dict[str, Any]) -> bool:
     subject = event.get("subject", "")
     if not isinstance(subject, str) or not subject.startswith("model:"):
         return False
-    model = RegisteredModel.objects.filter(slug=subject.removeprefix("model:")).first()
-    return model is not None and access.can(user, "view", model)
+    return selectors.model_list(user).filter(slug=subject.removeprefix("model:")).exists()
 
 
 def entry_verify(user: AbstractBaseUser, seq: int) -> Verification:
