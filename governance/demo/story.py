@@ -9,8 +9,10 @@ from governance.demo.world import (
     FULL_CARD,
     START,
     _approve,
+    _assurance,
     _ci,
     _Clock,
+    _finding,
     _observe,
     _policies,
     _sha,
@@ -52,6 +54,7 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
             reason="Training and serving pipeline",
         )
         _policies(owner, model)
+        _assurance(owner, model)
         sets = {}
         for name, rows in (
             ("train-2024", 1_200_000),
@@ -93,6 +96,14 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
         v110 = _version(pipeline, model, "1.1.0", "1.0.0", "0.8731", links("train-2024"))
         registry.card_revise(actor=pipeline, version=v110, content=FULL_CARD)
         _ci(pipeline, v110)
+        _finding(
+            officers[0],
+            v110,
+            "f-01",
+            "Impact ratio for age 65+ close to the 0.80 floor.",
+            "remediated",
+            "Monthly impact-ratio monitoring added to the PMM plan.",
+        )
         clock.advance(days=2)
         _approve(v110, officers, password)
         deployments.deployment_start(
@@ -110,6 +121,14 @@ def story(users: dict[str, User], password: str) -> RegisteredModel:
         v200 = _version(pipeline, model, "2.0.0", "1.1.0", "0.8804", links("train-2025"))
         registry.card_revise(actor=pipeline, version=v200, content=FULL_CARD)
         _ci(pipeline, v200)
+        _finding(
+            officers[0],
+            v200,
+            "f-01",
+            "Back-test covers only 2025 applications; the 2024 vintage is not re-scored.",
+            "in_remediation",
+            "Re-score the 2024 vintage and compare KS before the next release.",
+        )
         clock.advance(days=4)
         _approve(v200, officers, password)
         deployments.deployment_start(

@@ -16,6 +16,7 @@ from governance.models import ModelVersion, RegisteredModel
 from governance.roles import Role
 from governance.services import (
     approvals,
+    assurance,
     ci_evidence,
     monitoring,
     policies,
@@ -257,3 +258,62 @@ def _approve(version: ModelVersion, officers: list[User], password: str) -> None
             meaning="approved",
             reason="Validation report reviewed; metrics within thresholds.",
         )
+
+
+def _assurance(owner: User, model: RegisteredModel) -> None:
+    """The owner classifies the model, keeps its risk register and names its oversight measures."""
+    assurance.classification_record(
+        actor=owner,
+        model=model,
+        intended_purpose="Estimate 24-month default risk of consumer credit applicants for credit decisions.",
+        annex_iii="5(b)",
+        rationale="Evaluates the creditworthiness of natural persons.",
+        role="provider",
+    )
+    assurance.risk_record(
+        actor=owner,
+        model=model,
+        entry_id="r-01",
+        hazard="Proxy discrimination through region and income band.",
+        affected="Applicants aged 65+ and applicants from rural regions.",
+        mitigation="Impact ratios by group gated at 0.80; no protected attributes as inputs.",
+        residual_level="medium",
+        acceptance="accepted",
+        acceptance_note="Accepted by the model risk committee (minutes MRC-2026-01), Grace Hopper-Lindqvist chairing.",
+    )
+    assurance.risk_record(
+        actor=owner,
+        model=model,
+        entry_id="r-02",
+        hazard="Input drift after data refreshes degrades ranking quality.",
+        affected="All applicants.",
+        mitigation="Daily PSI and KS monitoring; retraining after three drifted windows.",
+        residual_level="medium",
+        acceptance="pending",
+    )
+    assurance.oversight_record(
+        actor=owner,
+        model=model,
+        entry_id="o-01",
+        measure="Underwriters review every decline before notice; they may override with a reason code.",
+        responsible="Credit underwriting team lead",
+    )
+    assurance.oversight_record(
+        actor=owner,
+        model=model,
+        entry_id="o-02",
+        measure="The model owner may roll production back to the last approved version at any time.",
+        responsible="Model owner",
+    )
+
+
+def _finding(officer: User, version: ModelVersion, entry_id: str, title: str, state: str, remediation: str) -> None:
+    assurance.finding_record(
+        actor=officer,
+        version=version,
+        entry_id=entry_id,
+        title=title,
+        severity="medium",
+        remediation=remediation,
+        state=state,
+    )

@@ -8,6 +8,7 @@ from governance.models import (
     Alert,
     Approval,
     CiEvidence,
+    Classification,
     Dataset,
     Decision,
     DecisionReview,
@@ -16,11 +17,14 @@ from governance.models import (
     ModelCard,
     ModelVersion,
     MonitoringPolicy,
+    OversightMeasure,
     RegisteredModel,
     Report,
     RetrainingPolicy,
     RetrainingRequest,
+    RiskEntry,
     StatusChange,
+    ValidationFinding,
 )
 from governance.reconciliation import BY_NAME, facts_of, first_mismatch
 from governance.reconciliation.engine import Mismatch
@@ -55,6 +59,10 @@ def report_records(report: Report) -> list[tuple[str, QuerySet]]:
                 "retraining request",
                 RetrainingRequest.objects.filter(Q(version=version) | Q(closed_by_version=version)),
             ),
+            ("classification", Classification.objects.filter(model_id=report.model_id)),
+            ("risk entry", RiskEntry.objects.filter(model_id=report.model_id)),
+            ("oversight measure", OversightMeasure.objects.filter(model_id=report.model_id)),
+            ("validation finding", ValidationFinding.objects.filter(version=version)),
         ]
     else:
         records += [

@@ -27,11 +27,12 @@ DEMO_DECISIONS = 300
 
 @dataclass
 class Generated:
-    """A generated report: its text as pdftotext reads it, its facts and its record."""
+    """A generated report: its text as pdftotext reads it, its facts, its record and its bytes."""
 
     text: str
     facts: dict
     report: Report
+    pdf: bytes
 
 
 @dataclass
@@ -48,7 +49,10 @@ class Demo:
         with storages["reports"].open(report.file_name, "rb") as fh:
             pdf = fh.read()
         facts = report_build(report, report.generated_at, development=True).facts
-        return Generated(" ".join(pdf_text(pdf, self.tmp).split()), facts, report)
+        # Reading order keeps a wrapped cell's words together; layout order keeps a table row on
+        # one line. A fact is found when either extraction shows it.
+        text = " ".join(pdf_text(pdf, self.tmp).split()) + " | " + " ".join(pdf_text(pdf, self.tmp, "-layout").split())
+        return Generated(text, facts, report, pdf)
 
 
 def _now():

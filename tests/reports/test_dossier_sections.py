@@ -6,9 +6,15 @@ in the builder's facts (the plain data a machine-readable twin carries).
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from governance.models import ModelVersion
+from model_ledger_verify.evidence import read_embedded
+from model_ledger_verify.report import TWIN_NAME
 from tests.reports.demo import Demo, Generated, demo, open_drift_alert  # noqa: F401 — fixture
 
 # The module seeds the demo once (tests.reports.demo); the mark makes pytest-django set up the test database.
@@ -151,3 +157,36 @@ def test_retention_and_integrity_close_the_dossier(dossiers):
     assert "technical documentation (AI Act Art. 18)" in text
     assert "at least 2036-" in text
     assert "13. Integrity appendix" in text
+
+
+def test_the_classification_risks_oversight_and_findings_are_in_their_sections(dossiers):
+    text, assurance = dossiers["2.0.0"].text, dossiers["2.0.0"].facts["assurance"]
+    assert assurance["classification"]["annex_iii"].startswith("Annex III 5(b)")
+    assert "Annex III 5(b): creditworthiness or credit score" in text
+    assert "Underwriters review every decline before notice" in text
+    assert "Proxy discrimination through region and income band." in text
+    assert "Accepted by the model risk committee" in text
+    finding = assurance["findings"][0]
+    assert (finding["id"], finding["state"]) == ("f-01", "in_remediation")
+    assert "Back-test covers only 2025 applications" in text
+
+
+def test_unaccepted_risks_and_unremediated_findings_are_gaps(dossiers):
+    gaps = dossiers["2.0.0"].facts["missing_evidence"]
+    assert "Residual risk r-02 (medium) not accepted: pending." in gaps
+    assert any(g.startswith("Validation finding f-01 (medium) in remediation") for g in gaps)
+    assert not any("human-oversight" in g for g in gaps)
+    assert (
+        "No independent validation findings on file for this version (SR 11-7)."
+        in dossiers["2.1.0"].facts["missing_evidence"]
+    )
+
+
+def test_the_embedded_twin_carries_each_section_s_facts(dossiers):
+    twin = json.loads(read_embedded(PdfFileReader(io.BytesIO(dossiers["2.0.0"].pdf)), TWIN_NAME))
+    document = json.dumps(twin, ensure_ascii=False)
+    headings = [section["heading"] for section in twin["sections"]]
+    assert headings[:3] == ["1. Identification", "2. Inventory and governance", "3. Data"]
+    assert "9. Post-market monitoring" in headings and "Missing evidence" in headings
+    for fact in ("CHG-1003", "0.8804", "password re-entered", "Proxy discrimination through region", "income_band"):
+        assert fact in document

@@ -153,13 +153,14 @@ def version_dossier(
         "deployments": gather.deployment_facts(version),
         "monitoring": gather.monitoring_facts(version),
         "usage": gather.usage_facts(version),
+        "assurance": gather.assurance_facts(version),
         "conformity": {"standards": [], "eu_declaration": None, "eu_database_id": None, "instructions_for_use": None},
     }
     facts["retention"] = _retention(version)
     facts["missing_evidence"] = missing_evidence(version, facts, now=timezone.now())
     keys: list[str] = [model.ledger_key, version.ledger_key]
     keys += [link.dataset.ledger_key for link in links] + [c.ledger_key for c in version.cards.all()]
-    for group in ("signatures", "ci", "deployments", "monitoring"):
+    for group in ("signatures", "ci", "deployments", "monitoring", "assurance"):
         keys += facts[group].pop("keys")
     status_line = facts["identification"]["status"]
     open_alerts = [a for a in facts["monitoring"]["alerts"] if a["state"] != "resolved"]

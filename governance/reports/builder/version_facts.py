@@ -15,6 +15,7 @@ from django.db.models.functions import TruncWeek
 
 from governance.models import Alert, Decision, ModelVersion, Observation, RetrainingRequest
 from governance.reports.builder.common import _utc
+from governance.selectors.assurance import assurance_current
 from governance.selectors.gates import gates_evaluate
 from governance.selectors.monitoring import monitoring_policy_current, retraining_policy_current, thresholds_current
 
@@ -317,3 +318,63 @@ def version_chart_facts(version: ModelVersion) -> dict[str, Any]:
         values = {m["name"]: m["value"] for m in sibling.metrics if "slice" not in m and m["name"] in names}
         rows.append({"version": sibling.version, "ever_approved": approved, "metrics": values})
     return {"metrics": names, "versions": rows}
+
+
+def assurance_facts(version: ModelVersion) -> dict[str, Any]:
+    """The classification, risk register, oversight measures and validation findings in force."""
+    model = version.model
+    classification = assurance_current("classification", model=model)
+    risks = assurance_current("risk", model=model)
+    oversight = assurance_current("oversight", model=model)
+    findings = assurance_current("finding", model=model, version=version)
+    rows = [*classification, *risks, *oversight, *findings]
+
+    def recorded(row: Any) -> str:
+        return f"r{row.revision}, {_utc(row.recorded_at)} by {row.recorded_by.get_username()}"
+
+    return {
+        "classification": {
+            "annex_iii": classification[0].get_annex_iii_display(),
+            "intended_purpose": classification[0].intended_purpose,
+            "rationale": classification[0].rationale or "—",
+            "role": classification[0].role,
+            "recorded": recorded(classification[0]),
+        }
+        if classification
+        else None,
+        "risks": [
+            {
+                "id": r.entry_id,
+                "hazard": r.hazard,
+                "affected": r.affected or "—",
+                "mitigation": r.mitigation or "—",
+                "residual": r.residual_level,
+                "acceptance": r.acceptance,
+                "acceptance_note": r.acceptance_note or "—",
+                "recorded": recorded(r),
+            }
+            for r in risks
+        ],
+        "oversight": [
+            {
+                "id": o.entry_id,
+                "measure": o.measure,
+                "responsible": o.responsible,
+                "active": o.active,
+                "recorded": recorded(o),
+            }
+            for o in oversight
+        ],
+        "findings": [
+            {
+                "id": f.entry_id,
+                "title": f.title,
+                "severity": f.severity,
+                "state": f.state,
+                "remediation": f.remediation or "—",
+                "recorded": recorded(f),
+            }
+            for f in findings
+        ],
+        "keys": [row.ledger_key for row in rows],
+    }

@@ -43,6 +43,24 @@ def missing_evidence(version: ModelVersion, facts: dict[str, Any], *, now: datet
     required = facts["governance"]["approvals_required"]
     if len(approved) < required:
         gaps.append(f"Approvals: {len(approved)} of {required} required signatures on file; never approved.")
+    assurance = facts["assurance"]
+    if assurance["classification"] is None:
+        gaps.append("No intended purpose and AI Act classification (Annex III point) recorded.")
+    if not assurance["risks"]:
+        gaps.append("No risk register entries recorded (Art. 9).")
+    for risk in assurance["risks"]:
+        if risk["acceptance"] != "accepted":
+            gaps.append(f"Residual risk {risk['id']} ({risk['residual']}) not accepted: {risk['acceptance']}.")
+    if not assurance["oversight"]:
+        gaps.append("No human-oversight measures recorded (Art. 14, Annex IV 2(e)).")
+    if not assurance["findings"]:
+        gaps.append("No independent validation findings on file for this version (SR 11-7).")
+    for finding in assurance["findings"]:
+        if finding["state"] in ("open", "in_remediation"):
+            gaps.append(
+                f"Validation finding {finding['id']} ({finding['severity']}) {finding['state'].replace('_', ' ')}: "
+                f"{finding['title']}."
+            )
     if not any(s["meaning"] == "Risk accepted" for s in signatures):
         gaps.append("No residual-risk acceptance signed (Art. 9; signature meaning 'risk accepted').")
     if any(s["separation_of_duties"] != "passed" for s in signatures):

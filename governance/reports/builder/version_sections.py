@@ -6,6 +6,12 @@ from typing import Any
 
 from governance.models import ModelCard
 from governance.reports.builder.common import _number, _verify_help
+from governance.reports.builder.version_assurance import (
+    classification_block,
+    findings_block,
+    oversight_block,
+    risk_blocks,
+)
 from governance.reports.builder.version_operations import monitoring_section, usage_section
 from governance.reports.content import BarChart, Callout, KeyValues, Paragraph, Section, Table
 
@@ -35,7 +41,7 @@ def _identification(f: dict[str, Any]) -> Section:
         ("relation_to_previous", "Relation to previous"),
         ("dependencies", "Dependencies"),
     )
-    return Section("1. Identification", (_kv(f["identification"], labels),))
+    return Section("1. Identification", (_kv(f["identification"], labels), classification_block(f)))
 
 
 def _governance(f: dict[str, Any]) -> Section:
@@ -79,7 +85,9 @@ def _design(f: dict[str, Any]) -> Section:
         ("environment_lock_sha256", "Environment lock SHA-256"),
     )
     params = "; ".join(f"{k} = {v}" for k, v in d["hyperparameters"].items()) or "—"
-    return Section("4. Design and development", (_kv(d, labels), KeyValues((("Hyperparameters", params),))))
+    return Section(
+        "4. Design and development", (_kv(d, labels), KeyValues((("Hyperparameters", params),)), oversight_block(f))
+    )
 
 
 def _version_chart(chart: dict[str, Any]) -> BarChart | None:
@@ -150,6 +158,7 @@ def _validation(f: dict[str, Any]) -> Section:
                 column_widths=(0.15, 0.5, 0.35),
             )
         )
+    blocks.append(findings_block(f))
     card = f["card"]
     if card is None:
         blocks.append(Callout("No model card on file.", tone="error"))
@@ -174,12 +183,13 @@ def _validation(f: dict[str, Any]) -> Section:
 def _risk(f: dict[str, Any]) -> Section:
     accepted = [s for s in f["signatures"]["signatures"] if s["meaning"] == "Risk accepted"]
     blocks = [
+        *risk_blocks(f),
         Table(
-            ("Residual risk accepted by", "Role", "Signed (UTC)", "Reason"),
+            ("Residual risk acceptance signed by", "Role", "Signed (UTC)", "Reason"),
             tuple((s["signer"], s["role"], s["signed_at"], s["reason"]) for s in accepted),
         )
         if accepted
-        else Callout("No residual-risk acceptance is signed for this version.", tone="error")
+        else Callout("No residual-risk acceptance is signed for this version.", tone="error"),
     ]
     return Section("6. Risk management", tuple(blocks))
 
