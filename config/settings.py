@@ -308,6 +308,23 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "tiles")} if "TILE_STORAGE_BACKEND" not in os.environ else {},
     },
 }
+# ... or an S3-compatible bucket (AWS, MinIO, Ceph, R2) through django-storages: the bucket, an
+# optional key prefix, for a service other than AWS its endpoint, and a canned ACL. Credentials come from
+# boto3's own chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role).
+TILE_S3_BUCKET = env_str("TILE_S3_BUCKET")
+if TILE_S3_BUCKET:
+    STORAGES["tiles"] = {
+        "BACKEND": "ledger.tile_storage.S3TileStorage",
+        "OPTIONS": {
+            "bucket_name": TILE_S3_BUCKET,
+            "location": env_str("TILE_S3_PREFIX", "").strip("/"),
+            "endpoint_url": env_str("TILE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("TILE_S3_REGION") or None,
+            "addressing_style": env_str("TILE_S3_ADDRESSING_STYLE") or None,
+            # e.g. public-read, for a bucket that serves readers without a bucket policy.
+            "default_acl": env_str("TILE_S3_ACL") or None,
+        },
+    }
 CELERY_IMPORTS = ["governance.reports.tasks", "governance.mlflow_import.tasks"]
 
 # --- Gates, monitoring and notifications ------------------------------------------------------

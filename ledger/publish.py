@@ -16,7 +16,7 @@ from typing import Protocol
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
-from ledger import selectors, tile_source
+from ledger import tile_source, witnessing
 from model_ledger_verify.tlog.tiles import ENTRIES, TILE_WIDTH, tile_path, tiles_for_size
 
 
@@ -55,10 +55,14 @@ class StorageSink:
         return self.storage.exists(name)
 
     def write(self, name: str, data: bytes) -> None:
-        # Storage.save never overwrites; the checkpoint and partial tiles are replaced.
-        if self.storage.exists(name):
+        # The checkpoint and partial tiles are replaced. A storage that overwrites in place (an S3
+        # bucket) keeps the old object until the new one is there; others would save under
+        # another name, so the old file is deleted first.
+        if self.storage.get_available_name(name) != name:
             self.storage.delete(name)
-        self.storage.save(name, ContentFile(data))
+        saved = self.storage.save(name, ContentFile(data))
+        if saved != name:
+            raise RuntimeError(f"the storage saved {name} as {saved}")
 
 
 @dataclass(frozen=True)
@@ -69,15 +73,16 @@ class Published:
 
 
 def publish_tiles(sink: Sink, *, entries: bool = False) -> Published:
-    """Write every tile of the latest signed checkpoint, then the checkpoint itself.
+    """Write every tile of the published checkpoint, then the checkpoint itself.
 
     With ``entries``, also the entry bundles (the leaves): only for a log whose entries are public.
     """
-    latest = selectors.checkpoint_latest()
-    if latest is None:
+    # The published checkpoint: the latest that meets the witness policy, as /tlog/ serves it.
+    published = witnessing.checkpoint_published()
+    if published is None:
         return Published(size=0, written=0, skipped=0)
     written = skipped = 0
-    for level, index, width in tiles_for_size(latest.size):
+    for level, index, width in tiles_for_size(published.size):
         kinds = [(level, tile_path(level, index, width))]
         if level == 0 and entries:
             kinds.append((ENTRIES, tile_path(ENTRIES, index, width)))
@@ -85,7 +90,7 @@ def publish_tiles(sink: Sink, *, entries: bool = False) -> Published:
             if width == TILE_WIDTH and sink.exists(name):
                 skipped += 1
                 continue
-            sink.write(name, tile_source.resource(kind, index, width))
+            sink.write(name, tile_source.resource(kind, index, width, size=published.size))
             written += 1
-    sink.write("checkpoint", tile_source.checkpoint_note().encode("utf-8"))
-    return Published(size=latest.size, written=written + 1, skipped=skipped)
+    sink.write("checkpoint", witnessing.cosigned_note(published).encode("utf-8"))
+    return Published(size=published.size, written=written + 1, skipped=skipped)

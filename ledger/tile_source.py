@@ -25,20 +25,21 @@ def _check_covered(level: int, index: int, width: int, size: int) -> None:
         raise NotInLog(f"No signed checkpoint covers tile {level}/{index} of width {width}.")
 
 
-def tile(level: int, index: int, width: int = TILE_WIDTH) -> bytes:
+def tile(level: int, index: int, width: int = TILE_WIDTH, *, size: int | None = None) -> bytes:
     """Return the concatenated hashes of tree tile (level, index) of ``width`` hashes.
 
-    Raise NotInLog if the latest signed checkpoint does not cover that many hashes.
+    Raise NotInLog if the published checkpoint (or the tree of ``size``, a published size the
+    caller already read) does not cover that many hashes.
     """
-    _check_covered(level, index, width, published_size())
+    _check_covered(level, index, width, published_size() if size is None else size)
     # The tree is stored as these very tiles (ledger.Tile and the tree state's partial tiles);
     # a narrower width is a prefix, as tlog-tiles defines partial tiles.
     return selectors.tile_hashes(level, index, width)
 
 
-def entry_bundle(index: int, width: int = TILE_WIDTH) -> bytes:
+def entry_bundle(index: int, width: int = TILE_WIDTH, *, size: int | None = None) -> bytes:
     """Return entry bundle ``index`` of ``width`` leaves, framed as tlog-tiles requires."""
-    _check_covered(0, index, width, published_size())
+    _check_covered(0, index, width, published_size() if size is None else size)
     first = index * TILE_WIDTH
     rows = Entry.objects.filter(seq__gte=first, seq__lt=first + width).order_by("seq")
     leaves = [bytes(leaf) for leaf in rows.values_list("leaf", flat=True)]
@@ -47,11 +48,11 @@ def entry_bundle(index: int, width: int = TILE_WIDTH) -> bytes:
     return encode_bundle(leaves)
 
 
-def resource(level: int | str, index: int, width: int) -> bytes:
+def resource(level: int | str, index: int, width: int, *, size: int | None = None) -> bytes:
     """Return a tree tile or, for level ``entries``, an entry bundle."""
     if level == ENTRIES:
-        return entry_bundle(index, width)
-    return tile(int(level), index, width)
+        return entry_bundle(index, width, size=size)
+    return tile(int(level), index, width, size=size)
 
 
 def checkpoint_note() -> str:

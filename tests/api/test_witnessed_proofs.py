@@ -116,3 +116,13 @@ def test_once_enough_witnesses_cosign_the_newer_checkpoint_it_is_the_one_named(a
     # A policy of two: only a checkpoint both cosigned would do, and none is.
     settings.LEDGER_WITNESS_POLICY = 2
     assert auditor.get("/api/v1/ledger/proofs/inclusion?seq=30").json()["witnessed_checkpoint"] is None
+
+
+def test_publish_tiles_publishes_the_witnessed_checkpoint_not_a_newer_one(log, tmp_path):
+    from django.core.management import call_command
+
+    first, second = log
+    call_command("publish_tiles", str(tmp_path))
+    note = (tmp_path / "checkpoint").read_text()
+    assert note.split("\n")[1] == str(first.size) and "— w.example/1 " in note
+    assert second.size > first.size and not (tmp_path / "tile/0/000.p" / str(second.size)).exists()

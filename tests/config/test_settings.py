@@ -110,3 +110,20 @@ def test_a_malformed_key_file_is_reported_by_check(tmp_path):
     )
     assert result.returncode != 0
     assert "ledger.E002" in result.stderr
+
+
+def test_a_tile_bucket_configures_the_tiles_storage(tmp_path):
+    code = (
+        "import django; django.setup(); from django.core.files.storage import storages; "
+        "s = storages['tiles']; print(type(s).__name__, s.bucket_name, s.location, s.endpoint_url, s.default_acl)"
+    )
+    result = _run(
+        ["-c", code],
+        DJANGO_DEBUG="1",
+        VAR_DIR=str(tmp_path),
+        TILE_S3_BUCKET="ledger-tiles",
+        TILE_S3_PREFIX="/tlog/",
+        TILE_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        TILE_S3_ACL="public-read",
+    )
+    assert result.stdout.split() == ["S3TileStorage", "ledger-tiles", "tlog", "http://127.0.0.1:9000", "public-read"]
