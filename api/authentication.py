@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 from governance.services.identity import tokens
@@ -17,3 +18,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
         user, token = super().validate_user(auth_token)
         tokens.token_used(token)
         return user, token
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The schema's bearer scheme for these tokens (drf-spectacular's knox scheme, same name)."""
+
+    target_class = "api.authentication.TokenAuthentication"

@@ -1,4 +1,5 @@
-"""What changed since the previous version: the model card section by section, and the metrics.
+"""What differs between two versions of a model (the previous one, or any two): the model card
+section by section, the metrics, the datasets and the gates.
 
 Card text is compared word by word with difflib; each section becomes a table row with the
 removed and inserted words marked.
@@ -82,5 +83,42 @@ def metric_diff(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -
             change = "0" if delta == 0 else f"{'+' if delta > 0 else '-'}{abs(delta)}"
         rows.append(
             {"metric": key[0], "slice": key[1], "before": before or "", "after": after or "", "change": change}
+        )
+    return rows
+
+
+def dataset_diff(older: list[Any], newer: list[Any]) -> list[dict[str, Any]]:
+    """Return one row per (dataset hash, role) linked to either version: in both, added or removed.
+
+    `older` and `newer` are VersionDataset links (`.dataset`, `.role`).
+    """
+
+    def keyed(links: list[Any]) -> dict[tuple[str, str], Any]:
+        return {(link.dataset.sha256, link.role): link for link in links}
+
+    old, new = keyed(older), keyed(newer)
+    rows = []
+    for key in list(new) + [k for k in old if k not in new]:
+        link = new.get(key) or old[key]
+        state = "same" if key in old and key in new else ("added" if key in new else "removed")
+        rows.append({"name": link.dataset.name, "sha256": key[0], "role": key[1], "state": state})
+    return rows
+
+
+def gate_pairs(older: Any, newer: Any) -> list[dict[str, Any]]:
+    """Return one row per gate of either report (GateReport): each side's status and reason."""
+    old = {gate["gate"]: gate for gate in older.gates}
+    new = {gate["gate"]: gate for gate in newer.gates}
+    rows = []
+    for name in list(old) + [n for n in new if n not in old]:
+        a, b = old.get(name), new.get(name)
+        rows.append(
+            {
+                "gate": name,
+                "title": (a or b)["title"],
+                "before": a,
+                "after": b,
+                "state": "same" if a and b and a["status"] == b["status"] else "changed",
+            }
         )
     return rows

@@ -7,7 +7,7 @@ rule: separation of duties, gates and permissions come from the governance modul
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,6 @@ from governance.errors import NotVisible
 from governance.models import (
     Alert,
     Approval,
-    Decision,
     ModelCard,
     ModelVersion,
     RegisteredModel,
@@ -29,15 +28,10 @@ from governance.models import (
 from governance.selectors import history
 from governance.selectors import monitoring as status
 from governance.selectors.approvals import SIGNABLE, approvals_required, sign_offer
-from governance.selectors.decisions import decisions_for_subject
 from governance.selectors.gates import GateReport, gates_evaluate
-from ledger import selectors as ledger_selectors
 
 # The review queue shows at most this many versions; filters narrow it.
 QUEUE_LIMIT = 200
-RECENT_ENTRIES = 25
-RECENT_DECISIONS = 25
-SEARCH_LIMIT = 200
 
 
 # --- Review queue ----------------------------------------------------------------------------
@@ -72,13 +66,6 @@ def model_slugs(user: AbstractBaseUser) -> list[str]:
 
 
 # --- Models ------------------------------------------------------------------------------------
-def model_rows(user: AbstractBaseUser) -> QuerySet[RegisteredModel]:
-    return selectors.model_list(user).annotate(
-        version_count=Count("versions", distinct=True),
-        open_alerts=Count("alerts", filter=~Q(alerts__state=Alert.State.RESOLVED), distinct=True),
-    )
-
-
 def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
     model = selectors.model_get(user, slug)
     versions = list(selectors.version_list(user, model).order_by("registered_at"))
@@ -146,15 +133,6 @@ def approval_get(user: AbstractBaseUser, slug: str, number: str, pk: int) -> App
 
 
 # --- Decisions ---------------------------------------------------------------------------------
-def decision_search(user: AbstractBaseUser, q: str) -> QuerySet[Decision]:
-    """Decisions about subject `q` or with decision id `q`; the latest ones when `q` is empty."""
-    visible = selectors.decision_list(user)
-    if not q:
-        return visible.order_by("-occurred_at")[:RECENT_DECISIONS]
-    by_subject = decisions_for_subject(user, q).values("pk")
-    return visible.filter(Q(decision_id=q) | Q(pk__in=by_subject)).order_by("-occurred_at")[:SEARCH_LIMIT]
-
-
 def decision_page(user: AbstractBaseUser, slug: str, decision_id: str) -> dict[str, Any]:
     model = selectors.model_get(user, slug)
     decision = selectors.decision_get(user, model, decision_id)
@@ -179,16 +157,34 @@ def may_handle_alert(user: AbstractBaseUser, model: RegisteredModel) -> bool:
     return access.can(user, "oversee", model)
 
 
-def alert_rows(user: AbstractBaseUser, *, resolved: bool = False) -> list[tuple[Alert, bool]]:
-    alerts = status.alert_list(user)
-    alerts = alerts.filter(state=Alert.State.RESOLVED)[:25] if resolved else alerts.exclude(state=Alert.State.RESOLVED)
-    handles: dict[int, bool] = {}
-    rows = []
-    for alert in alerts:
-        if alert.model_id not in handles:
-            handles[alert.model_id] = may_handle_alert(user, alert.model)
-        rows.append((alert, handles[alert.model_id] and not resolved))
-    return rows
+class AlertRows:
+    """Alerts paired with whether `user` may handle each (asked once per model), sliced lazily
+    so a paginator reads one page of alerts, and iterated in chunks for an export."""
+
+    def __init__(self, user: AbstractBaseUser, alerts: QuerySet[Alert]) -> None:
+        self.user, self.alerts, self.handles = user, alerts, {}
+
+    def _pair(self, alert: Alert) -> tuple[Alert, bool]:
+        if alert.model_id not in self.handles:
+            self.handles[alert.model_id] = may_handle_alert(self.user, alert.model)
+        return alert, self.handles[alert.model_id] and alert.state != Alert.State.RESOLVED
+
+    def count(self) -> int:
+        return self.alerts.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[Alert, bool]]:
+        return [self._pair(alert) for alert in self.alerts[index]]
+
+    def iterator(self, chunk_size: int) -> Iterator[tuple[Alert, bool]]:
+        return (self._pair(alert) for alert in self.alerts.iterator(chunk_size=chunk_size))
+
+
+def alert_rows(user: AbstractBaseUser, alerts: QuerySet[Alert]) -> AlertRows:
+    """Return `alerts` (already narrowed to what `user` may read) with the actions offered."""
+    return AlertRows(user, alerts.select_related("version", "acknowledged_by", "resolved_by"))
 
 
 def alert_get(user: AbstractBaseUser, pk: int) -> Alert:
@@ -196,23 +192,3 @@ def alert_get(user: AbstractBaseUser, pk: int) -> Alert:
     if alert is None:
         raise NotVisible(f"No alert {pk}.")
     return alert
-
-
-# --- Ledger ------------------------------------------------------------------------------------
-def recent_entries(limit: int = RECENT_ENTRIES) -> list[dict[str, Any]]:
-    """The latest entries, newest first, with the envelope fields of each leaf."""
-    size = ledger_selectors.tree_size()
-    rows = []
-    for seq, leaf_hash, leaf in ledger_selectors.entry_range(max(0, size - limit), size):
-        event = json.loads(leaf)
-        rows.append(
-            {
-                "seq": seq,
-                "leaf_hash": leaf_hash.hex(),
-                "type": event.get("type", ""),
-                "subject": event.get("subject", ""),
-                "actor": event.get("actor", ""),
-                "ts": event.get("ts", ""),
-            }
-        )
-    return rows[::-1]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("models", registry.models, name="models"),
     path("models/new", manage.model_new, name="model-new"),
     path("models/<slug:slug>", registry.model, name="model"),
+    path("models/<slug:slug>/compare", registry.compare, name="compare"),
     path("models/<slug:slug>/access", manage.model_access, name="model-access"),
     path("models/<slug:slug>/policies", manage.model_policies, name="model-policies"),
     *(

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from api.pagination import Pagination
 from api.receipts import receipt
+from api.renderers import LIST_RENDERERS
 from governance import access
 from governance.errors import InvalidInput
 
@@ -95,4 +96,24 @@ class GovernanceView(APIView):
             queryset = filterset.qs
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        response = paginator.get_paginated_response(serializer_class(page, many=True).data)
+        if (
+            getattr(self.request, "accepted_renderer", None) is not None
+            and self.request.accepted_renderer.format == "csv"
+        ):
+            # A CSV body has no room for the paging links: they travel as headers (RFC 8288).
+            response["X-Total-Count"] = str(paginator.page.paginator.count)
+            links = [
+                f'<{url}>; rel="{rel}"'
+                for rel, url in (("next", paginator.get_next_link()), ("prev", paginator.get_previous_link()))
+                if url
+            ]
+            if links:
+                response["Link"] = ", ".join(links)
+        return response
+
+
+class GovernanceListView(GovernanceView):
+    """A list endpoint: paginated, and also answered as CSV (`?format=csv`, api.renderers)."""
+
+    renderer_classes = LIST_RENDERERS

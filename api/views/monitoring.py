@@ -36,7 +36,7 @@ from api.serializers.monitoring import (
     WebhookSubscriptionOutSerializer,
     WebhookSubscriptionUpdateSerializer,
 )
-from api.views.base import GovernanceView, parse_batch, written
+from api.views.base import GovernanceListView, GovernanceView, parse_batch, written
 from governance import selectors
 from governance.errors import NotVisible
 from governance.models import Alert, Delivery, Observation
@@ -95,7 +95,7 @@ class GatesView(GovernanceView):
         return Response(GateReportSerializer(report).data)
 
 
-class CiEvidenceView(GovernanceView):
+class CiEvidenceView(GovernanceListView):
     @extend_schema(
         summary="CI test reports posted for a version, newest first", responses=CiEvidenceOutSerializer(many=True)
     )
@@ -191,7 +191,7 @@ def _tidy_observation(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class ObservationListView(GovernanceView):
+class ObservationListView(GovernanceListView):
     filterset_class = ObservationFilter
 
     @extend_schema(
@@ -246,7 +246,7 @@ class ObservationListView(GovernanceView):
 
 
 # --- Alerts and retraining requests --------------------------------------------------------------
-class AlertQueueView(GovernanceView):
+class AlertQueueView(GovernanceListView):
     filterset_class = AlertFilter
 
     @extend_schema(
@@ -256,7 +256,7 @@ class AlertQueueView(GovernanceView):
         return self.paginate(gov_status.alert_list(request.user), AlertOutSerializer)
 
 
-class AlertListView(GovernanceView):
+class AlertListView(GovernanceListView):
     filterset_class = AlertFilter
 
     @extend_schema(summary="Alerts of a model, newest first", responses=AlertOutSerializer(many=True))
@@ -304,7 +304,7 @@ class AlertResolveView(GovernanceView):
         return written(request, AlertOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
-class RetrainingRequestListView(GovernanceView):
+class RetrainingRequestListView(GovernanceListView):
     @extend_schema(
         summary="Retraining requests of a model, newest first", responses=RetrainingRequestOutSerializer(many=True)
     )
@@ -326,7 +326,7 @@ class ModelStatusView(GovernanceView):
 
 
 # --- Webhooks and deliveries ---------------------------------------------------------------------
-class WebhookListView(GovernanceView):
+class WebhookListView(GovernanceListView):
     @extend_schema(
         summary="Webhooks (compliance officers, admins)", responses=WebhookSubscriptionOutSerializer(many=True)
     )
@@ -379,7 +379,7 @@ class WebhookDetailView(GovernanceView):
         )
 
 
-class WebhookDeliveryListView(GovernanceView):
+class WebhookDeliveryListView(GovernanceListView):
     filterset_class = DeliveryFilter
 
     @extend_schema(summary="A webhook's delivery log, newest first", responses=DeliveryOutSerializer(many=True))
@@ -388,7 +388,7 @@ class WebhookDeliveryListView(GovernanceView):
         return self.paginate(gov_status.delivery_list(request.user, webhook), DeliveryOutSerializer)
 
 
-class DeliveryListView(GovernanceView):
+class DeliveryListView(GovernanceListView):
     filterset_class = DeliveryFilter
 
     @extend_schema(

@@ -25,7 +25,7 @@ from api.serializers.operations import (
 )
 from api.serializers.registry import ApprovalOutSerializer, ReasonSerializer
 from api.verification import VERIFY_PARAMETER, verification_of, wants_verification
-from api.views.base import GovernanceView, parse_batch, written
+from api.views.base import GovernanceListView, GovernanceView, parse_batch, written
 from governance import selectors
 from governance.errors import NotVisible
 from governance.selectors import decisions as decision_selectors
@@ -33,7 +33,7 @@ from governance.services import decisions as decision_services
 from governance.services import deployments as deployment_services
 
 
-class DeploymentListView(GovernanceView):
+class DeploymentListView(GovernanceListView):
     filterset_class = DeploymentFilter
 
     @extend_schema(summary="Deployments of a model, newest first", responses=DeploymentOutSerializer(many=True))
@@ -132,7 +132,7 @@ DECISION_BATCH_RESULT = inline_serializer(
 )
 
 
-class DecisionListView(GovernanceView):
+class DecisionListView(GovernanceListView):
     filterset_class = DecisionFilter
     accepts_wait_none = True
 
@@ -222,7 +222,7 @@ class DecisionEraseView(GovernanceView):
         return written(request, DecisionDetailSerializer(decision).data, result.ledger_key, status.HTTP_200_OK)
 
 
-class DecisionSearchView(GovernanceView):
+class DecisionSearchView(GovernanceListView):
     @extend_schema(
         summary="Decisions about a pseudonymous subject (explanation requests)",
         parameters=[OpenApiParameter("subject_ref", str, required=True)],

@@ -21,7 +21,7 @@ from api.serializers.identity import (
     UserInSerializer,
     UserOutSerializer,
 )
-from api.views.base import GovernanceView
+from api.views.base import GovernanceListView, GovernanceView
 from governance import access, selectors
 from governance.errors import NotVisible
 from governance.roles import Role
@@ -127,7 +127,7 @@ class UserPasswordView(GovernanceView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RoleGrantListView(GovernanceView):
+class RoleGrantListView(GovernanceListView):
     @extend_schema(
         summary="Compliance officer grants and open proposals (administrators, officers)",
         responses=RoleGrantOutSerializer(many=True),

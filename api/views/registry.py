@@ -29,7 +29,7 @@ from api.serializers.registry import (
     VersionRefSerializer,
 )
 from api.verification import VERIFY_PARAMETER, verification, verification_of, wants_verification
-from api.views.base import GovernanceView, written
+from api.views.base import GovernanceListView, GovernanceView, written
 from governance import access, selectors, signin
 from governance.errors import InvalidInput, LockedOut, NotVisible, ReauthenticationFailed
 from governance.models import OwnershipTransfer
@@ -39,7 +39,7 @@ from governance.services import approvals, registry
 from governance.services.deployments import version_retire
 
 
-class ModelListView(GovernanceView):
+class ModelListView(GovernanceListView):
     filterset_class = ModelFilter
 
     @extend_schema(summary="Registered models the caller may read", responses=ModelOutSerializer(many=True))
@@ -166,7 +166,7 @@ class AccessChangeView(GovernanceView):
         return written(request, {"actions": change.actions}, change.ledger_key, status.HTTP_200_OK)
 
 
-class DatasetListView(GovernanceView):
+class DatasetListView(GovernanceListView):
     @extend_schema(summary="Datasets the caller may read", responses=DatasetOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(
@@ -196,14 +196,14 @@ class DatasetDetailView(GovernanceView):
         return Response(DatasetOutSerializer(selectors.dataset_get(request.user, sha256)).data)
 
 
-class DatasetVersionsView(GovernanceView):
+class DatasetVersionsView(GovernanceListView):
     @extend_schema(summary="Versions trained on this dataset", responses=VersionOutSerializer(many=True))
     def get(self, request: Request, sha256: str) -> Response:
         selectors.dataset_get(request.user, sha256)
         return self.paginate(selectors.versions_trained_on(request.user, sha256), VersionOutSerializer)
 
 
-class VersionQueueView(GovernanceView):
+class VersionQueueView(GovernanceListView):
     filterset_class = VersionFilter
 
     @extend_schema(
@@ -214,7 +214,7 @@ class VersionQueueView(GovernanceView):
         return self.paginate(selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer)
 
 
-class VersionListView(GovernanceView):
+class VersionListView(GovernanceListView):
     filterset_class = VersionFilter
 
     @extend_schema(summary="Versions of a model", responses=VersionOutSerializer(many=True))
@@ -292,7 +292,7 @@ class VersionRetireView(GovernanceView):
         return written(request, VersionOutSerializer(result.record).data, result.ledger_key, status.HTTP_200_OK)
 
 
-class CardListView(GovernanceView):
+class CardListView(GovernanceListView):
     @extend_schema(summary="Model-card revisions of a version", responses=CardOutSerializer(many=True))
     def get(self, request: Request, slug: str, version: str) -> Response:
         row = selectors.version_get(request.user, slug, version)
@@ -309,7 +309,7 @@ class CardListView(GovernanceView):
         return written(request, CardOutSerializer(card).data, card.ledger_key)
 
 
-class ApprovalListView(GovernanceView):
+class ApprovalListView(GovernanceListView):
     @extend_schema(
         summary="Signatures on a version",
         responses=ApprovalOutSerializer(many=True),

@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.views.base import GovernanceView
+from api.views.base import GovernanceListView, GovernanceView
 from governance import selectors
 from governance.errors import InvalidInput
 from governance.models import Report
@@ -67,7 +67,7 @@ class ReportOutSerializer(serializers.ModelSerializer):
         return reverse("api:report-download", args=[report.pk]) if report.status == Report.Status.READY else None
 
 
-class ReportListView(GovernanceView):
+class ReportListView(GovernanceListView):
     @extend_schema(summary="Reports the caller may read", responses=ReportOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.paginate(report_selectors.report_list(request.user), ReportOutSerializer)

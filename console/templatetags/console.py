@@ -20,6 +20,7 @@ SECTIONS = {
     "queue": "queue",
     "models": "models",
     "model": "models",
+    "compare": "models",
     "version": "models",
     "sign": "models",
     "approval": "models",

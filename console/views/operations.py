@@ -7,20 +7,31 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from console import queries
+from console import exports, queries
 from console.auth import console_page
-from console.forms import AlertNoteForm, DecisionSearchForm
+from console.browse import browse
+from console.filters import AlertFilterForm, DecisionFilterForm
+from console.forms import AlertNoteForm
 from governance.errors import Conflict, InvalidInput
+from governance.selectors import browse as browsing
 from governance.services import alerts as alert_services
 
 
 @console_page
 @require_GET
 def decisions(request: HttpRequest) -> HttpResponse:
-    form = DecisionSearchForm(request.GET or None)
-    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    context = {"form": form, "q": q, "decisions": queries.decision_search(request.user, q)}
-    return render(request, "console/decisions.html", context)
+    """Decisions by subject or id, model, version, day range, outcome and override; CSV export."""
+    form = DecisionFilterForm(request.GET, models=queries.model_slugs(request.user))
+    return browse(
+        request,
+        form=form,
+        rows=lambda form: browsing.decision_browse(request.user, form.filters()),
+        export=exports.DECISIONS,
+        filename="decisions.csv",
+        template="console/decisions.html",
+        name="decisions",
+        context={"outcomes": browsing.decision_outcomes(request.user)},
+    )
 
 
 @console_page
@@ -32,11 +43,18 @@ def decision(request: HttpRequest, slug: str, decision_id: str) -> HttpResponse:
 @console_page
 @require_GET
 def alerts(request: HttpRequest) -> HttpResponse:
-    context = {
-        "open": queries.alert_rows(request.user),
-        "resolved": queries.alert_rows(request.user, resolved=True),
-    }
-    return render(request, "console/alerts.html", context)
+    """Alerts by model, state, kind and day opened, newest first, with the actions the caller may
+    take on each; CSV export."""
+    form = AlertFilterForm(request.GET, models=queries.model_slugs(request.user))
+    return browse(
+        request,
+        form=form,
+        rows=lambda form: queries.alert_rows(request.user, browsing.alert_browse(request.user, form.filters())),
+        export=(exports.ALERTS[0], lambda pair: exports.ALERTS[1](pair[0])),
+        filename="alerts.csv",
+        template="console/alerts.html",
+        name="alerts",
+    )
 
 
 def _handle(request: HttpRequest, pk: int, action: str) -> HttpResponse:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from console import exports
 from console.auth import console_page
+from console.browse import browse
+from console.filters import ReportFilterForm
 from console.forms import ReportRequestForm
 from governance import selectors
 from governance.errors import Conflict, InvalidInput
 from governance.models import Report
+from governance.selectors import browse as browsing
 from governance.selectors import reports as report_selectors
 from governance.services import reports as report_services
 
@@ -21,13 +25,21 @@ from governance.services import reports as report_services
 def reports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _request(request)
-    reports = list(report_selectors.report_list(request.user)[:100])
     context = {
-        "reports": reports,
-        "pending": any(r.status == Report.Status.PENDING for r in reports),
+        "pending": report_selectors.report_list(request.user).filter(status=Report.Status.PENDING).exists(),
         "versions": report_selectors.reportable_versions(request.user),
     }
-    return render(request, "console/reports.html", context)
+    models = list(selectors.model_list(request.user).values_list("slug", flat=True))
+    return browse(
+        request,
+        form=ReportFilterForm(request.GET, models=models),
+        rows=lambda form: browsing.report_browse(request.user, form.filters()),
+        export=exports.REPORTS,
+        filename="reports.csv",
+        template="console/reports.html",
+        name="reports",
+        context=context,
+    )
 
 
 def _request(request: HttpRequest) -> HttpResponse:

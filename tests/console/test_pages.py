@@ -468,7 +468,7 @@ def test_owners_and_officers_acknowledge_and_resolve_alerts(alert, client_for):
 def test_auditors_see_alerts_but_do_not_handle_them(alert, client_for):
     auditor = client_for("auditor")
     html = auditor.get("/alerts").content.decode()
-    assert "Income band drifts." in html and "Acknowledge" not in html
+    assert "Income band drifts." in html and ">Acknowledge</button>" not in html and "/acknowledge" not in html
     assert auditor.post(f"/alerts/{alert.pk}/acknowledge").status_code == 403
     assert client_for("other_owner").post(f"/alerts/{alert.pk}/acknowledge").status_code == 404
     alert.refresh_from_db()
@@ -535,7 +535,9 @@ def test_the_ledger_page_shows_the_checkpoint_and_recent_entries_to_readers(worl
     latest = Checkpoint.objects.order_by("-size").first()
     assert response.context["checkpoint"] == latest
     assert latest.note in response.content.decode()
-    assert len(response.context["entries"]) == 25
+    entries = response.context["entries"]
+    assert len(entries) == min(50, Entry.objects.count())  # one page, newest first
+    assert entries[0]["seq"] == Entry.objects.order_by("-seq").first().seq
 
 
 def test_the_ledger_lists_no_entries_to_those_without_ledger_access(world, client_for):
