@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from console import charts, diffs
+from console import charts, diffs, timecharts
 from console.receipts import Receipt, receipt_list
 from governance import access, selectors
 from governance.errors import NotVisible
@@ -25,7 +25,7 @@ from governance.models import (
     ModelVersion,
     RegisteredModel,
 )
-from governance.selectors import history
+from governance.selectors import history, observations
 from governance.selectors import monitoring as status
 from governance.selectors.approvals import SIGNABLE, approvals_required, sign_offer
 from governance.selectors.gates import GateReport, gates_evaluate
@@ -69,12 +69,19 @@ def model_slugs(user: AbstractBaseUser) -> list[str]:
 def model_page(user: AbstractBaseUser, slug: str) -> dict[str, Any]:
     model = selectors.model_get(user, slug)
     versions = list(selectors.version_list(user, model).order_by("registered_at"))
+    thresholds = list(status.thresholds_current(model))
+    approved = observations.approved_version_ids(model)
+    observed = observations.chart_observations(user, model)
+    policy = status.monitoring_policy_current(model)
     return {
         "model": model,
         "status": status.model_status(user, model),
         "versions": versions,
         "timeline": history.model_timeline(model),
-        "charts": charts.metric_charts(versions, list(status.thresholds_current(model))),
+        "charts": charts.metric_charts(versions, thresholds, approved),
+        "drift_charts": timecharts.drift_charts(observed, policy, approved),
+        "live_charts": timecharts.performance_charts(observed, thresholds, approved)
+        + timecharts.volume_charts(observed, policy, approved),
         "can_report": access.can(user, "reports", model),
     }
 
