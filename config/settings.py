@@ -293,6 +293,8 @@ LEDGER_QUEUE_WARNING_SECONDS = env_int("LEDGER_QUEUE_WARNING_SECONDS", 300, mini
 REPORT_SIGNING_P12_FILE = env_path("REPORT_SIGNING_P12_FILE")
 REPORT_SIGNING_P12_PASSPHRASE_FILE = env_path("REPORT_SIGNING_P12_PASSPHRASE_FILE")
 REPORT_TSA_URL = env_str("REPORT_TSA_URL") or None
+# PEM file of the root(s) the TSA's certificate chains to, when it is not the seal's own root.
+REPORT_TSA_ROOTS_FILE = env_path("REPORT_TSA_ROOTS_FILE")
 REPORT_STORAGE_DIR = env_path("REPORT_STORAGE_DIR", VAR_DIR / "reports")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

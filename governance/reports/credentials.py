@@ -25,6 +25,37 @@ class SealingUnavailable(GovernanceError):
     code = "sealing_unavailable"
 
 
+def tsa_roots() -> list[bytes]:
+    """Return the PEM blobs of REPORT_TSA_ROOTS_FILE (none when unset).
+
+    Raise SealingUnavailable when the file cannot be read.
+    """
+    path = settings.REPORT_TSA_ROOTS_FILE
+    if path is None:
+        return []
+    try:
+        return [Path(path).read_bytes()]
+    except OSError as exc:
+        raise SealingUnavailable(f"REPORT_TSA_ROOTS_FILE cannot be read ({exc.strerror}).") from None
+
+
+def seal_statement(*, development: bool, tsa_url: str | None) -> str:
+    """Return what the first page says about the seal: its PAdES baseline level and what that means."""
+    if tsa_url:
+        return (
+            "PAdES baseline B-LTA (ETSI EN 319 142-1): the seal carries an RFC 3161 timestamp from "
+            f"{tsa_url}; the certificates and revocation data needed to validate it later are embedded; "
+            "a document timestamp covers the whole file."
+        )
+    statement = (
+        "PAdES baseline B-B (ETSI EN 319 142-1): no trusted timestamp and no embedded validation "
+        "data; the signing time is the sealer's own claim."
+    )
+    if development:
+        statement += " Sealed with the development certificate, which nobody trusts."
+    return statement
+
+
 def _passphrase() -> bytes | None:
     path = settings.REPORT_SIGNING_P12_PASSPHRASE_FILE
     if path is None:

@@ -7,6 +7,7 @@ by a Celery task enqueued on commit; it is safe to run twice and a failed one ca
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import logging
 from datetime import datetime
@@ -24,7 +25,7 @@ from governance.models import Alert, Decision, ModelVersion, Report
 from governance.reconciliation.reports import report_facts, report_first_mismatch
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing, twin
-from governance.reports.credentials import sealing_credentials
+from governance.reports.credentials import seal_statement, sealing_credentials, tsa_roots
 from governance.reports.tasks import report_generate_task
 from governance.results import Written
 from ledger import selectors as ledger_selectors
@@ -174,8 +175,11 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     _check_records(report)
     credentials = sealing_credentials()
     built = report_build(report, generated_at, development=credentials.development)
-    content = renderer.render(built.content)
-    report_json = twin.twin_json(built.content)
+    # The first page states the PAdES level the seal will have.
+    statement = seal_statement(development=credentials.development, tsa_url=settings.REPORT_TSA_URL)
+    shown = dataclasses.replace(built.content, title_rows=(*built.content.title_rows, ("Seal", statement)))
+    content = renderer.render(shown)
+    report_json = twin.twin_json(shown)
     facts = report_facts(report)
     ledger, size = _evidence(built.ledger_keys, facts)
     evidence = _evidence_file(ledger, size, facts)
@@ -194,6 +198,7 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
         sealing.attach_manifest(content, manifest, evidence=evidence, twin=report_json),
         credentials,
         tsa_url=settings.REPORT_TSA_URL,
+        tsa_roots_pem=tsa_roots(),
         reason=f"Evidence of {report.subject} in {settings.LEDGER_ORIGIN}",
         location=settings.LEDGER_ORIGIN,
     )

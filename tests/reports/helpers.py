@@ -179,6 +179,7 @@ def sealed_report(
     *,
     content: ReportContent | None = None,
     tsa_url: str | None = None,
+    tsa_roots_pem: list[bytes] | None = None,
 ) -> bytes:
     """Return a report rendered, given its manifest and sealed: the production path."""
     content = content or sample_content()
@@ -186,7 +187,9 @@ def sealed_report(
     report_json = twin.twin_json(content)
     manifest = manifest_for(pdf, credentials, ledger.evidence(), twin=report_json)
     with_manifest = sealing.attach_manifest(pdf, manifest, twin=report_json)
-    return sealing.seal(with_manifest, credentials, tsa_url=tsa_url, reason="Audit report seal")
+    return sealing.seal(
+        with_manifest, credentials, tsa_url=tsa_url, tsa_roots_pem=tsa_roots_pem, reason="Audit report seal"
+    )
 
 
 def pdf_text(pdf: bytes, tmp_path: Path, *args: str) -> str:
@@ -240,7 +243,9 @@ class Authority:
     def pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
-    def issue(self, common_name: str, key: Any, *, time_stamping: bool = False) -> x509.Certificate:
+    def issue(
+        self, common_name: str, key: Any, *, time_stamping: bool = False, crl_url: str | None = None
+    ) -> x509.Certificate:
         builder = (
             _validity(x509.CertificateBuilder())
             .subject_name(_name(common_name))
@@ -254,7 +259,23 @@ class Authority:
         if time_stamping:
             # RFC 3161 §2.3: a TSA certificate has exactly this EKU, marked critical.
             builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        if crl_url:
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
         return builder.sign(self.key, hashes.SHA256())
+
+    def crl(self) -> bytes:
+        """Return this CA's current CRL (DER), revoking nothing."""
+        now = dt.datetime.now(dt.UTC)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.cert.subject)
+            .last_update(now - dt.timedelta(minutes=5))
+            .next_update(now + dt.timedelta(days=7))
+            .add_extension(x509.CRLNumber(1), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False)
+        )
+        return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def make_authority(common_name: str = "Report Tests Root CA") -> Authority:

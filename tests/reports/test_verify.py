@@ -233,7 +233,7 @@ def test_it_rejects_a_checkpoint_of_another_origin_and_a_report_proving_nothing(
 def test_it_verifies_a_timestamped_seal_when_the_tsa_is_trusted(
     dev_credentials: sealing.SealingCredentials, ledger: Ledger, tsa
 ) -> None:
-    sealed = sealed_report(dev_credentials, ledger, tsa_url=tsa.url)
+    sealed = sealed_report(dev_credentials, ledger, tsa_url=tsa.url, tsa_roots_pem=[tsa.authority.pem])
     assert tsa.requests >= 1
     result = _verify(
         sealed,

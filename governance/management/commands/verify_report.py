@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from governance.reports.credentials import SealingUnavailable, sealing_credentials
+from governance.reports.credentials import SealingUnavailable, sealing_credentials, tsa_roots
 from ledger import selectors as ledger_selectors
 from model_ledger_verify.report import ReportVerificationError, verify_report
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, file: Path, **options: object) -> None:
         try:
             pdf = file.read_bytes()
-            roots = [sealing_credentials().trust_root_pem]
+            roots = [sealing_credentials().trust_root_pem, *tsa_roots()]
         except (OSError, SealingUnavailable) as exc:
             self.stderr.write(f"REPORT NOT VERIFIED: {exc}")
             sys.exit(1)
@@ -33,7 +33,8 @@ class Command(BaseCommand):
             sys.exit(1)
         self.stdout.write(
             f"Report verified: {result.kind} report {result.report_id} on {result.subject}, sealed by "
-            f"{result.signer_subject}; {result.ledger_entries} ledger entries proven against checkpoint size "
+            f"{result.signer_subject} (PAdES {result.level}); {result.ledger_entries} ledger entries proven "
+            f"against checkpoint size "
             f"{result.checkpoint_size}; {result.facts} facts checked against their ledger entries"
             f"{' (DEVELOPMENT seal)' if result.development else ''}."
         )

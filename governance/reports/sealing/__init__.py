@@ -8,7 +8,9 @@ A sealed report is three PDF revisions, each an incremental update of the one be
    ``report.json`` (ISO 32000-1 §7.11.4), PDF/A-3 associated files of the document (see
    docs/report-format.md);
 3. :func:`seal`: a PAdES signature (ETSI EN 319 142-1) whose byte range covers everything
-   before it, the manifest included.
+   before it, the manifest included;
+4. with a timestamp authority only, PAdES B-LTA: the validation data (DSS) and a document
+   timestamp over the whole file (see :func:`seal` and docs/report-format.md).
 
 The manifest is canonical JSON (keys sorted, no whitespace, UTF-8):
 ``json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.

@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers import pdf_signer as pades
 from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
 
 from governance.reports.sealing.manifest import SealingCredentials, SealingError
 from model_ledger_verify.report import (
+    ARCHIVE_TIMESTAMP_FIELD,
     SIGNATURE_FIELD,
     ReportVerificationError,
     read_manifest,
@@ -24,6 +28,7 @@ def seal(
     credentials: SealingCredentials,
     *,
     tsa_url: str | None = None,
+    tsa_roots_pem: list[bytes] | None = None,
     reason: str,
     location: str | None = None,
 ) -> bytes:
@@ -31,20 +36,36 @@ def seal(
 
     The signature is PAdES (ETSI EN 319 142-1): SubFilter ``ETSI.CAdES.detached``, SHA-256,
     the signing certificate bound by the ESS signing-certificate-v2 attribute. That is
-    baseline B-B; with ``tsa_url`` an RFC 3161 signature timestamp from that TSA is added
-    (baseline B-T). The field is named ``LedgerSeal`` and is invisible. Raise SealingError if
-    the document has no ``manifest.json`` naming this certificate, or if signing or the
-    timestamp request fails.
+    baseline B-B. With ``tsa_url`` it is baseline B-LTA: an RFC 3161 signature timestamp from
+    that TSA (B-T), then, in an incremental update, the validation data of the seal and of the
+    timestamp (certificates and the CRLs or OCSP responses their certificates point to, fetched
+    now) in the document security store (DSS, B-LT), then a document timestamp over it all
+    (B-LTA). ``tsa_roots_pem`` are the roots the TSA's certificate chains to, when they are not
+    the seal's. The field is named ``LedgerSeal`` and is invisible. Raise SealingError if the
+    document has no ``manifest.json`` naming this certificate, or if signing, a timestamp
+    request or fetching validation data fails.
     """
     _check_manifest_certificate(pdf_with_manifest, credentials)
     # An approval signature, not a certification one: no DocMDP permissions are needed when
     # the verifier refuses anything at all after the seal.
+    long_term = tsa_url is not None
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location,
+        embed_validation_info=long_term,
+        use_pades_lta=long_term,
+        timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD if long_term else None,
+        validation_context=_collecting_context(credentials, tsa_roots_pem or []) if long_term else None,
+        # The validation data goes into the revision of the document timestamp, which therefore
+        # covers every byte of the file: nothing of a sealed report is left unsigned.
+        dss_settings=pades.DSSContentSettings(
+            include_vri=False,
+            placement=pades.SigDSSPlacementPreference.TOGETHER_WITH_NEXT_TS,
+            next_ts_settings=pades.TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+        ),
     )
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(metadata, signer=credentials.signer, timestamper=timestamper)
@@ -62,6 +83,15 @@ def seal(
     except Exception as exc:
         raise SealingError(f"cannot seal the report: {exc}") from exc
     return output.getvalue()
+
+
+def _collecting_context(credentials: SealingCredentials, tsa_roots_pem: list[bytes]) -> ValidationContext:
+    """The context in which pyHanko gathers the validation data to embed: the seal's and the
+    TSA's roots, revocation information fetched from the certificates' own pointers."""
+    roots = list(load_certs_from_pemder_data(credentials.trust_root_pem))
+    for blob in tsa_roots_pem:
+        roots += load_certs_from_pemder_data(blob)
+    return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="soft-fail")
 
 
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:

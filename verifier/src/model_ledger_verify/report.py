@@ -4,10 +4,13 @@ This module runs without Django (``ledgerctl verify-report`` uses it) and import
 standard library, ``cryptography``, pyHanko and the pure ledger core. The manifest format is
 described in ``governance.reports.sealing``; :func:`verify_report` checks, in order:
 
-1. the file is a PDF with exactly one signature;
-2. that signature is intact and cryptographically valid, covers the entire file (nothing
-   was appended after it) and chains to one of the given trust roots; a signature
-   timestamp, when present, must be valid and trusted too (PAdES B-T, ETSI EN 319 142-1);
+1. the file is a PDF whose first signature is the seal, followed by nothing or only by
+   document timestamps;
+2. the seal is intact and cryptographically valid, covers the entire file (nothing was
+   appended after it) and chains to one of the given trust roots; a signature timestamp, when
+   present, must be valid and trusted too (PAdES B-T, ETSI EN 319 142-1); at B-LT/B-LTA what
+   follows the seal only adds validation data and document timestamps, each valid and from a
+   trusted TSA, the last one covering the entire file;
 3. the embedded ``manifest.json`` is present, canonical JSON, of format ``ledger-report/1``,
    names the certificate that sealed it, and its ``content_sha256``/``content_length`` are
    those of the file prefix that holds the rendered content;
@@ -59,6 +62,7 @@ __all__ = [
 MANIFEST_FORMAT = "ledger-report/1"
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_FIELD = "LedgerSeal"
+ARCHIVE_TIMESTAMP_FIELD = "LedgerArchiveTimestamp"
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # A revision ends with the %%EOF marker and an optional end-of-line (ISO 32000-1 §7.5.5).
@@ -94,6 +98,10 @@ class ReportVerification:
     facts: int = 0
     # Whether the report embeds its machine-readable twin, report.json, bound by the manifest.
     twin: bool = False
+    # The PAdES baseline level (ETSI EN 319 142-1): "B-B", "B-T", "B-LT" or "B-LTA", and the
+    # time of the last document timestamp of a B-LTA report.
+    level: str = "B-B"
+    archive_timestamp_time: datetime | None = None
 
 
 def canonical_json(value: Any) -> bytes:
@@ -276,7 +284,7 @@ def verify_report(
     roots = _load_roots(trust_roots_pem)
     verifiers = _load_ledger_keys(ledger_keys)
     try:
-        reader, status = _check_signature(pdf, roots, validation_time)
+        reader, status, archived = _check_signature(pdf, roots, validation_time)
     except ReportVerificationError as exc:
         bad = _first_bad_fact(pdf, verifiers)
         if bad:
@@ -313,7 +321,18 @@ def verify_report(
         development=development,
         facts=facts,
         twin=twin,
+        level=_level(reader, timestamp is not None, archived is not None),
+        archive_timestamp_time=archived,
     )
+
+
+def _level(reader: PdfFileReader, timestamped: bool, archived: bool) -> str:
+    """The PAdES baseline level the report reaches (ETSI EN 319 142-1 §6)."""
+    if not timestamped:
+        return "B-B"
+    if "/DSS" not in reader.root:
+        return "B-T"
+    return "B-LTA" if archived else "B-LT"
 
 
 def _first_bad_fact(pdf: bytes, verifiers: list[notes.Verifier]) -> str:

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -28,8 +29,16 @@ def _fail(message: str) -> ReportVerificationError:
     return ReportVerificationError(message)
 
 
-def _check_signature(pdf: bytes, roots: list[bytes], validation_time: datetime | None) -> tuple[PdfFileReader, Any]:
-    """Return the reader and pyHanko's status of the report's one, whole-file signature."""
+def _check_signature(
+    pdf: bytes, roots: list[bytes], validation_time: datetime | None
+) -> tuple[PdfFileReader, Any, datetime | None]:
+    """Return the reader, pyHanko's status of the report's seal, and the time of the last
+    document timestamp (None without one).
+
+    The seal is the first signature. It covers the whole file (PAdES B-B or B-T), or it is
+    followed only by revisions that add validation data (DSS) and document timestamps, the last
+    of which covers the whole file (B-LT, B-LTA); see :func:`_check_archive_timestamps`.
+    """
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
         signatures = reader.embedded_signatures
@@ -37,17 +46,17 @@ def _check_signature(pdf: bytes, roots: list[bytes], validation_time: datetime |
         raise _fail(f"the file is not a readable PDF: {exc}") from exc
     if not signatures:
         raise _fail("the report is not sealed: it has no signature")
-    if len(signatures) > 1:
+    signature, later = signatures[0], signatures[1:]
+    if any(s.sig_object_type != "/DocTimeStamp" for s in later):
         raise _fail(f"the report has {len(signatures)} signatures, not one: the seal does not cover the whole file")
-    signature = signatures[0]
     if signature.sig_object_type != "/Sig":
         raise _fail("the only signature is a document timestamp, not a seal")
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=validation_time)
+    context = _context(roots, validation_time)
     # Seal certificates carry nonRepudiation (contentCommitment), digitalSignature or both.
     usage = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"})
     try:
         status = validate_pdf_signature(
-            signature, signer_validation_context=context, key_usage_settings=usage, skip_diff=True
+            signature, signer_validation_context=context, key_usage_settings=usage, skip_diff=not later
         )
     except Exception as exc:
         raise _fail(f"the signature cannot be validated: {exc}") from exc
@@ -57,8 +66,10 @@ def _check_signature(pdf: bytes, roots: list[bytes], validation_time: datetime |
         raise _fail("the signature is invalid: its cryptographic check failed")
     # A signature followed by no further revision covers the entire file (ISO 32000-1
     # §12.8.1: its /ByteRange spans every byte but its own /Contents).
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+    if not later and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
         raise _fail("the signature does not cover the whole file: something was appended after the seal")
+    if later:
+        _check_only_archival_updates(status, "the seal")
     _check_contents_gap(pdf, signature.byte_range)
     if not status.trusted:
         problem = status.trust_problem_indic.name if status.trust_problem_indic else "UNKNOWN"
@@ -73,7 +84,47 @@ def _check_signature(pdf: bytes, roots: list[bytes], validation_time: datetime |
     if timestamp is not None and not timestamp.trusted:
         raise _fail("the signature timestamp's TSA does not chain to a given trust root")
     _check_unsigned_attributes(signature.signer_info, timestamp)
-    return reader, status
+    archived = _check_archive_timestamps(pdf, later, context)
+    return reader, status, archived
+
+
+def _context(roots: list[bytes], validation_time: datetime | None) -> ValidationContext:
+    return ValidationContext(trust_roots=roots, allow_fetching=False, moment=validation_time)
+
+
+def _check_only_archival_updates(status: Any, what: str) -> None:
+    """Check that what follows a signature only adds validation data and timestamps (pyHanko's
+    difference analysis, ISO 32000-2 §12.8.4.3 and ETSI EN 319 142-1 §5.4/§5.5)."""
+    if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        raise _fail(f"{what} does not cover its whole revision")
+    level = status.modification_level
+    if level is None or level > ModificationLevel.LTA_UPDATES or not status.docmdp_ok:
+        raise _fail(f"something other than validation data and document timestamps was appended after {what}")
+
+
+def _check_archive_timestamps(pdf: bytes, timestamps: Sequence[Any], context: ValidationContext) -> datetime | None:
+    """Check each document timestamp (PAdES B-LTA): intact, valid, from a trusted TSA, holding
+    only its chain, and the last one covering the whole file; return the last one's time."""
+    moment = None
+    for number, embedded in enumerate(timestamps, start=1):
+        what = f"document timestamp {number}"
+        try:
+            status = validate_pdf_timestamp(embedded, validation_context=context)
+        except Exception as exc:
+            raise _fail(f"{what} cannot be validated: {exc}") from exc
+        if not (status.intact and status.valid):
+            raise _fail(f"{what} is broken or invalid")
+        if not status.trusted:
+            raise _fail(f"{what}'s TSA does not chain to a given trust root")
+        if number == len(timestamps):
+            if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+                raise _fail(f"{what} does not cover the whole file: something was appended after it")
+        else:
+            _check_only_archival_updates(status, what)
+        _check_contents_gap(pdf, embedded.byte_range)
+        _check_certificates(embedded.signed_data, status.validation_path, what)
+        moment = status.timestamp
+    return moment
 
 
 def _absent(value: Any) -> bool:

@@ -102,12 +102,18 @@ def _verify_report(args: argparse.Namespace) -> int:
                     "facts": result.facts,
                     "checkpoint_size": result.checkpoint_size,
                     "development": result.development,
+                    "pades_level": result.level,
+                    "twin": result.twin,
                 }
             )
         )
     else:
         print(f"verified: {result.kind} report {result.report_id} on {result.subject}")
         print(f"sealed by {result.signer_subject}" + (" (DEVELOPMENT)" if result.development else ""))
+        print(
+            f"PAdES baseline {result.level}"
+            + (f", archived {result.archive_timestamp_time}" if result.archive_timestamp_time else "")
+        )
         print(f"{result.ledger_entries} ledger entries proven against checkpoint size {result.checkpoint_size}")
         print(f"{result.facts} facts shown checked against the ledger entries that state them")
     return EXIT_OK
