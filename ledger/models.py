@@ -257,15 +257,17 @@ class WitnessStatus(models.Model):
 
 
 class WitnessAlertReason(models.TextChoices):
-    FAILING = "failing", "Failing: requests failed or were refused"
+    REFUSED = "refused", "Refused: the witness refused our checkpoint or its answer did not verify"
+    FAILING = "failing", "Failing: requests failed"
     BEHIND = "behind", "Behind: has not cosigned a checkpoint in time"
 
 
 class WitnessAlert(models.Model):
     """A configured witness that stopped cosigning our checkpoints: an alert for the operators.
 
-    Opened by the witness client when a witness fails `ALERT_AFTER_FAILURES` requests in a row,
-    or has not cosigned a checkpoint signed more than LEDGER_WITNESS_MAX_LAG seconds ago;
+    Opened by the witness client when a witness refuses a checkpoint, fails
+    `ALERT_AFTER_FAILURES` requests in a row, or has not cosigned a checkpoint signed more than
+    LEDGER_WITNESS_MAX_LAG seconds ago;
     resolved (`resolved_at`) as soon as the witness has cosigned the latest checkpoint again, or
     is no longer configured. At most one open alert per witness. Operational state, like
     WitnessStatus: it is not a ledger fact and is not in the log.
@@ -293,7 +295,7 @@ class WitnessAlert(models.Model):
             models.CheckConstraint(
                 condition=Q(reason__in=WitnessAlertReason.values),
                 name="%(app_label)s_%(class)s_reason_valid",
-                violation_error_message="reason must be failing or behind.",
+                violation_error_message="reason must be refused, failing or behind.",
             ),
         ]
 

@@ -1,8 +1,10 @@
 """Witness alerts: a configured witness that fails or falls behind raises one; catching up clears it.
 
-A witness is *failing* after `ALERT_AFTER_FAILURES` requests in a row failed or were refused,
+A witness has *refused* as soon as it answers with a refusal that asking again will not change
+(400, 403, 404, 422, a larger tree than ours, a cosignature our key does not verify); it is
+*failing* after `ALERT_AFTER_FAILURES` requests in a row failed otherwise (unreachable, 5xx),
 and *behind* when it has not cosigned a checkpoint signed more than LEDGER_WITNESS_MAX_LAG
-seconds ago. Either opens a `WitnessAlert` (one open per witness), logged at ERROR by this
+seconds ago. Each opens a `WitnessAlert` (one open per witness), logged at ERROR by this
 module's logger: the line to route to the operators. The alert is resolved as soon as the witness
 has cosigned the latest checkpoint with no failure since, or is no longer configured. Checked
 after every round of cosignature requests (`witnessing.checkpoint_witness`), so every
@@ -53,13 +55,18 @@ def _problem(row: WitnessStatus | None, now: datetime) -> Problem | None:
     )
 
 
-def _open(name: str, problem: Problem, now: datetime) -> None:
+def witness_alert_open(name: str, reason: str, summary: str, *, now: datetime | None = None) -> None:
+    """Open an alert for witness ``name`` unless one is open; log it at ERROR when opened."""
+    if WitnessAlert.objects.filter(witness=name, resolved_at__isnull=True).exists():
+        return
     try:
         with transaction.atomic():
-            WitnessAlert.objects.create(witness=name, reason=problem.reason, summary=problem.summary, opened_at=now)
+            WitnessAlert.objects.create(
+                witness=name, reason=reason, summary=summary[:500], opened_at=now or timezone.now()
+            )
     except IntegrityError:
         return  # opened meanwhile by a concurrent run
-    logger.error("witness alert opened: %s is %s: %s", name, problem.reason, problem.summary)
+    logger.error("witness alert opened: %s is %s: %s", name, reason, summary)
 
 
 def _resolve(alert: WitnessAlert, resolution: str, now: datetime) -> None:
@@ -82,7 +89,7 @@ def witness_alerts_refresh(names: list[str], *, now: datetime | None = None) -> 
         problem = _problem(row, now)
         if problem is not None:
             if alert is None:
-                _open(name, problem, now)
+                witness_alert_open(name, problem.reason, problem.summary, now=now)
             continue
         caught_up = row is not None and row.failures == 0 and (latest is None or (row.cosigned_size or 0) >= latest)
         if alert is not None and caught_up:

@@ -20,8 +20,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ledger import selectors
-from ledger.models import Checkpoint, Cosignature, WitnessStatus
-from ledger.witness_alerts import ALERT_AFTER_FAILURES, alert_json, witness_alerts_open, witness_alerts_refresh
+from ledger.models import Checkpoint, Cosignature, WitnessAlert, WitnessStatus
+from ledger.witness_alerts import (
+    ALERT_AFTER_FAILURES,
+    alert_json,
+    witness_alert_open,
+    witness_alerts_open,
+    witness_alerts_refresh,
+)
 from model_ledger_verify import notes
 from model_ledger_verify.tlog.cosign import CosignatureVerifier, WitnessPolicy, add_signatures, cosignatures
 from model_ledger_verify.tlog.witness import encode_add_checkpoint
@@ -74,33 +80,45 @@ def _post(url: str, body: bytes) -> tuple[int, bytes]:
         return exc.code, exc.read(MAX_ANSWER_BYTES)
 
 
-def _ask(witness: Witness, checkpoint: Checkpoint) -> str | None:
+# Answers that asking again will not change: the witness refuses the checkpoint (400, 403, 404,
+# 422), has cosigned a larger tree of ours, or answers with a cosignature our key does not verify.
+REFUSAL_STATUSES = frozenset({400, 403, 404, 422})
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: str
+    refused: bool = False
+
+
+def _ask(witness: Witness, checkpoint: Checkpoint) -> Failure | None:
     """Ask one witness to cosign; store its cosignature. Return None, or what went wrong."""
     status_row, _ = WitnessStatus.objects.get_or_create(name=witness.name, defaults={"url": witness.url})
     old = status_row.cosigned_size or 0
     answer, body = 0, b""
     for _attempt in range(2):
         if old > checkpoint.size:
-            return f"the witness has cosigned size {old}, beyond checkpoint {checkpoint.size}"
+            return Failure(f"the witness has cosigned size {old}, beyond checkpoint {checkpoint.size}", refused=True)
         proof = selectors.consistency_proof(old, checkpoint.size, checkpoint_bound=False) if old else []
         try:
             answer, body = _post(f"{witness.url}/add-checkpoint", encode_add_checkpoint(old, proof, checkpoint.note))
         except (OSError, ValueError) as exc:
-            return f"unreachable: {exc}"
+            return Failure(f"unreachable: {exc}")
         if answer != 409:
             break
         text = body.decode("ascii", "replace").strip()
         if not text.isdigit():
-            return f"HTTP 409 without a size: {text[:100]!r}"
+            return Failure(f"HTTP 409 without a size: {text[:100]!r}")
         old = int(text)
     if answer != 200:
-        return f"HTTP {answer}: {body.decode('utf-8', 'replace').strip()[:300]}"
+        error = f"HTTP {answer}: {body.decode('utf-8', 'replace').strip()[:300]}"
+        return Failure(error, refused=answer in REFUSAL_STATUSES)
     try:
         found = cosignatures(checkpoint.note + body.decode("utf-8"), [witness.verifier])
     except (notes.NoteError, UnicodeDecodeError) as exc:
-        return f"invalid cosignature: {exc}"
+        return Failure(f"invalid cosignature: {exc}", refused=True)
     if not found:
-        return "the answer holds no cosignature by the configured key"
+        return Failure("the answer holds no cosignature by the configured key", refused=True)
     cosig = found[0]
     Cosignature.objects.get_or_create(
         checkpoint=checkpoint,
@@ -128,7 +146,8 @@ def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | 
     for witness in witnesses:
         if witness.name in done:
             continue
-        error = _ask(witness, checkpoint)
+        failure = _ask(witness, checkpoint)
+        error = failure.error if failure else None
         now = timezone.now()
         row = WitnessStatus.objects.get(name=witness.name)
         row.url, row.last_attempt_at = witness.url, now
@@ -146,6 +165,9 @@ def checkpoint_witness(checkpoint: Checkpoint | None = None) -> dict[str, str | 
                 error,
             )
         row.save(update_fields=["url", "last_attempt_at", "last_success_at", "last_error", "failures"])
+        if failure is not None and failure.refused:
+            # No need to wait for more failures: asking again will not change the answer.
+            witness_alert_open(witness.name, WitnessAlert.Reason.REFUSED, f"checkpoint {checkpoint.size}: {error}")
         outcomes[witness.name] = error
     witness_alerts_refresh([w.name for w in witnesses])
     return outcomes

@@ -318,7 +318,7 @@ WitnessAlertSerializer = type(
         "WitnessAlert",
         {
             "witness": serializers.CharField(),
-            "reason": serializers.ChoiceField(choices=["failing", "behind"]),
+            "reason": serializers.ChoiceField(choices=["refused", "failing", "behind"]),
             "summary": serializers.CharField(),
             "opened_at": serializers.DateTimeField(),
         },

@@ -91,6 +91,24 @@ def test_a_failing_witness_raises_an_alert_that_clears_when_it_catches_up(
     assert any("witness alert resolved" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_raises_an_alert_at_once_and_a_cosignature_clears_it(live_server, settings, cosigner):
+    _use(settings, f"{live_server.url}/witness", cosigner)
+    followed = settings.WITNESS_LOGS
+    settings.WITNESS_LOGS = {}  # the witness does not follow our log: 404, asking again changes nothing
+    fill(5)
+    checkpoint = services.checkpoint_sign()
+    assert witnessing.checkpoint_witness(checkpoint)[WITNESS].startswith("HTTP 404")
+    alert = WitnessAlert.objects.get(resolved_at__isnull=True)
+    assert alert.reason == "refused" and alert.summary.startswith(f"checkpoint {checkpoint.size}: HTTP 404")
+    assert witnessing.witness_statuses()[0]["alert"]["reason"] == "refused"
+
+    settings.WITNESS_LOGS = followed
+    assert witnessing.checkpoint_witness(checkpoint) == {WITNESS: None}
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+
+
 def test_a_witness_behind_for_longer_than_the_lag_allowed_raises_an_alert(db, settings, cosigner):
     _use(settings, "http://127.0.0.1:9/witness", cosigner)
     settings.LEDGER_WITNESS_MAX_LAG = 600
