@@ -7,10 +7,11 @@ Every value is a string, an integer, a boolean, null, a list or an object: never
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 from datetime import date, datetime
 from typing import Any
 
-from governance.models import Dataset, ModelCard, ModelVersion, RegisteredModel
+from governance.models import Dataset, ModelCard, ModelVersion, RegisteredModel, Webhook
 from model_ledger_verify import canonical
 
 
@@ -44,6 +45,7 @@ def model_record(model: RegisteredModel) -> dict[str, Any]:
         "validated_at": iso_date(model.validated_at),
         "next_validation_due": iso_date(model.next_validation_due),
         "valid_until": iso_date(model.valid_until),
+        "created_at": rfc3339(model.created_at),
     }
 
 
@@ -57,6 +59,7 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
         "schema_sha256": dataset.schema_sha256,
         "provenance": dataset.provenance,
         "preparation": dataset.preparation,
+        "registered_at": rfc3339(dataset.registered_at),
         # Only reference hashes say so; content hashes keep the leaf as it always was.
         **({"hash_kind": dataset.hash_kind} if dataset.hash_kind != "content" else {}),
     }
@@ -90,4 +93,21 @@ def signed_content(version: ModelVersion, card: ModelCard | None) -> dict[str, A
     return {
         "version": version_record(version),
         "card": None if card is None else {"revision": card.revision, "content_sha256": card.content_sha256},
+    }
+
+
+def webhook_record(webhook: Webhook) -> dict[str, Any]:
+    """Return what the ledger keeps of a webhook: never its secret, nor its full URL.
+
+    URLs often carry credentials in their path, so the leaf holds the host and a SHA-256.
+    """
+    return {
+        "webhook": webhook.pk,
+        "model": webhook.model.slug if webhook.model_id else None,
+        "url_host": urllib.parse.urlsplit(webhook.url).hostname or "",
+        "url_sha256": hashlib.sha256(webhook.url.encode()).hexdigest(),
+        "events": list(webhook.events),
+        "active": webhook.active,
+        "description": webhook.description,
+        "created_at": rfc3339(webhook.created_at),
     }

@@ -2,8 +2,9 @@
 
 One registry of record kinds (`KINDS`): each names its table, its natural key, the leaves that
 record it and, field by field, what those leaves say. `reconcile` runs them all (the
-`verify_ledger` command); `facts_of` answers for a few records (API `?verify=true`, the
-console's Verify, report generation). A new kind of record adds one entry.
+`verify_ledger` command), then looks for entries whose record was deleted (`orphans`);
+`facts_of` answers for a few records (API `?verify=true`, the console's Verify, report
+generation). A new kind of record adds one entry here, and its creating event one in `orphans`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from governance.reconciliation import (
     kinds_assurance,
     kinds_identity,
     kinds_monitoring,
+    kinds_notifications,
     kinds_operations,
     kinds_registry,
 )
 from governance.reconciliation.engine import Fact, Kind, Mismatch, reconcile_kind, record_facts
+from governance.reconciliation.orphans import orphans
 
 KINDS: tuple = (
     *kinds_registry.KINDS,
@@ -30,6 +33,7 @@ KINDS: tuple = (
     *kinds_monitoring.KINDS,
     *kinds_identity.KINDS,
     *kinds_assurance.KINDS,
+    *kinds_notifications.KINDS,
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 
@@ -66,6 +70,9 @@ def reconcile(
         count, found = _run(kind, None, step)
         result.records[kind.name] = count
         result.mismatches.extend(found)
+    if kinds is None:
+        # The other direction: every entry that created a record still has its row.
+        result.mismatches.extend(orphans())
     return result
 
 
@@ -89,6 +96,8 @@ _BY_ID = {
     "retraining.closed:": ("retraining request", "pk"),
     "decision.payload_erased:": ("decision", "pk"),
     "report.generated:": ("report", "pk"),
+    "webhook.created:": ("webhook", "pk"),
+    "webhook.deleted:": ("webhook", "pk"),
 }
 
 

@@ -139,6 +139,8 @@ class Mismatch:
     ledger: Any = ABSENT
 
     def line(self) -> str:
+        if self.field == "row":
+            return f"{self.table}: {self.record}: no row, but ledger seq {self.seq} records it (deleted)"
         where = f"{self.table}: {self.record}: {self.field}"
         if self.seq is None:
             return f"{where}: stored {shown(self.stored)} but no ledger entry records it"

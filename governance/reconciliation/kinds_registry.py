@@ -75,6 +75,7 @@ MODEL = Kind(
         "runbook",
         *VALIDATION_DATES,
         "created_by__username",
+        "created_at",
         "ledger_key",
         "last_transfer",
     ),
@@ -102,6 +103,7 @@ MODEL = Kind(
             )
         ),
         actor("created_by", "created_by__username"),
+        moment("created_at"),
     ),
     more=_model_extra,
     context=lambda queryset: latest_by_model("model.validation_updated:", "slug"),
@@ -122,6 +124,7 @@ DATASET = Kind(
         "preparation",
         "hash_kind",
         "registered_by__username",
+        "registered_at",
         "ledger_key",
     ),
     natural_key=lambda row: f"dataset {row['sha256']}",
@@ -143,6 +146,7 @@ DATASET = Kind(
         # Leaves name the kind only for reference hashes (governance/records.py).
         bound("hash_kind", convert=lambda kind: None if kind == "content" else kind),
         actor("registered_by", "registered_by__username"),
+        moment("registered_at"),
     ),
 )
 
@@ -240,6 +244,7 @@ CARD = Kind(
         "content",
         "content_sha256",
         "author__username",
+        "created_at",
         "ledger_key",
     ),
     natural_key=lambda row: (
@@ -253,6 +258,7 @@ CARD = Kind(
         bound("content_sha256"),
         bound("content"),
         actor("author", "author__username"),
+        moment("created_at"),
     ),
 )
 
@@ -322,7 +328,10 @@ STATUS_CHANGE = Kind(
 def _transfer_extra(row: Row, leaves: dict[str, dict | None], _: object) -> list[Fact]:
     accepted = leaves["accepted"]
     if accepted is None:
-        return []
+        # No entry accepted it, so it is still pending (no service cancels a transfer).
+        ok = row["state"] == OwnershipTransfer.State.PENDING
+        said = OwnershipTransfer.State.PENDING.value
+        return [Fact("state", ok, leaves["recorded"] and leaves["recorded"]["seq"], row["state"], said)]
     ok = row["state"] == OwnershipTransfer.State.ACCEPTED
     return [Fact("state", ok, accepted["seq"], row["state"], OwnershipTransfer.State.ACCEPTED.value)]
 
@@ -338,6 +347,8 @@ TRANSFER = Kind(
         "requested_by__username",
         "reason",
         "state",
+        "requested_at",
+        "decided_at",
         "ledger_key",
     ),
     natural_key=lambda row: f"ownership transfer {row['pk']} of {row['model__slug']}",
@@ -356,6 +367,8 @@ TRANSFER = Kind(
         bound("reason"),
         actor("requested_by", "requested_by__username"),
         bound("to_owner", column="to_owner__username", path="to", leaf="accepted"),
+        moment("requested_at"),
+        moment("decided_at", leaf="accepted"),
     ),
     more=_transfer_extra,
 )

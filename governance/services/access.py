@@ -12,6 +12,7 @@ from django.utils import timezone
 from governance import access, events
 from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import OwnershipTransfer, RegisteredModel
+from governance.records import rfc3339
 from governance.results import Written
 
 
@@ -120,6 +121,7 @@ def ownership_transfer_request(
             "from": model.owner.get_username(),
             "to": to_owner.get_username(),
             "reason": reason,
+            "requested_at": rfc3339(transfer.requested_at),
         },
     )
     return transfer
@@ -149,6 +151,7 @@ def ownership_transfer_accept(*, actor: AbstractBaseUser, transfer: OwnershipTra
             "from": previous,
             "to": actor.get_username(),
             "transfer": transfer.ledger_key,
+            "decided_at": rfc3339(transfer.decided_at),
         },
     )
     return Written(model, key)

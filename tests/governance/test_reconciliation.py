@@ -15,7 +15,7 @@ from django.utils import timezone
 from governance import reconciliation
 from governance.models import Decision, ModelUserObjectPermission
 from governance.services import access as access_services
-from governance.services import alerts, assurance, decisions, deployments, retraining
+from governance.services import alerts, assurance, decisions, deployments, notifications, retraining
 from governance.services.monitoring import observation_post_batch
 from ledger import services as ledger_services
 from ledger.models import Entry
@@ -61,6 +61,10 @@ def world(version, model, pipeline, olga, oscar, alice):
     assurance.risk_record(actor=alice, model=model, entry_id="r-1", hazard="Bias", residual_level="medium")
     assurance.oversight_record(actor=alice, model=model, entry_id="o-1", measure="Review", responsible="Ops")
     assurance.finding_record(actor=olga, version=version, entry_id="f-1", title="Drift", severity="low")
+    webhook = notifications.webhook_create(
+        actor=olga, url="https://hooks.example.com/ledger", secret="s" * 32, events=["alert.opened"], model=model
+    )
+    notifications.webhook_update(actor=olga, webhook=webhook, description="Pager")
     ledger_services.tree_integrate_all()
     return {"deployment": deployment}
 
@@ -185,6 +189,11 @@ def _key_of(table: str, pk_column: str = "id", where: str = "") -> str:
         ("observation", "governance_observation", "count = 5", [], "count"),
         ("alert", "governance_alert", "summary = 'edited'", [], "summary"),
         ("retraining request", "governance_retrainingrequest", "rule = 'age'", [], "rule"),
+        ("model", "governance_registeredmodel", "created_at = %s", [timezone.now()], "created_at"),
+        ("dataset", "governance_dataset", "registered_at = %s", [timezone.now()], "registered_at"),
+        ("card", "governance_modelcard", "created_at = %s", [timezone.now()], "created_at"),
+        ("ownership transfer", "governance_ownershiptransfer", "requested_at = %s", [timezone.now()], "requested_at"),
+        ("ownership transfer", "governance_ownershiptransfer", "state = 'cancelled'", [], "state"),
     ],
 )
 def test_each_kind_names_its_edited_field(world, kind, table, assignment, params, field):
@@ -315,3 +324,52 @@ def test_the_postgresql_fast_path_confirms_faithful_decisions_and_suspects_edite
     assert sorted(decision_suspects()[1]) == sorted([erased, edited])
     mismatch = _single_mismatch("decision")
     assert (mismatch.record, mismatch.field) == ("decision d-2 of credit-risk", "reasons")
+
+
+@pytest.mark.parametrize(
+    ("statements", "table", "key_prefix", "record"),
+    [
+        (
+            [
+                "DELETE FROM governance_decisionpayload WHERE decision_id IN "
+                "(SELECT id FROM governance_decision WHERE decision_id = 'd-2')",
+                "DELETE FROM governance_decision WHERE decision_id = 'd-2'",
+            ],
+            "governance_decision",
+            "decision.logged:credit-risk:d-2",
+            "decision credit-risk:d-2 (model:credit-risk)",
+        ),
+        (["DELETE FROM governance_decisionreview"], "governance_decisionreview", "decision.reviewed:", None),
+        (["DELETE FROM governance_cievidence"], "governance_cievidence", "ci.evidence_posted:", None),
+        (["DELETE FROM governance_riskentry"], "governance_riskentry", "risk.recorded:", None),
+    ],
+)
+def test_a_deleted_record_is_named_with_the_entry_that_created_it(
+    world, capsys, statements, table, key_prefix, record
+):
+    [(seq, key)] = Entry.objects.filter(idempotency_key__startswith=key_prefix).values_list("seq", "idempotency_key")
+    for statement in statements:
+        _sql(statement)
+    [mismatch] = [m for m in reconciliation.reconcile().mismatches if m.field == "row"]
+    assert (mismatch.table, mismatch.seq, mismatch.ledger) == (table, seq, key)
+    if record is not None:
+        assert mismatch.record == record
+    code, out, _ = _verify(capsys)
+    assert code == 1
+    assert f"no row, but ledger seq {seq} records it (deleted)" in out
+
+
+@pytest.mark.parametrize(
+    ("assignment", "params", "field"),
+    [
+        ("url = 'https://attacker.example.net/x'", [], "url_host"),
+        ("events = %s", ['["alert.opened", "decision.logged"]'], "events"),
+        ("description = 'edited'", [], "description"),
+        ("active = %s", [False], "active"),
+    ],
+)
+def test_an_edited_webhook_is_named_against_its_latest_leaf(world, assignment, params, field):
+    _sql(f"UPDATE governance_webhook SET {assignment}", params)  # noqa: S608
+    found = [m for m in reconciliation.reconcile(kinds=["webhook"]).mismatches if m.field == field]
+    [updated] = Entry.objects.filter(idempotency_key__startswith="webhook.updated:").values_list("seq", flat=True)
+    assert [(m.table, m.seq) for m in found] == [("governance_webhook", updated)]

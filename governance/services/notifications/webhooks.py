@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -24,6 +21,7 @@ from governance import access
 from governance import events as ledger_events
 from governance.errors import InvalidInput, NotVisible
 from governance.models import RegisteredModel, Webhook
+from governance.records import webhook_record
 from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
 from governance.validation import Errors
@@ -115,22 +113,6 @@ def _check_webhook(
         )
     if description is not None:
         errors.text(description, "description", limit=200, required=False)
-
-
-def webhook_record(webhook: Webhook) -> dict[str, Any]:
-    """Return what the ledger keeps of a webhook: never its secret, nor its full URL.
-
-    URLs often carry credentials in their path, so the leaf holds the host and a SHA-256.
-    """
-    return {
-        "webhook": webhook.pk,
-        "model": webhook.model.slug if webhook.model_id else None,
-        "url_host": urllib.parse.urlsplit(webhook.url).hostname or "",
-        "url_sha256": hashlib.sha256(webhook.url.encode()).hexdigest(),
-        "events": list(webhook.events),
-        "active": webhook.active,
-        "description": webhook.description,
-    }
 
 
 def webhook_created_key(webhook: Webhook) -> str:

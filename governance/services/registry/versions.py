@@ -219,6 +219,7 @@ def card_revise(*, actor: AbstractBaseUser, version: ModelVersion, content: dict
             "revision": card.revision,
             "content_sha256": card.content_sha256,
             "content": content,
+            "created_at": rfc3339(card.created_at),
         },
     )
     return card
