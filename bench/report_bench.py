@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
     # Run as a script, Python puts bench/ on the path, not the repository root.
     sys.path.insert(0, str(REPO))
 
-from governance.reports import renderer, sealing  # noqa: E402
+from governance.reports import renderer, sealing, twin  # noqa: E402
 from governance.reports.content import (  # noqa: E402
     BarChart,
     Callout,
@@ -399,6 +399,8 @@ def bench(
         return renderer.render(content)
 
     def attach(pdf: bytes) -> bytes:
+        # The machine-readable twin (report.json) is built and embedded here, as in production.
+        report_json = twin.twin_json(content)
         manifest = sealing.build_manifest(
             pdf,
             report_id=content.report_id,
@@ -407,8 +409,9 @@ def bench(
             generated_at=content.generated_at,
             credentials=credentials,
             ledger=evidence,
+            twin_sha256=hashlib.sha256(report_json).hexdigest(),
         )
-        return sealing.attach_manifest(pdf, manifest)
+        return sealing.attach_manifest(pdf, manifest, twin=report_json)
 
     def seal(pdf: bytes) -> bytes:
         return sealing.seal(pdf, credentials, reason="Audit report seal")

@@ -151,9 +151,6 @@ def attach_manifest(
             Attachment(TWIN_NAME, twin, f"The report's content as data ({TWIN_FORMAT})", relationship="Source")
         )
     moment = _generated_at(manifest)
-    # One time for the information dictionary and the XMP packet pyHanko updates (ISO 19005-3
-    # §6.6.2.3 wants them equal; left to itself it reads the clock once for each).
-    writer.document_meta.last_modified = moment
     embed_associated(writer, files, moment)
     # ISO 32000-1 §7.7.2 /PageMode: open the attachments panel, so a reader sees the manifest at once.
     writer.root[pdf_name("/PageMode")] = pdf_name("/UseAttachments")

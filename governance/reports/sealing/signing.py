@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from pyhanko.keys import load_certs_from_pemder_data
@@ -72,13 +71,13 @@ def seal(
     reserved: int | None = _contents_size(credentials, timestamped=timestamper is not None)
     try:
         try:
-            writer = _writer(pdf_with_manifest)
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
             output = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
         except SigningError as exc:
             if "larger than expected" not in str(exc):
                 raise
             # The sized guess was short (a TSA with a long chain): let pyHanko measure.
-            writer = _writer(pdf_with_manifest)
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
             output = pdf_signer.sign_pdf(writer)
     except Exception as exc:
         raise SealingError(f"cannot seal the report: {exc}") from exc
@@ -92,13 +91,6 @@ def _collecting_context(credentials: SealingCredentials, tsa_roots_pem: list[byt
     for blob in tsa_roots_pem:
         roots += load_certs_from_pemder_data(blob)
     return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="soft-fail")
-
-
-def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
-    """Return an incremental writer whose information dictionary and XMP get one and the same ModDate."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    writer.document_meta.last_modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return writer
 
 
 def _contents_size(credentials: SealingCredentials, *, timestamped: bool) -> int:
