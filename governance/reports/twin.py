@@ -4,7 +4,8 @@
 holds exactly what the renderer draws: the title block and every section with its blocks, each
 block an object whose ``type`` names it (``paragraph``, ``key_values``, ``table``,
 ``bar_chart``, ``line_chart``, ``timeline``, ``callout``, ``monospace``) and whose other members
-are the block's fields. Tuples become arrays, times RFC 3339 strings in UTC. The sealed
+are the block's fields. Tuples become arrays, times RFC 3339 strings in UTC. A dossier also
+carries ``facts``: the builder's facts as plain data, grouped as its sections are. The sealed
 manifest binds it by SHA-256, so a program reads the same content a person reads, under the
 same seal. Django-free.
 """
@@ -36,9 +37,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def twin_of(content: ReportContent) -> dict[str, Any]:
-    """Return the report.json object of ``content``."""
+def twin_of(content: ReportContent, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the report.json object of ``content``, with the builder's ``facts`` (plain,
+    JSON-ready data the sections were laid out from) under ``facts`` when there are any."""
     twin = _plain(content)
+    if facts:
+        twin["facts"] = facts
     twin["format"] = TWIN_FORMAT
     twin["sections"] = [
         {
@@ -50,6 +54,7 @@ def twin_of(content: ReportContent) -> dict[str, Any]:
     return twin
 
 
-def twin_json(content: ReportContent) -> bytes:
-    """Return report.json of ``content`` as canonical JSON bytes (sorted keys, no spaces, UTF-8)."""
-    return canonical_json(twin_of(content))
+def twin_json(content: ReportContent, facts: dict[str, Any] | None = None) -> bytes:
+    """Return report.json of ``content`` (and ``facts``) as canonical JSON bytes (sorted keys,
+    no spaces, UTF-8). Raise TypeError if ``facts`` is not JSON-ready."""
+    return canonical_json(twin_of(content, facts))

@@ -179,7 +179,7 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     statement = seal_statement(development=credentials.development, tsa_url=settings.REPORT_TSA_URL)
     shown = dataclasses.replace(built.content, title_rows=(*built.content.title_rows, ("Seal", statement)))
     content = renderer.render(shown)
-    report_json = twin.twin_json(shown)
+    report_json = twin.twin_json(shown, built.facts)
     facts = report_facts(report)
     ledger, size = _evidence(built.ledger_keys, facts)
     evidence = _evidence_file(ledger, size, facts)

@@ -47,6 +47,9 @@ def _check(pdf: bytes, tmp_path: Path) -> dict:
 def test_a_generated_dossier_is_pdfa_with_its_twin(approved, auditor, tmp_path):
     document = _check(_pdf(_generate(auditor, approved)), tmp_path)
     assert document["kind"] == "version"
+    facts = document["facts"]
+    assert {"gates", "signatures", "missing_evidence"} <= set(facts)
+    assert all(signature in json.dumps(facts, ensure_ascii=False) for signature in ("olga", "oscar"))
     values = json.dumps(document, ensure_ascii=False)
     assert approved.artifact_sha256 in values
 
