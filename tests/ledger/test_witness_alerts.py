@@ -7,6 +7,7 @@ log, so every request is real HTTP; an unreachable one is a closed port.
 from __future__ import annotations
 
 import json
+import re
 import logging
 import socket
 from datetime import timedelta
@@ -40,6 +41,9 @@ def cosigner(settings, tmp_path, signing_key_file) -> Cosigner:
     log_key = notes.Signer.from_string(signing_key_file.read_text().strip()).verifier_key()
     settings.WITNESS_LOGS = {"test.example/ledger": log_key}
     settings.LEDGER_WITNESS_POLICY = 1
+    # With in-process tasks the sequencer signs (and asks) on its own when the last checkpoint is
+    # stale; these tests ask themselves, so only a first checkpoint is signed that way.
+    settings.LEDGER_CHECKPOINT_INTERVAL = 3600
     return Cosigner.from_string(key)
 
 
@@ -100,7 +104,8 @@ def test_a_refusal_raises_an_alert_at_once_and_a_cosignature_clears_it(live_serv
     checkpoint = services.checkpoint_sign()
     assert witnessing.checkpoint_witness(checkpoint)[WITNESS].startswith("HTTP 404")
     alert = WitnessAlert.objects.get(resolved_at__isnull=True)
-    assert alert.reason == "refused" and alert.summary.startswith(f"checkpoint {checkpoint.size}: HTTP 404")
+    # (With in-process tasks, the checkpoint task may have asked first, about an earlier checkpoint.)
+    assert alert.reason == "refused" and re.match(r"checkpoint \d+: HTTP 404: unknown log origin", alert.summary)
     assert witnessing.witness_statuses()[0]["alert"]["reason"] == "refused"
 
     settings.WITNESS_LOGS = followed
