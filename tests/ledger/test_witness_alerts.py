@@ -7,8 +7,8 @@ log, so every request is real HTTP; an unreachable one is a closed port.
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import socket
 from datetime import timedelta
 
