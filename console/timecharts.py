@@ -55,11 +55,19 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _nice(number: float) -> float:
+    """Return the round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at or above `number`."""
+    if number <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(number))
+    return next(step * power for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if step * power >= number * (1 - 1e-9))
+
+
 def _axis(values: list[float], bounds: list[float], zero: bool) -> tuple[float, float]:
     found = values + bounds
     high = max(found) if found else 1.0
     if zero:
-        return 0.0, (high * 1.1) or 1.0
+        return 0.0, _nice(high * 1.05)
     low = math.floor(min(found) * 10) / 10
     top = math.ceil(high * 10) / 10
     if top <= low:

@@ -3,6 +3,8 @@ last use, revoke them. Each issue and revocation is a ledger event (governance.s
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,28 +17,26 @@ from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.services.identity import tokens
 
 VIA = "console"
+# The session key holding a just-issued token until the page after the redirect shows it.
+ISSUED = "console_issued_token"
 
 
-def _page(
-    request: HttpRequest, form: TokenForm, issued: tokens.IssuedToken | None = None, name: str = "", status: int = 200
-) -> HttpResponse:
-    context = {
-        "form": form,
-        "issued": issued,
-        "issued_name": name,
-        "tokens": tokens.token_list(request.user, own=True),
-    }
-    return render(request, "console/tokens.html", context, status=status)
+def _page(request: HttpRequest, form: TokenForm, issued: dict | None = None, status: int = 200) -> HttpResponse:
+    context = {"form": form, "issued": issued, "tokens": tokens.token_list(request.user, own=True)}
+    response = render(request, "console/tokens.html", context, status=status)
+    if issued:
+        response["Cache-Control"] = "no-store"  # the token is in this page; keep it out of caches
+    return response
 
 
 @console_page
 @require_http_methods(["GET", "POST"])
 def token_page(request: HttpRequest) -> HttpResponse:
-    """GET: one's tokens. POST: issue one and show it on this answer only (never stored, never
-    put in a message or the session), so a reload cannot show it again."""
+    """GET: one's tokens. POST: issue one, then redirect (so a reload never issues another); the
+    page after the redirect shows the token once, taking it out of the server-side session."""
     access.require(request.user, "tokens")
     if request.method == "GET":
-        return _page(request, TokenForm())
+        return _page(request, TokenForm(), issued=request.session.pop(ISSUED, None))
     form = TokenForm(request.POST)
     if not form.is_valid():
         return _page(request, form, status=400)
@@ -54,7 +54,13 @@ def token_page(request: HttpRequest) -> HttpResponse:
                 form.add_error(field, [str(p) for p in problems])
         form.add_error(None, exc.message)
         return _page(request, form, status=400)
-    return _page(request, TokenForm(), issued=issued, name=form.cleaned_data["name"], status=201)
+    request.session[ISSUED] = {
+        "token": issued.token,
+        "token_id": issued.token_id,
+        "name": form.cleaned_data["name"],
+        "expires_at": issued.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if issued.expires_at else "",
+    }
+    return redirect("console:tokens")
 
 
 @console_page

@@ -31,7 +31,7 @@ def test_every_identity_event_is_written_through_the_console(people, client_for)
     assert client_for("officer_1").post(f"/people/proposals/{grant.pk}/confirm").status_code == 302
     assert admin.post("/people/nina/privileges", {"is_staff": "on"}).status_code == 302
     own = client_for(nina)
-    issued = own.post("/account/tokens", {"name": "notebook", "days": "30"}).content.decode()
+    issued = own.post("/account/tokens", {"name": "notebook", "days": "30"}, follow=True).content.decode()
     assert "shown once" in issued
     instance = AuthToken.objects.get(user=nina)
     assert own.post(f"/account/tokens/{token_id(instance.digest)}/revoke").status_code == 302
