@@ -28,6 +28,7 @@ def _checkpoint_context() -> dict:
         "witnesses": witnessing.witness_statuses(),
         "witness_policy": witnessing.configured()[1].threshold,
         "witness_alerts": witness_alerts.witness_alerts_open(),
+        "witnessed": witnessing.witnessed_for(latest.size) if latest else None,
     }
 
 

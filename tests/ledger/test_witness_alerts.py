@@ -57,7 +57,8 @@ def test_a_failing_witness_raises_an_alert_that_clears_when_it_catches_up(
 ):
     _use(settings, f"{live_server.url}/witness", cosigner)
     fill(20)
-    assert witnessing.checkpoint_witness(services.checkpoint_sign()) == {WITNESS: None}
+    first = services.checkpoint_sign()
+    assert witnessing.checkpoint_witness(first) == {WITNESS: None}
     assert not WitnessAlert.objects.exists()
 
     # The witness goes away: a failure or two is a blip, the third in a row opens an alert.
@@ -84,6 +85,7 @@ def test_a_failing_witness_raises_an_alert_that_clears_when_it_catches_up(
     client.force_login(User.objects.create_user("auditor"))
     page = client.get("/ledger").content.decode()
     assert 'data-testid="witness-alerts"' in page and "1 witness alert open" in page
+    assert f"Latest witnessed checkpoint: size <strong>{first.size}</strong>, cosigned by {WITNESS}" in page
 
     # Back, it cosigns the latest checkpoint: the alert is resolved and the pages are clear.
     _use(settings, f"{live_server.url}/witness", cosigner)
