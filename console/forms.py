@@ -63,6 +63,7 @@ class ReportRequestForm(forms.Form):
     version = forms.CharField(max_length=64, required=False)
     decision_id = forms.CharField(max_length=200, required=False)
     purpose = forms.CharField(max_length=200, required=False)
+    redaction = forms.ChoiceField(choices=[("", "default"), *Report.Redaction.choices], required=False)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -54,6 +54,11 @@ def entry_by_key(idempotency_key: str) -> Entry | None:
     return Entry.objects.filter(idempotency_key=idempotency_key).first()
 
 
+def entries_with_prefix(prefix: str) -> Iterable[Entry]:
+    """Return the entries whose idempotency key starts with `prefix`, in log order."""
+    return Entry.objects.filter(idempotency_key__startswith=prefix).order_by("seq")
+
+
 def entry_by_leaf_hash(leaf_hash: bytes) -> Entry:
     entry = Entry.objects.filter(leaf_hash=leaf_hash).first()
     if entry is None:

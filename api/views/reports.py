@@ -24,6 +24,12 @@ class ReportInSerializer(serializers.Serializer):
     version = serializers.CharField(required=False, max_length=64)
     decision_id = serializers.CharField(required=False, max_length=200)
     purpose = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    redaction = serializers.ChoiceField(
+        Report.Redaction.choices,
+        required=False,
+        help_text="Decision reports: authority (everything), internal (pseudonymised) or subject (the data "
+        "subject's own view). Default: authority for those who may read inputs, else internal.",
+    )
 
 
 class ReportOutSerializer(serializers.ModelSerializer):
@@ -43,6 +49,7 @@ class ReportOutSerializer(serializers.ModelSerializer):
             "version",
             "decision_id",
             "purpose",
+            "redaction",
             "status",
             "failure_reason",
             "requested_by",
@@ -91,7 +98,12 @@ class ReportListView(GovernanceListView):
                 raise InvalidInput("A decision report names its decision.", errors={"decision_id": ["Required."]})
             decision = selectors.decision_get(request.user, model, data["decision_id"])
         report = report_services.report_request(
-            actor=request.user, kind=data["kind"], version=version, decision=decision, purpose=data["purpose"]
+            actor=request.user,
+            kind=data["kind"],
+            version=version,
+            decision=decision,
+            purpose=data["purpose"],
+            redaction=data.get("redaction", ""),
         )
         report.refresh_from_db()
         body = ReportOutSerializer(report).data

@@ -14,7 +14,7 @@ from console.browse import browse
 from console.filters import ReportFilterForm
 from console.forms import ReportRequestForm
 from governance import selectors
-from governance.errors import Conflict, InvalidInput
+from governance.errors import Conflict, Forbidden, InvalidInput
 from governance.models import Report
 from governance.selectors import browse as browsing
 from governance.selectors import reports as report_selectors
@@ -57,9 +57,14 @@ def _request(request: HttpRequest) -> HttpResponse:
         else:
             decision = selectors.decision_get(request.user, model, data["decision_id"])
         report = report_services.report_request(
-            actor=request.user, kind=data["kind"], version=version, decision=decision, purpose=data["purpose"]
+            actor=request.user,
+            kind=data["kind"],
+            version=version,
+            decision=decision,
+            purpose=data["purpose"],
+            redaction=data["redaction"],
         )
-    except InvalidInput as exc:
+    except (InvalidInput, Forbidden) as exc:
         messages.error(request, exc.message)
         return redirect("console:reports")
     report.refresh_from_db()

@@ -24,6 +24,12 @@ class ReportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class ReportRedaction(models.TextChoices):
+    AUTHORITY = "authority", "Authority (everything)"
+    INTERNAL = "internal", "Internal (pseudonymised)"
+    SUBJECT = "subject", "Data subject (no third-party data)"
+
+
 class Report(models.Model):
     """A requested report and, once generated, the sealed PDF's hashes and where it is stored.
 
@@ -33,6 +39,7 @@ class Report(models.Model):
 
     Kind = ReportKind
     Status = ReportStatus
+    Redaction = ReportRedaction
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=20, choices=ReportKind.choices)
@@ -40,6 +47,8 @@ class Report(models.Model):
     version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     purpose = models.CharField(max_length=200, blank=True)
+    # Who the edition is for; decision reports only (a dossier holds no personal data).
+    redaction = models.CharField(max_length=20, choices=ReportRedaction.choices, default=ReportRedaction.AUTHORITY)
     status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     # Null when generated from the command line by the operator.
     requested_by = models.ForeignKey(
@@ -63,6 +72,7 @@ class Report(models.Model):
         constraints = [
             choices_check("kind", ReportKind, name="%(app_label)s_%(class)s_kind_valid"),
             choices_check("status", ReportStatus, name="%(app_label)s_%(class)s_status_valid"),
+            choices_check("redaction", ReportRedaction, name="%(app_label)s_%(class)s_redaction_valid"),
             models.CheckConstraint(
                 condition=(Q(kind="version", version__isnull=False, decision__isnull=True))
                 | (Q(kind="decision", decision__isnull=False)),

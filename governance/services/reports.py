@@ -44,25 +44,51 @@ def report_request(
     version: ModelVersion | None = None,
     decision: Decision | None = None,
     purpose: str = "",
+    redaction: str = "",
 ) -> Report:
-    """Queue a report about a version or a decision; generation starts after commit."""
+    """Queue a report about a version or a decision; generation starts after commit.
+
+    A decision report is an edition for its audience (`redaction`): `authority` and `subject`
+    show the inputs and need the read_inputs right; `internal` (pseudonymised) is the default
+    for those without it.
+    """
     if kind not in Report.Kind.values:
         raise InvalidInput("Unknown report kind.", errors={"kind": [f"One of {', '.join(Report.Kind.values)}."]})
     subject = version if kind == Report.Kind.VERSION else decision
     if subject is None:
         raise InvalidInput(f"A {kind} report needs its {kind}.", errors={kind: ["Required."]})
     access.require(actor, "reports", subject)
+    redaction = _redaction(actor, kind, redaction)
     report = Report.objects.create(
         kind=kind,
         model=subject.model,
         version=version if kind == Report.Kind.VERSION else decision.version,
         decision=decision,
         purpose=purpose,
+        redaction=redaction,
         requested_by=actor,
         requested_at=timezone.now(),
     )
     report_generate_task.delay_on_commit(str(report.pk))
     return report
+
+
+def _redaction(actor: AbstractBaseUser | None, kind: str, redaction: str) -> str:
+    """Return the edition to generate; raise InvalidInput or Forbidden for one not allowed."""
+    reads_inputs = actor is None or access.can(actor, "read_inputs")
+    if kind == Report.Kind.VERSION:
+        if redaction not in ("", Report.Redaction.AUTHORITY):
+            raise InvalidInput("Redaction applies to decision reports only.", errors={"redaction": ["Omit it."]})
+        return Report.Redaction.AUTHORITY
+    if not redaction:
+        return Report.Redaction.AUTHORITY if reads_inputs else Report.Redaction.INTERNAL
+    if redaction not in Report.Redaction.values:
+        raise InvalidInput(
+            "Unknown redaction level.", errors={"redaction": [f"One of {', '.join(Report.Redaction.values)}."]}
+        )
+    if redaction != Report.Redaction.INTERNAL and not reads_inputs:
+        access.require(actor, "read_inputs")
+    return redaction
 
 
 def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, int]:
@@ -163,6 +189,9 @@ def report_build(report: Report, generated_at: datetime, *, development: bool) -
         generated_at=generated_at,
         development=development,
         include_snapshot=include_snapshot,
+        redaction=report.redaction,
+        purpose=report.purpose,
+        requester=_requester(report),
     )
 
 
@@ -267,6 +296,7 @@ def report_generate(*, report_id: str) -> Report:
                 "kind": report.kind,
                 "subject": report.subject,
                 "purpose": report.purpose,
+                "redaction": report.redaction,
                 "generated_at": rfc3339(generated_at),
                 "file_sha256": report.file_sha256,
                 "content_sha256": report.content_sha256,

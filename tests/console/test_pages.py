@@ -592,6 +592,6 @@ def test_a_dataset_known_only_by_a_reference_hash_is_marked_on_the_version_page_
     html = client.get(V110).content.decode()
     assert html.count(">reference only</span>") == 1
     built = version_dossier(world.v110, report_id="r-1", generated_at=datetime.now(UTC), development=True)
-    [data] = [section for section in built.content.sections if section.heading == "Data"]
+    [data] = [section for section in built.content.sections if section.heading == "3. Data"]
     cells = [cell for row in data.blocks[0].rows for cell in row]
     assert sum("(reference only: content never read)" in cell for cell in cells) == 1

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="the model slug, when a decision id is used by several models")
         parser.add_argument("--out", required=True, type=Path)
         parser.add_argument("--purpose", default="", help="e.g. regulator exam, internal audit")
+        parser.add_argument(
+            "--redaction",
+            choices=Report.Redaction.values,
+            default=Report.Redaction.AUTHORITY,
+            help="decision reports: authority (everything, the default), internal (pseudonymised) or subject",
+        )
 
     def handle(
         self,
@@ -27,6 +33,7 @@ class Command(BaseCommand):
         model: str | None,
         out: Path,
         purpose: str,
+        redaction: str,
         **options: object,
     ) -> None:
         if kind == Report.Kind.VERSION:
@@ -58,6 +65,7 @@ class Command(BaseCommand):
                 version=decision.version,
                 decision=decision,
                 purpose=purpose,
+                redaction=redaction,
                 requested_at=_now(),
             )
         report = report_generate(report_id=str(report.pk))

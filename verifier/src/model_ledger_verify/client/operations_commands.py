@@ -195,6 +195,11 @@ def register_report(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("subject", help="the version, or the decision id")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--purpose", default="")
+    parser.add_argument(
+        "--redaction",
+        choices=["authority", "internal", "subject"],
+        help="decision reports: the edition (default: authority if you may read inputs, else internal)",
+    )
     parser.add_argument("--timeout", type=float, default=300)
     add_common_options(parser)
     parser.set_defaults(handler=_report)
@@ -208,6 +213,8 @@ def _report(args: argparse.Namespace) -> int:
             "purpose": args.purpose,
             ("version" if args.kind == "version" else "decision_id"): args.subject,
         }
+        if args.redaction:
+            fields["redaction"] = args.redaction
         report = client.request_report(**fields)
         deadline = time.monotonic() + args.timeout
         while report["status"] == "pending":
