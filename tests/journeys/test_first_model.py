@@ -1,6 +1,6 @@
 """The README's "Your first model" walkthrough, run as written against `make run`: the server, the
-embedded worker with beat, the demo people, and `ledgerctl` from the shell. Only the browser step
-(two officers sign) is taken through the API that the console's signature form also uses."""
+embedded worker with beat, the demo people, `ledgerctl` from the shell, and Chromium for the
+browser step (two officers sign by clicking through the signature dialog)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from model_ledger_verify.client.api import LedgerClient
+from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _missing
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(_missing()), reason=_missing() or "-")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRATCH = ("drift.ndjson", "decisions.ndjson")
@@ -68,6 +71,33 @@ def make_run(tmp_path):
             (ROOT / name).unlink(missing_ok=True)
 
 
+def sign_in_the_browser(url: str, username: str) -> None:
+    """README step 4: sign in, open card-fraud 1.0.0 from the review queue, Review and sign with
+    the meaning approved, the password re-entered; wait for the receipt."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{url}/")
+            page.get_by_label("Username").fill(username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{url}/queue")
+            page.get_by_test_id("queue").locator("tr", has_text="card-fraud").get_by_role("link", name="1.0.0").click()
+            page.get_by_role("link", name="Review and sign").click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_role("radio", name="Approved").check()
+            dialog.get_by_label("Reason").fill("Reviewed card, data and CI.")
+            dialog.get_by_label("Your password").fill(PASSWORD)
+            dialog.get_by_role("button", name="Sign").click()
+            page.wait_for_url(re.compile(r".*/card-fraud/versions/1\.0\.0/approvals/\d+$"))
+        finally:
+            browser.close()
+
+
 def bash(script: str, make_run: dict) -> subprocess.CompletedProcess:
     script = script.replace("http://127.0.0.1:8000", make_run["url"])
     return subprocess.run(
@@ -80,7 +110,7 @@ def test_the_first_model_walkthrough_reaches_monitored_production(make_run):
     keep = '\nprintf "%s\\n" "$OWNER" "$OFFICER" "$LEDGER_TOKEN"'
     first = bash(f"{tokens}\n{readme_block('register')}{keep}", make_run)
     assert first.returncode == 0, first.stdout + first.stderr
-    owner, officer, _pipeline = first.stdout.strip().splitlines()[-3:]
+    owner, _officer, _pipeline = first.stdout.strip().splitlines()[-3:]
     assert "demo-pipeline (Pipeline): pipeline" in first.stdout
     assert "registered model card-fraud (high risk, owner demo-owner;" in first.stdout
     assert "registered card-fraud 1.0.0" in first.stdout
@@ -89,20 +119,9 @@ def test_the_first_model_walkthrough_reaches_monitored_production(make_run):
     refusal = first.stderr[first.stderr.index("only approved versions are deployed") :]
     assert "[FAIL] approvals: 0 of 2 approvals" in refusal
 
-    # Step 4, the browser's part: two officers sign, through the API the signature form posts to.
-    second_officer = subprocess.run(
-        [".venv/bin/python", "manage.py", "issue_token", "demo-officer-2"],
-        cwd=ROOT,
-        env={**make_run["env"], "DJANGO_DEBUG": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    for token in (officer, second_officer):
-        LedgerClient(make_run["url"], token).post(
-            "models/card-fraud/versions/1.0.0/approvals",
-            {"meaning": "approved", "reason": "Reviewed card, data and CI.", "password": "demo-password"},
-        )
+    # Step 4 as the README says: each officer signs in Chromium, clicking through the dialog.
+    for officer_name in ("demo-officer-1", "demo-officer-2"):
+        sign_in_the_browser(make_run["url"], officer_name)
 
     second = bash(f"{tokens}\n{readme_block('production')}", make_run)
     assert second.returncode == 0, second.stdout + second.stderr
