@@ -87,3 +87,17 @@ def test_every_character_drawn_has_a_glyph_in_its_font() -> None:
             assert all(ord(c) in glyphs for c in part), (name, font)
         font = text.font_for(name, "DejaVuSans")
         assert all(ord(c) in text._glyphs(font) for c in text.shaped(name) if not c.isspace()), name
+
+
+def test_a_long_right_to_left_paragraph_starts_on_its_first_line(tmp_path: Path) -> None:
+    # 80 distinct Hebrew words of four letters, no digits (extractors split digit runs off).
+    letters = [chr(0x05D0 + i) for i in range(22) if chr(0x05D0 + i) not in "ךםןףץ"]
+    words = [letters[i % 17] + letters[(i // 17) % 17] + "ול" for i in range(80)]
+    section = Section("Reason", (Paragraph(" ".join(words)),))
+    content = dataclasses.replace(sample_content(), sections=(section,))
+    extracted = pdf_text(renderer.render(content), tmp_path)
+    lines = [line for line in extracted.splitlines() if "ול" in line]
+    assert len(lines) >= 2
+    first = lines[0].split()
+    assert words[0] in first and words[-1] not in first
+    assert all(word in extracted for word in words)

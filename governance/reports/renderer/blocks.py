@@ -233,7 +233,7 @@ def _block(block: Block, styles: _Styles) -> list[Flowable]:
     """Return the flowables that draw one block, followed by its spacing."""
     gap = Spacer(1, 6)
     if isinstance(block, Paragraph):
-        return [RLParagraph(_markup(block.text), styles.body), gap]
+        return [RLParagraph(_markup(block.text, width=FRAME_WIDTH, size=styles.body.fontSize), styles.body), gap]
     if isinstance(block, KeyValues):
         return [_key_values(block.rows), gap]
     if isinstance(block, Table):

@@ -16,7 +16,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph as RLParagraph
 
-from governance.reports.renderer.text import SANS, runs, shaped, visual
+from governance.reports.renderer.text import SANS, has_rtl, runs, shaped, visual
 
 RENDERER_VERSION = "1.0"
 
@@ -161,12 +161,21 @@ def _visual(text: str) -> str:
     return visual(text)
 
 
-def _markup(text: str) -> str:
+def _markup(text: str, *, width: float | None = None, size: float = 9) -> str:
     """Return ``text`` as Paragraph markup: shaped, reordered, escaped, newlines as line breaks,
-    and characters the body font lacks (CJK) set in the CJK font."""
+    and characters the body font lacks (CJK) set in the CJK font.
+
+    Right-to-left text must be broken into lines before it is reordered, or a paragraph's first
+    line would show the end of its first sentence: given the paragraph's ``width`` (and font
+    ``size``), such text is broken here, the Paragraph then finding every line fits.
+    """
+    if width is not None and has_rtl(text):
+        source = _wrap(text, SANS, size, width)
+    else:
+        source = [visual(line) for line in text.split("\n")]
     lines = []
-    for line in text.split("\n"):
-        parts = runs(visual(line), SANS)
+    for line in source:
+        parts = runs(line, SANS)
         lines.append(
             "".join(
                 escape(part) if font == SANS else f'<font name="{font}">{escape(part)}</font>' for font, part in parts

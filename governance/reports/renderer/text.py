@@ -74,6 +74,11 @@ def shaped(text: str) -> str:
     return _reshaper().reshape(text) if _ARABIC.search(text) else text
 
 
+def has_rtl(text: str) -> bool:
+    """Whether ``text`` holds right-to-left characters (Hebrew, Arabic and their neighbours)."""
+    return _RTL.search(text) is not None
+
+
 def visual(line: str) -> str:
     """Return one line, shaped and in visual (drawing) order."""
     if not _RTL.search(line):
