@@ -53,4 +53,14 @@ def check_witnesses(app_configs: object = None, **_: object) -> list[checks.Chec
                 id="ledger.E010",
             )
         ]
+    if settings.LEDGER_WITNESSES and settings.LEDGER_WITNESS_MAX_LAG < 2 * settings.LEDGER_CHECKPOINT_INTERVAL:
+        return [
+            checks.Warning(
+                f"LEDGER_WITNESS_MAX_LAG ({settings.LEDGER_WITNESS_MAX_LAG} s) is shorter than two checkpoint "
+                f"intervals ({settings.LEDGER_CHECKPOINT_INTERVAL} s each): healthy witnesses would raise "
+                "'behind' alerts between two rounds of requests.",
+                hint="Raise LEDGER_WITNESS_MAX_LAG (600 by default) or lower LEDGER_CHECKPOINT_INTERVAL.",
+                id="ledger.W011",
+            )
+        ]
     return []

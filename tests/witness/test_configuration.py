@@ -20,3 +20,14 @@ def test_it_reports_a_witness_entry_without_a_key(settings):
     settings.LEDGER_WITNESSES = ["https://w.example"]
     [error] = check_witnesses()
     assert "<URL> <witness verifier key>" in error.msg
+
+
+def test_it_warns_when_the_lag_allowed_is_shorter_than_two_checkpoint_intervals(settings):
+    key = Cosigner.from_string(generate_cosigner_key("w.example/1")).verifier().verifier_key()
+    settings.LEDGER_WITNESSES = [f"https://w.example {key}"]
+    settings.LEDGER_WITNESS_POLICY = 1
+    settings.LEDGER_CHECKPOINT_INTERVAL, settings.LEDGER_WITNESS_MAX_LAG = 60, 90
+    [warning] = check_witnesses()
+    assert warning.id == "ledger.W011" and "LEDGER_WITNESS_MAX_LAG (90 s)" in warning.msg
+    settings.LEDGER_WITNESS_MAX_LAG = 120
+    assert check_witnesses() == []
