@@ -116,3 +116,11 @@ def test_an_unbound_twin_fails_verification(dev_credentials, ledger: Ledger) -> 
     )
     with pytest.raises(ReportVerificationError, match="does not bind"):
         verify_report(forged, trust_roots_pem=[dev_credentials.trust_root_pem], ledger_keys=[ledger.key])
+
+
+def test_the_associated_files_revision_is_dated_the_generation_time(dev_credentials, ledger: Ledger) -> None:
+    pdf = renderer.render(sample_content())
+    with_files = sealing.attach_manifest(pdf, manifest_for(pdf, dev_credentials, ledger.evidence()))
+    reader = PdfFileReader(io.BytesIO(with_files))
+    assert str(reader.trailer_view["/Info"]["/ModDate"]).startswith("D:20261127234001")
+    assert conformance.check(with_files) == []  # the XMP packet says the same instant

@@ -9,11 +9,36 @@ sorted order) and in the catalog's ``/AF`` array, which associates it with the w
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import embed, generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import DocumentMetadata
+
+
+class _PinnedMetadata(DocumentMetadata):
+    """Document metadata whose modification time stays the one given.
+
+    pyHanko sets ``last_modified`` to ``"now"`` when it writes a revision and then reads the
+    clock once for the information dictionary's ``/ModDate`` and again for the XMP
+    ``xmp:ModifyDate``; across a second boundary the two differ, which ISO 19005-3 §6.6.2.3
+    forbids. Here ``"now"`` keeps the instant given at construction.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "last_modified" and value == "now" and "last_modified" in self.__dict__:
+            return
+        super().__setattr__(name, value)
+
+
+def pinned_writer(pdf: bytes, moment: dt.datetime) -> IncrementalPdfFileWriter:
+    """Return an incremental writer over ``pdf`` whose revision is dated ``moment`` (UTC, whole seconds)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer._meta = _PinnedMetadata(last_modified=moment.astimezone(dt.UTC).replace(microsecond=0))
+    return writer
+
 
 RELATIONSHIPS = ("Data", "Source", "Supplement", "Alternative", "Unspecified")
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.generic import pdf_name
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
-from governance.reports.sealing.attachments import Attachment, embed_associated
+from governance.reports.sealing.attachments import Attachment, embed_associated, pinned_writer
 from model_ledger_verify.evidence import EVIDENCE_FORMAT, EVIDENCE_NAME
 from model_ledger_verify.report import (
     MANIFEST_FORMAT,
@@ -134,8 +133,10 @@ def attach_manifest(
     JSON-serialisable (floats that are not finite included).
     """
     data = canonical_json(manifest)
+    moment = _generated_at(manifest)
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        # Dated the generation time, so equal reports give equal bytes up to the seal.
+        writer = pinned_writer(pdf, moment)
     except Exception as exc:
         raise SealingError(f"cannot read the rendered PDF: {exc}") from exc
     names = writer.root.get("/Names")
@@ -150,7 +151,6 @@ def attach_manifest(
         files.append(
             Attachment(TWIN_NAME, twin, f"The report's content as data ({TWIN_FORMAT})", relationship="Source")
         )
-    moment = _generated_at(manifest)
     embed_associated(writer, files, moment)
     # ISO 32000-1 §7.7.2 /PageMode: open the attachments panel, so a reader sees the manifest at once.
     writer.root[pdf_name("/PageMode")] = pdf_name("/UseAttachments")

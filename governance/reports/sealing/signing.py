@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
@@ -13,6 +13,7 @@ from pyhanko.sign.signers import pdf_signer as pades
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
+from governance.reports.sealing.attachments import pinned_writer
 from governance.reports.sealing.manifest import SealingCredentials, SealingError
 from model_ledger_verify.report import (
     ARCHIVE_TIMESTAMP_FIELD,
@@ -71,13 +72,13 @@ def seal(
     reserved: int | None = _contents_size(credentials, timestamped=timestamper is not None)
     try:
         try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            writer = pinned_writer(pdf_with_manifest, dt.datetime.now(dt.UTC))
             output = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
         except SigningError as exc:
             if "larger than expected" not in str(exc):
                 raise
             # The sized guess was short (a TSA with a long chain): let pyHanko measure.
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_with_manifest))
+            writer = pinned_writer(pdf_with_manifest, dt.datetime.now(dt.UTC))
             output = pdf_signer.sign_pdf(writer)
     except Exception as exc:
         raise SealingError(f"cannot seal the report: {exc}") from exc
