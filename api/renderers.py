@@ -14,8 +14,10 @@ import io
 import json
 from typing import Any
 
+import orjson
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.settings import api_settings
+from rest_framework.utils import encoders
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -45,6 +47,40 @@ def _cell(value: Any) -> str:
     return text
 
 
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+class FastJSONRenderer(JSONRenderer):
+    """DRF's JSON renderer, with the compact UTF-8 form (the default) written by orjson.
+
+    Types orjson does not write itself (dates and times, decimals, lazy strings, UUIDs, …) go
+    through DRF's encoder, so they come out as before; anything orjson refuses (an integer beyond
+    64 bits, say) and every indented rendering go through DRF's renderer unchanged. Like DRF,
+    U+2028 and U+2029 are escaped.
+    """
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        if (
+            self.compact
+            and not self.ensure_ascii
+            and self.get_indent(accepted_media_type, renderer_context or {}) is None
+        ):
+            try:
+                out = orjson.dumps(data, default=_ENCODER.default, option=_OPTIONS)
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+                    out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+                return out
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+_ENCODER = encoders.JSONEncoder()
+
+
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
@@ -54,7 +90,7 @@ class CSVRenderer(BaseRenderer):
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code >= 400:
             response["Content-Type"] = "application/json"
-            return JSONRenderer().render(data, "application/json", renderer_context)
+            return FastJSONRenderer().render(data, "application/json", renderer_context)
         rows = data.get("results", [data]) if isinstance(data, dict) else list(data or [])
         flat = [_flatten(row) if isinstance(row, dict) else {"value": row} for row in rows]
         header: list[str] = []

@@ -13,7 +13,12 @@ What it measures:
 
 Run it from the repository root:
 
-    .venv/bin/python bench/decisions_bench.py [--quick] [--database-url URL]
+    .venv/bin/python bench/decisions_bench.py [--quick] [--database-url URL] [--compare-naive] [--skip-lists]
+
+`--compare-naive` then runs our sequenced ingestion and the naive DRF anchor
+(`../shared/anchors/naive_drf/run_bulk.sh`: `many=True` + `bulk_create`, gunicorn with the same
+number of sync workers, the same number of clients posting batches of 1,000) alternately, twice
+each, and prints the ratio: compare ratios from one run, never absolute numbers across runs.
 
 It uses its own database (default `postgres://postgres@127.0.0.1:5432/ledger_decbench`), made
 fresh on every run. The inventory for the list phase is bulk-inserted (it is setup, not what is
@@ -251,6 +256,66 @@ def bench_ingestion(
     ]
 
 
+# The anchor lives in shared/ beside the repository (beside a worktree's parent, too).
+ANCHORS = [place / "shared" / "anchors" / "naive_drf" for place in (REPO.parent, REPO.parent.parent)]
+# Our settings must not leak into the anchor's processes (it has its own Django project).
+_OUR_VARIABLES = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "DJANGO_DEBUG", "LEDGER_SIGNING_KEY_FILE")
+
+
+def run_naive(clients: int, seconds: int, work: Path) -> float:
+    """Run the naive DRF anchor's bulk endpoint (its run_bulk.sh); return its decisions/s.
+
+    The anchor works in its own copy (`work`), with its own virtualenv and database
+    (`anchor_naive`), gunicorn with GUNICORN_WORKERS sync workers on a free port.
+    """
+    scripts = [anchor / "run_bulk.sh" for anchor in ANCHORS if (anchor / "run_bulk.sh").exists()]
+    if not scripts:
+        raise SystemExit(f"--compare-naive needs the anchor's run_bulk.sh in one of {[str(a) for a in ANCHORS]}")
+    script = scripts[0]
+    env = {key: value for key, value in os.environ.items() if key not in _OUR_VARIABLES}
+    env.update({"ANCHOR_WORK": str(work), "ANCHOR_PORT": str(free_port())})
+    done = subprocess.run(
+        ["bash", str(script), str(GUNICORN_WORKERS), str(clients), str(seconds)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1_800,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the naive anchor failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = json.loads(done.stdout[done.stdout.index("{") :])
+    return float(result["items_per_s"])
+
+
+def bench_compare_naive(port: int, token: str, batches: int, clients: int, rounds: int, first: int) -> list[Row]:
+    """Ours (sequenced) and the naive anchor, alternately, `rounds` times each; the ratio."""
+    # A fixed place, so later runs reuse the anchor's virtualenv and seeded database.
+    work = Path(tempfile.gettempdir()) / "naive-drf-anchor-decisions-bench"
+    ours, naive = [], []
+    for number in range(rounds):
+        log(f"round {number + 1}/{rounds}: ours, {batches * BATCH:,} decisions (sequenced)")
+        rows = bench_ingestion(port, token, batches, clients, first=first + number * batches * BATCH)
+        ours.append(rows[0].value)
+        log(f"round {number + 1}/{rounds}: the naive DRF anchor, {clients} clients")
+        naive.append(run_naive(clients, 10 if batches <= 10 else 20, work))
+        log(f"  ours {ours[-1]:,.0f}/s, naive {naive[-1]:,.0f}/s")
+    mean_ours, mean_naive = sum(ours) / rounds, sum(naive) / rounds
+    return [
+        Row(
+            f"decisions/s, ours, interleaved ({clients} clients, sequenced), mean of {rounds}",
+            mean_ours,
+            "decisions/s",
+        ),
+        Row(
+            f"decisions/s, naive DRF anchor (gunicorn {GUNICORN_WORKERS} sync workers), mean of {rounds}",
+            mean_naive,
+            "decisions/s",
+        ),
+        at_least("ratio ours / naive anchor, same run", mean_ours / mean_naive, "x", 4),
+    ]
+
+
 def fill_inventory(models: int, versions_per_model: int, granted: int) -> None:
     """Bulk-insert models, versions and a pipeline's object permissions (setup, not measured)."""
     from django.contrib.auth.models import Permission, User
@@ -333,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument(
+        "--compare-naive",
+        action="store_true",
+        help="also run the naive DRF anchor (../shared/anchors/naive_drf) alternately with ours; print the ratio",
+    )
+    parser.add_argument("--skip-lists", action="store_true", help="skip the list phase (bench/lists_bench.py has it)")
     args = parser.parse_args(argv)
     batches, clients = (10, 3) if args.quick else (60, 4)
     models, per_model, samples = (1_000, 10, 50) if args.quick else (10_000, 10, 200)
@@ -353,10 +424,14 @@ def main(argv: list[str] | None = None) -> int:
         for number, wait in enumerate(("none", "checkpoint"), start=1):
             log(f"ingesting {batches * BATCH:,} more decisions with ?wait={wait}")
             rows += bench_ingestion(port, pipeline_token, batches, clients, wait=wait, first=number * batches * BATCH)
-        log(f"filling the inventory: {models:,} models, {models * per_model:,} versions")
-        fill_inventory(models, per_model, granted=models // 5)
-        log("timing list endpoints")
-        rows += bench_lists(port, {"pipeline, 1/5 granted": pipeline_token, "auditor": auditor_token}, samples)
+        if args.compare_naive:
+            rounds = 2
+            rows += bench_compare_naive(port, pipeline_token, batches, clients, rounds, first=3 * batches * BATCH)
+        if not args.skip_lists:
+            log(f"filling the inventory: {models:,} models, {models * per_model:,} versions")
+            fill_inventory(models, per_model, granted=models // 5)
+            log("timing list endpoints")
+            rows += bench_lists(port, {"pipeline, 1/5 granted": pipeline_token, "auditor": auditor_token}, samples)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import bad_request
+from api.fastbatch import decision_items
 from api.filters import DecisionFilter, DeploymentFilter
 from api.receipts import accepted, receipts, wait_mode
 from api.serializers.operations import (
@@ -152,12 +153,14 @@ class DecisionListView(GovernanceListView):
     )
     def post(self, request: Request, slug: str) -> Response:
         model = self.authorize("log", selectors.model_get(request.user, slug))
-        items = parse_batch(
-            DecisionInSerializer,
-            self.parse(DecisionBatchInSerializer)["decisions"],
-            refused="Some decisions are not valid; none was logged.",
-            tidy=_tidy_decision,
-        )
+        items = decision_items(request.data)  # msgspec; None leaves the batch to DRF's checks
+        if items is None:
+            items = parse_batch(
+                DecisionInSerializer,
+                self.parse(DecisionBatchInSerializer)["decisions"],
+                refused="Some decisions are not valid; none was logged.",
+                tidy=_tidy_decision,
+            )
         result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
         mode = wait_mode(request, allow_none=True)
         if mode == "none":
