@@ -20,6 +20,7 @@ from governance.reconciliation import (
     kinds_identity,
     kinds_monitoring,
     kinds_notifications,
+    kinds_observations,
     kinds_operations,
     kinds_registry,
 )
@@ -31,6 +32,7 @@ KINDS: tuple = (
     *kinds_access.KINDS,
     *kinds_operations.KINDS,
     *kinds_monitoring.KINDS,
+    *kinds_observations.KINDS,
     *kinds_identity.KINDS,
     *kinds_assurance.KINDS,
     *kinds_notifications.KINDS,
@@ -97,6 +99,7 @@ _BY_ID = {
     "decision.payload_erased:": ("decision", "pk"),
     "report.generated:": ("report", "pk"),
     "webhook.created:": ("webhook", "pk"),
+    "monitoring.evaluated:": ("observation", "pk"),
     "webhook.deleted:": ("webhook", "pk"),
 }
 

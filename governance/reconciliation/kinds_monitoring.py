@@ -3,15 +3,11 @@ alerts, retraining requests and reports."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from governance.models import (
     Alert,
     CiEvidence,
     MetricThreshold,
     MonitoringPolicy,
-    Observation,
     Report,
     RetrainingPolicy,
     RetrainingRequest,
@@ -141,54 +137,6 @@ CI_EVIDENCE = Kind(
             bound(name)
             for name in ("run_id", "url", "test_report_sha256", "passed", "tests", "failures", "errors", "skipped")
         ),
-        moment("posted_at"),
-        actor("posted_by", "posted_by__username"),
-    ),
-)
-
-
-def _bins_sha256(bins: object) -> str | None:
-    if bins is None:
-        return None
-    data = json.dumps(bins, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-OBSERVATION = Kind(
-    name="observation",
-    model=Observation,
-    columns=(
-        "pk",
-        "model__slug",
-        "version__version",
-        "deployment__environment",
-        "deployment__ledger_key",
-        "window_start",
-        "window_end",
-        "kind",
-        "feature",
-        "metric",
-        "slice",
-        "value",
-        "psi",
-        "ks",
-        "count",
-        "bins",
-        "posted_by__username",
-        "posted_at",
-        "ledger_key",
-    ),
-    natural_key=lambda row: f"observation {row['pk']} of {row['model__slug']} {row['version__version']}",
-    leaves=(Leaf("recorded", by_key()),),
-    fields=(
-        bound("model", column="model__slug"),
-        bound("version", column="version__version"),
-        bound("environment", column="deployment__environment"),
-        bound("deployment", column="deployment__ledger_key"),
-        moment("window_start"),
-        moment("window_end"),
-        *(bound(name) for name in ("kind", "feature", "metric", "slice", "value", "psi", "ks", "count")),
-        bound("bins", path="bins_sha256", convert=_bins_sha256),
         moment("posted_at"),
         actor("posted_by", "posted_by__username"),
     ),
@@ -368,7 +316,6 @@ KINDS = (
     MONITORING_POLICY,
     RETRAINING_POLICY,
     CI_EVIDENCE,
-    OBSERVATION,
     ALERT,
     RETRAINING_REQUEST,
     REPORT,

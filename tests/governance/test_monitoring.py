@@ -7,14 +7,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.core.management import call_command
 from django.db import close_old_connections
 from django.utils import timezone
 
 from config.celery import app
-from governance import drift
+from governance import drift, reconciliation
 from governance import tasks as governance_tasks
 from governance.demo import FULL_CARD
 from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
@@ -23,8 +22,10 @@ from governance.roles import Role
 from governance.selectors import gates as gate_selectors
 from governance.services import alerts, deployments, monitoring, policies, registry
 from governance.services.access import access_grant
+from ledger import services as ledger_services
 from tests.governance import readiness
 from tests.governance.conftest import PASSWORD, make_user
+from tests.workers import running_worker
 
 REFERENCE = [50, 50]
 SHIFTED = [25, 75]  # PSI 0.274653, KS 0.25: over the fixtures' bounds of 0.25 and 0.20
@@ -173,6 +174,44 @@ def test_only_pipelines_granted_log_post_observations(serving, alice, model, clo
         observe(alice, model, clock)
     with pytest.raises(NotVisible):
         observe(stranger, model, clock)
+
+
+def test_each_judgement_is_a_ledger_entry_that_the_stored_judgement_must_match(serving, pipeline, model, clock):
+    observation = observe(pipeline, model, clock)
+    clock.advance(minutes=5)
+    [alert] = monitoring.monitoring_evaluate().alerts_opened
+    observation.refresh_from_db()
+    judged = readiness.leaf(f"monitoring.evaluated:{observation.pk}")
+    assert (judged["actor"], judged["data"]) == (
+        "system",
+        {
+            "observation": observation.ledger_key,
+            "evaluated_at": observation.evaluated_at.isoformat().replace("+00:00", "Z"),
+            "breached": True,
+            "judged_against": "psi > 0.25 or ks > 0.20",
+            "alert": alert.ledger_key,
+        },
+    )
+    assert reconciliation.reconcile(kinds=["observation"]).mismatches == []
+
+    Observation.objects.filter(pk=observation.pk).update(breached=False)
+    [mismatch] = reconciliation.reconcile(kinds=["observation"]).mismatches
+    assert (mismatch.field, mismatch.stored, mismatch.ledger, mismatch.seq) == ("breached", False, True, judged["seq"])
+
+    # A judgement forged onto an observation that was never judged has no entry to show for it.
+    clock.advance(minutes=60)
+    later = observe(pipeline, model, clock)
+    ledger_services.tree_integrate_all()
+    Observation.objects.filter(pk=observation.pk).update(breached=True)
+    Observation.objects.filter(pk=later.pk).update(evaluated_at=clock.now, breached=False, judged_against="x")
+    found = reconciliation.reconcile(kinds=["observation"]).mismatches
+    assert len(found) == 1, [m.line() for m in found]
+    forged = found[0]
+    assert (forged.field, forged.seq, forged.stored) == (
+        "monitoring.evaluated entry",
+        None,
+        f"monitoring.evaluated:{later.pk}",
+    )
 
 
 # --- Breach, alert, acknowledgement, resolution -------------------------------------------------
@@ -441,7 +480,7 @@ def test_a_celery_worker_runs_the_periodic_evaluation_and_opens_the_alert():
         end = timezone.now()
         item = readiness.window("1.0.0", end, kind="feature_drift", feature="income", psi="0.40", ks="0.10")
         monitoring.observation_post_batch(actor=pipe, model=model, items=[item])
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        with running_worker():
             governance_tasks.monitoring_evaluate_task.delay()
             assert _wait_for(lambda: Alert.objects.filter(model=model, kind="drift").exists()), "no alert opened"
         assert Observation.objects.get().breached is True

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,6 +19,7 @@ from ledger import services as ledger_services
 from ledger.models import Entry, SigningKey
 from model_ledger_verify.report import ReportVerificationError, verify_report
 from tests.governance.conftest import PASSWORD, make_user
+from tests.workers import running_worker
 
 
 @pytest.fixture(autouse=True)
@@ -216,7 +216,7 @@ def test_a_celery_worker_on_redis_generates_the_report(tmp_path, settings):
             datasets=[{"sha256": dataset.sha256, "role": "training"}],
         )
         registry.card_revise(actor=pipe, version=version, content=FULL_CARD)
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
+        with running_worker(shutdown_timeout=60):
             from governance.services.reports import report_request
 
             report = report_request(actor=auditor, kind="version", version=version)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import close_old_connections, transaction
 
 from config.celery import app
 from ledger import services, tasks
 from ledger.models import Checkpoint, Entry
 from tests.ledger.helpers import event
+from tests.workers import running_worker
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _wait_for(condition, seconds: float = 30.0) -> bool:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_integrates_submissions_enqueued_on_commit(broker_mode):
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker():
         for n in range(30):
             with transaction.atomic():
                 services.submit(**event(n))
@@ -49,7 +49,7 @@ def test_a_worker_integrates_submissions_enqueued_on_commit(broker_mode):
 def test_the_periodic_tasks_sweep_and_sign(broker_mode):
     schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert schedule >= {"ledger.tasks.tree_integrate_task", "ledger.tasks.checkpoint_sign_task"}
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker():
         # Submissions whose on-commit message was lost are picked up by the sweep.
         services.submit(**event(1))  # inside the test's autocommit: no on-commit hook fires late
         tasks.tree_integrate_task.delay()

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from governance import events
 from governance.conf import production_environments
 from governance.models import Alert, Deployment, MetricThreshold, MonitoringPolicy, Observation
 from governance.records import rfc3339
@@ -170,6 +171,19 @@ def _evaluate_one(pk: int, policies: _Policies) -> tuple[bool, Alert | None]:
         observation.alert = alert
         opened = alert if created else None
     observation.save(update_fields=["evaluated_at", "breached", "judged_against", "alert"])
+    events.record(
+        type="monitoring.evaluated",
+        actor=None,
+        subject=f"model:{observation.model.slug}",
+        key=f"monitoring.evaluated:{observation.pk}",
+        data={
+            "observation": observation.ledger_key,
+            "evaluated_at": rfc3339(observation.evaluated_at),
+            "breached": observation.breached,
+            "judged_against": observation.judged_against,
+            "alert": observation.alert.ledger_key if observation.alert is not None else None,
+        },
+    )
     return True, opened
 
 
