@@ -37,10 +37,10 @@ def seal(
     The signature is PAdES (ETSI EN 319 142-1): SubFilter ``ETSI.CAdES.detached``, SHA-256,
     the signing certificate bound by the ESS signing-certificate-v2 attribute. That is
     baseline B-B. With ``tsa_url`` it is baseline B-LTA: an RFC 3161 signature timestamp from
-    that TSA (B-T), then, in an incremental update, the validation data of the seal and of the
+    that TSA (B-T) and, in the same revision, the validation data of the seal and of the
     timestamp (certificates and the CRLs or OCSP responses their certificates point to, fetched
-    now) in the document security store (DSS, B-LT), then a document timestamp over it all
-    (B-LTA). ``tsa_roots_pem`` are the roots the TSA's certificate chains to, when they are not
+    now) in the document security store (DSS, B-LT); then, in a last revision, a document
+    timestamp over it all (B-LTA). ``tsa_roots_pem`` are the roots the TSA's certificate chains to, when they are not
     the seal's. The field is named ``LedgerSeal`` and is invisible. Raise SealingError if the
     document has no ``manifest.json`` naming this certificate, or if signing, a timestamp
     request or fetching validation data fails.
@@ -49,6 +49,7 @@ def seal(
     # An approval signature, not a certification one: no DocMDP permissions are needed when
     # the verifier refuses anything at all after the seal.
     long_term = tsa_url is not None
+    context = _collecting_context(credentials, tsa_roots_pem or []) if long_term else None
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm="sha256",
@@ -56,15 +57,10 @@ def seal(
         reason=reason,
         location=location,
         embed_validation_info=long_term,
-        use_pades_lta=long_term,
-        timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD if long_term else None,
-        validation_context=_collecting_context(credentials, tsa_roots_pem or []) if long_term else None,
-        # The validation data goes into the revision of the document timestamp, which therefore
-        # covers every byte of the file: nothing of a sealed report is left unsigned.
+        validation_context=context,
+        # The validation data goes into the seal's own revision (B-LT in one revision).
         dss_settings=pades.DSSContentSettings(
-            include_vri=False,
-            placement=pades.SigDSSPlacementPreference.TOGETHER_WITH_NEXT_TS,
-            next_ts_settings=pades.TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+            include_vri=False, placement=pades.SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE
         ),
     )
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
@@ -80,6 +76,16 @@ def seal(
             # The sized guess was short (a TSA with a long chain): let pyHanko measure.
             writer = pinned_writer(pdf_with_manifest, dt.datetime.now(dt.UTC))
             output = pdf_signer.sign_pdf(writer)
+        if timestamper is not None:
+            # B-LTA: a document timestamp over the whole file, any validation data it needs
+            # beyond the seal's written in its own revision, before it, so it covers every byte.
+            stamper = pades.PdfTimeStamper(timestamper, field_name=ARCHIVE_TIMESTAMP_FIELD)
+            output = stamper.timestamp_pdf(
+                pinned_writer(output.getvalue(), dt.datetime.now(dt.UTC)),
+                "sha256",
+                validation_context=context,
+                dss_settings=pades.TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+            )
     except Exception as exc:
         raise SealingError(f"cannot seal the report: {exc}") from exc
     return output.getvalue()
