@@ -8,6 +8,8 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from console.browse import PAGE_SIZE
 from governance.services import alerts as alert_services
@@ -170,3 +172,32 @@ def test_compare_refuses_what_it_cannot_show(world, client_for):
     assert other.status_code == 404
     reversed_ = auditor.get("/models/credit-risk/compare", {"a": "1.1.0", "b": "1.0.0"})
     assert reversed_.status_code == 200
+
+
+def queries_for(client, url: str, query: dict) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, query).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        ("/decisions", {}),
+        ("/decisions", {"format": "csv"}),
+        ("/alerts", {}),
+        ("/reports", {}),
+        ("/models", {}),
+        ("/ledger", {"type": "decision.logged"}),
+    ],
+)
+def test_a_browsing_page_costs_the_same_queries_for_3_or_63_decisions(url, query, world, people, client_for):
+    auditor = client_for("auditor")
+    alert_services.alert_open(model=world.model, kind="drift", dedupe_key="d:1", summary="Drift.", details={})
+    few = queries_for(auditor, url, query)
+    start = world.deployment.started_at
+    items = [decision_item(n, "1.0.0", start + timedelta(milliseconds=n)) for n in range(100, 160)]
+    decision_services.decision_log_batch(actor=people["pipeline_granted"], model=world.model, items=items)
+    alert_services.alert_open(model=world.model, kind="accuracy", dedupe_key="a:1", summary="AUC.", details={})
+    ledger_services.tree_integrate_all()
+    assert queries_for(auditor, url, query) == few
