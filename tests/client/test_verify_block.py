@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_ledger_verify import canonical, merkle
+from model_ledger_verify import canonical, compact_range, merkle
 from model_ledger_verify import leaf as leaf_format
 from model_ledger_verify.bundle import entries
 from model_ledger_verify.bundle.block import accept_block
@@ -100,3 +100,27 @@ def test_a_block_checks_the_same_with_and_without_the_fast_path(tmp_path, monkey
     assert entries._check_block(data, 1, ORIGIN) == with_fast
     assert base64.b64encode(with_fast)  # 700 hashes
     assert len(with_fast) == 700 * 32
+
+
+def test_appending_a_run_of_leaves_gives_the_compact_range_of_leaf_by_leaf_appends():
+    leaves = [merkle.leaf_hash(b"%d" % n) for n in range(80)]
+    for size in range(0, 40):
+        for count in (0, 1, 2, 3, 5, 8, 13, 31, 40):
+            expected = compact_range.CompactRange(0, [])
+            expected.extend(leaves[: size + count])
+            start = compact_range.CompactRange(0, [])
+            start.extend(leaves[:size])
+            stack = start.hashes
+            compact_range.append_leaves(size, stack, b"".join(leaves[size : size + count]))
+            assert stack == expected.hashes, (size, count)
+            assert compact_range.CompactRange(size + count, stack).root() == merkle.root(leaves[: size + count])
+
+
+def test_the_tree_captures_roots_at_wanted_sizes_inside_a_run():
+    leaves = [merkle.leaf_hash(b"%d" % n) for n in range(300)]
+    wanted = {0, 1, 2, 7, 64, 65, 255, 256, 299}
+    tree = entries._Tree(wanted)
+    tree.extend(b"".join(leaves[:100]))
+    tree.extend(b"".join(leaves[100:]))
+    assert tree.roots == {size: merkle.root(leaves[:size]) for size in wanted}
+    assert tree.root() == merkle.root(leaves)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from .merkle import _HASH_SIZE, EMPTY_ROOT, NODE_PREFIX, _sha256, fold_nodes
 
-__all__ = ["CompactRange"]
+__all__ = ["CompactRange", "append_leaves"]
 
 
 class CompactRange:
@@ -88,3 +88,31 @@ class CompactRange:
         if not self._hashes:
             return EMPTY_ROOT
         return fold_nodes(self._hashes)
+
+
+def append_leaves(size: int, stack: list[bytes], leaves: bytes) -> None:
+    """Append the concatenated 32-byte leaf hashes ``leaves`` to ``stack``, in place.
+
+    ``stack`` is the compact range of a tree of ``size`` leaves (the roots of its complete
+    subtrees, largest first), as :class:`CompactRange` keeps it. The result is the one
+    :meth:`CompactRange.extend` gives, computed a level at a time: each level's nodes are hashed
+    in pairs in one pass, with the odd node at the left taken from the stack and the odd node
+    at the right kept as a root of the new right edge. The node hashes are the same in number;
+    what is saved is the per-leaf bookkeeping, which dominates in Python.
+    """
+    if len(leaves) % _HASH_SIZE:
+        raise ValueError(f"leaf hashes must be a multiple of {_HASH_SIZE} bytes")
+    sha256, prefix = _sha256, NODE_PREFIX
+    index, nodes = size, bytes(leaves)
+    edge: list[bytes] = []  # new right-edge roots, lowest level first
+    while nodes:
+        if index & 1:  # the first node's left sibling is the stack's smallest subtree
+            nodes = stack.pop() + nodes
+            index -= 1
+        if (len(nodes) // _HASH_SIZE) & 1:
+            edge.append(nodes[-_HASH_SIZE:])
+            nodes = nodes[:-_HASH_SIZE]
+        pair = 2 * _HASH_SIZE
+        nodes = b"".join([sha256(prefix + nodes[i : i + pair]).digest() for i in range(0, len(nodes), pair)])
+        index >>= 1
+    stack.extend(reversed(edge))

@@ -198,9 +198,8 @@ class _Tree:
 
     ``stack`` holds the roots of the complete subtrees, one per set bit of ``size``, largest
     first: the compact range of RFC 9162 / :class:`model_ledger_verify.compact_range.CompactRange`. Appending merges
-    equal-sized subtrees like a binary counter (amortised one node hash per leaf); this inline
-    loop is the same algorithm as ``CompactRange.append`` without the per-leaf bookkeeping, and
-    roots are taken with ``CompactRange(size, stack).root()``.
+    equal-sized subtrees like a binary counter (amortised one node hash per leaf), here a level at
+    a time for a whole block; roots are taken with ``CompactRange(size, stack).root()``.
     """
 
     def __init__(self, wanted: set[int]) -> None:
@@ -214,22 +213,17 @@ class _Tree:
         return compact_range.CompactRange(self.size, self.stack).root()
 
     def extend(self, hashes: bytes) -> None:
-        """Append the concatenated 32-byte leaf hashes ``hashes``."""
-        size, target = self.size, self._next
-        pop, push, sha256, node = self.stack.pop, self.stack.append, hashlib.sha256, merkle.NODE_PREFIX
-        for offset in range(0, len(hashes), 32):
-            h = hashes[offset : offset + 32]
-            i = size
-            while i & 1:
-                h = sha256(node + pop() + h).digest()
-                i >>= 1
-            push(h)
-            size += 1
-            if size == target:
-                self.size = size
-                self.roots[size] = self.root()
-                target = self._next = next(self._targets, -1)
-        self.size = size
+        """Append the concatenated 32-byte leaf hashes ``hashes``, a level at a time
+        (:func:`model_ledger_verify.compact_range.append_leaves`), stopping at wanted sizes."""
+        start = 0
+        while start < len(hashes):
+            end = len(hashes) if self._next == -1 else min(len(hashes), start + 32 * (self._next - self.size))
+            compact_range.append_leaves(self.size, self.stack, hashes[start:end])
+            self.size += (end - start) // 32
+            start = end
+            if self.size == self._next:
+                self.roots[self.size] = self.root()
+                self._next = next(self._targets, -1)
 
 
 def _blocks(fh: IO[bytes], digest: Any) -> Iterator[tuple[int, int, bytes]]:
