@@ -124,3 +124,18 @@ def test_the_associated_files_revision_is_dated_the_generation_time(dev_credenti
     reader = PdfFileReader(io.BytesIO(with_files))
     assert str(reader.trailer_view["/Info"]["/ModDate"]).startswith("D:20261127234001")
     assert conformance.check(with_files) == []  # the XMP packet says the same instant
+
+
+def test_the_checker_refuses_an_embedded_file_that_is_not_associated() -> None:
+    from pyhanko.pdf_utils import embed
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(renderer.render(sample_content())))
+    stream = embed.EmbeddedFileObject.from_file_data(writer, b"{}", mime_type="application/json")
+    embed.embed_file(writer, embed.FileSpec(file_spec_string="loose.json", embedded_data=stream))
+    out = io.BytesIO()
+    writer.write(out)
+    problems = "\n".join(conformance.check(out.getvalue()))
+    assert "loose.json is not in the catalog's /AF" in problems
+    assert "has no /UF" in problems and "has no /AFRelationship" in problems
+    assert "no /Params /ModDate" in problems
