@@ -89,7 +89,7 @@ class ReportListView(GovernanceListView):
         data = self.parse(ReportInSerializer)
         model = selectors.model_get(request.user, data["model"])
         version = decision = None
-        if data["kind"] == Report.Kind.VERSION:
+        if data["kind"] in (Report.Kind.VERSION, Report.Kind.ANNEX_IV):
             if not data.get("version"):
                 raise InvalidInput("A version report names its version.", errors={"version": ["Required."]})
             version = selectors.version_get(request.user, model.slug, data["version"])

@@ -52,7 +52,7 @@ def _request(request: HttpRequest) -> HttpResponse:
     model = selectors.model_get(request.user, data["model"])
     version = decision = None
     try:
-        if data["kind"] == Report.Kind.VERSION:
+        if data["kind"] in (Report.Kind.VERSION, Report.Kind.ANNEX_IV):
             version = selectors.version_get(request.user, model.slug, data["version"])
         else:
             decision = selectors.decision_get(request.user, model, data["decision_id"])

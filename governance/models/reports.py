@@ -16,6 +16,11 @@ from governance.models.registry import ModelVersion, RegisteredModel
 class ReportKind(models.TextChoices):
     VERSION = "version", "Model-version dossier"
     DECISION = "decision", "Regulated-decision report"
+    ANNEX_IV = "annex-iv", "EU AI Act Annex IV technical documentation"
+
+
+# The kinds of report about a version rather than a decision.
+VERSION_KINDS = (ReportKind.VERSION, ReportKind.ANNEX_IV)
 
 
 class ReportStatus(models.TextChoices):
@@ -74,10 +79,12 @@ class Report(models.Model):
             choices_check("status", ReportStatus, name="%(app_label)s_%(class)s_status_valid"),
             choices_check("redaction", ReportRedaction, name="%(app_label)s_%(class)s_redaction_valid"),
             models.CheckConstraint(
-                condition=(Q(kind="version", version__isnull=False, decision__isnull=True))
+                condition=(Q(kind__in=["version", "annex-iv"], version__isnull=False, decision__isnull=True))
                 | (Q(kind="decision", decision__isnull=False)),
                 name="%(app_label)s_%(class)s_subject_matches_kind",
-                violation_error_message="A version report names a version; a decision report a decision.",
+                violation_error_message=(
+                    "A version or Annex IV report names a version; a decision report a decision."
+                ),
             ),
         ]
 
@@ -86,6 +93,6 @@ class Report(models.Model):
 
     @property
     def subject(self) -> str:
-        if self.kind == ReportKind.VERSION:
+        if self.kind in VERSION_KINDS:
             return f"model:{self.model.slug}/version:{self.version.version}"
         return f"model:{self.model.slug}/decision:{self.decision.decision_id}"

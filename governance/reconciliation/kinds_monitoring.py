@@ -251,7 +251,7 @@ RETRAINING_REQUEST = Kind(
 
 
 def _report_subject(row: Row) -> str:
-    if row["kind"] == Report.Kind.VERSION:
+    if row["kind"] in (Report.Kind.VERSION, Report.Kind.ANNEX_IV):
         return f"model:{row['model__slug']}/version:{row['version__version']}"
     return f"model:{row['model__slug']}/decision:{row['decision__decision_id']}"
 

@@ -26,6 +26,7 @@ from governance.models import (
     StatusChange,
     ValidationFinding,
 )
+from governance.models.reports import VERSION_KINDS
 from governance.reconciliation import BY_NAME, facts_of, first_mismatch
 from governance.reconciliation.engine import Mismatch
 
@@ -39,7 +40,7 @@ def report_records(report: Report) -> list[tuple[str, QuerySet]]:
         ("approval", Approval.objects.filter(version=version)),
         ("deployment", Deployment.objects.filter(version=version)),
     ]
-    if report.kind == Report.Kind.VERSION:
+    if report.kind in VERSION_KINDS:
         records += [
             ("dataset", Dataset.objects.filter(version_links__version=version)),
             ("card", ModelCard.objects.filter(version=version)),

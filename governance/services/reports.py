@@ -22,6 +22,7 @@ from django.utils import timezone
 from governance import access, events
 from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
+from governance.models.reports import VERSION_KINDS
 from governance.reconciliation.reports import report_facts, report_first_mismatch
 from governance.records import rfc3339
 from governance.reports import builder, renderer, sealing, twin
@@ -54,15 +55,17 @@ def report_request(
     """
     if kind not in Report.Kind.values:
         raise InvalidInput("Unknown report kind.", errors={"kind": [f"One of {', '.join(Report.Kind.values)}."]})
-    subject = version if kind == Report.Kind.VERSION else decision
+    version_kind = kind in VERSION_KINDS
+    subject = version if version_kind else decision
     if subject is None:
-        raise InvalidInput(f"A {kind} report needs its {kind}.", errors={kind: ["Required."]})
+        needed = "version" if version_kind else "decision"
+        raise InvalidInput(f"A {kind} report needs its {needed}.", errors={needed: ["Required."]})
     access.require(actor, "reports", subject)
     redaction = _redaction(actor, kind, redaction)
     report = Report.objects.create(
         kind=kind,
         model=subject.model,
-        version=version if kind == Report.Kind.VERSION else decision.version,
+        version=version if version_kind else decision.version,
         decision=decision,
         purpose=purpose,
         redaction=redaction,
@@ -76,7 +79,7 @@ def report_request(
 def _redaction(actor: AbstractBaseUser | None, kind: str, redaction: str) -> str:
     """Return the edition to generate; raise InvalidInput or Forbidden for one not allowed."""
     reads_inputs = actor is None or access.can(actor, "read_inputs")
-    if kind == Report.Kind.VERSION:
+    if kind in VERSION_KINDS:
         if redaction not in ("", Report.Redaction.AUTHORITY):
             raise InvalidInput("Redaction applies to decision reports only.", errors={"redaction": ["Omit it."]})
         return Report.Redaction.AUTHORITY
@@ -173,6 +176,15 @@ def _requester(report: Report) -> str:
 
 def report_build(report: Report, generated_at: datetime, *, development: bool) -> builder.Built:
     """Return the report's content, cited ledger keys and facts (plain data), as of `generated_at`."""
+    if report.kind == Report.Kind.ANNEX_IV:
+        return builder.annex_iv_report(
+            report.version,
+            report_id=str(report.pk),
+            generated_at=generated_at,
+            development=development,
+            purpose=report.purpose,
+            requester=_requester(report),
+        )
     if report.kind == Report.Kind.VERSION:
         return builder.version_dossier(
             report.version,

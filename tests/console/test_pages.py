@@ -527,6 +527,25 @@ def test_a_decision_report_is_requested_from_the_decision_page(
     assert (report.kind, report.decision.decision_id) == ("decision", "d-00001")
 
 
+def test_a_decision_report_edition_and_an_annex_iv_report_are_requested_from_the_console(
+    world, client_for, development_seal, django_capture_on_commit_callbacks
+):
+    decision_page = client_for("auditor").get("/models/credit-risk/decisions/d-00001").content.decode()
+    assert 'data-testid="report-redaction"' in decision_page
+    assert 'value="annex-iv"' in client_for("auditor").get("/reports").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for("auditor").post(
+            "/reports", {"kind": "decision", "model": "credit-risk", "decision_id": "d-00001", "redaction": "subject"}
+        )
+        client_for("auditor").post("/reports", {"kind": "annex-iv", "subject": "credit-risk 1.0.0"})
+        refused = client_for("owner").post(
+            "/reports", {"kind": "decision", "model": "credit-risk", "decision_id": "d-00001", "redaction": "subject"}
+        )
+    assert refused.status_code == 302
+    kinds = sorted(Report.objects.values_list("kind", "redaction", "status"))
+    assert kinds == [("annex-iv", "authority", "ready"), ("decision", "subject", "ready")]
+
+
 def test_owners_request_and_see_reports_of_their_models_only(world, client_for):
     assert (
         client_for("other_owner").post("/reports", {"kind": "version", "subject": "credit-risk 1.0.0"}).status_code

@@ -3,13 +3,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.models import Decision, ModelVersion, Report
+from governance.models.reports import VERSION_KINDS
 from governance.services.reports import report_generate
 
 
 class Command(BaseCommand):
     help = (
         "Generate a sealed report now and write it to --out: "
-        "`generate_report version MODEL VERSION --out FILE` or `generate_report decision DECISION_ID --out FILE`."
+        "`generate_report version MODEL VERSION --out FILE`, `generate_report annex-iv MODEL VERSION --out FILE` "
+        "or `generate_report decision DECISION_ID --out FILE`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,9 +38,9 @@ class Command(BaseCommand):
         redaction: str,
         **options: object,
     ) -> None:
-        if kind == Report.Kind.VERSION:
+        if kind in VERSION_KINDS:
             if len(subject) != 2:
-                raise CommandError("A version report takes MODEL VERSION.")
+                raise CommandError(f"A {kind} report takes MODEL VERSION.")
             version = (
                 ModelVersion.objects.select_related("model").filter(model__slug=subject[0], version=subject[1]).first()
             )

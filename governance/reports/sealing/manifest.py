@@ -39,7 +39,7 @@ DEVELOPMENT_CA_PEM = "ca.pem"
 _DEVELOPMENT_VALIDITY = dt.timedelta(days=3650)
 
 
-_REPORT_KINDS = ("version", "decision")
+_REPORT_KINDS = ("version", "decision", "annex-iv")
 
 
 _MIN_RSA_BITS = 2048
@@ -91,7 +91,7 @@ def build_manifest(
 
     ``content_pdf`` is the output of ``renderer.render``; its hash and length are computed
     here. ``ledger`` is ``{"origin", "checkpoint", "entries"}`` as described above. Raise
-    ValueError if ``kind`` is not ``"version"`` or ``"decision"``, ``generated_at`` is naive,
+    ValueError if ``kind`` is not ``"version"``, ``"decision"`` or ``"annex-iv"``, ``generated_at`` is naive,
     or ``ledger`` lacks one of its three members.
     """
     if kind not in _REPORT_KINDS:

@@ -190,7 +190,7 @@ def _log_decisions(args: argparse.Namespace) -> int:
 # --- report ----------------------------------------------------------------------------------------
 def register_report(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="request a sealed report, wait for it, download it")
-    parser.add_argument("kind", choices=["version", "decision"])
+    parser.add_argument("kind", choices=["version", "annex-iv", "decision"])
     parser.add_argument("model")
     parser.add_argument("subject", help="the version, or the decision id")
     parser.add_argument("--out", type=Path, required=True)
@@ -211,7 +211,7 @@ def _report(args: argparse.Namespace) -> int:
             "kind": args.kind,
             "model": args.model,
             "purpose": args.purpose,
-            ("version" if args.kind == "version" else "decision_id"): args.subject,
+            ("decision_id" if args.kind == "decision" else "version"): args.subject,
         }
         if args.redaction:
             fields["redaction"] = args.redaction
