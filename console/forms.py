@@ -74,15 +74,6 @@ class ReportRequestForm(forms.Form):
         return data
 
 
-class DecisionSearchForm(forms.Form):
-    q = forms.CharField(
-        label="Subject reference or decision id",
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "applicant-01234 or demo-00042"}),
-    )
-
-
 class QueueFilterForm(forms.Form):
     model = forms.ChoiceField(required=False)
     risk_tier = forms.ChoiceField(

@@ -19,6 +19,9 @@ from governance.selectors.monitoring import alert_list
 from governance.selectors.registry import model_list, version_list
 from governance.selectors.reports import report_list
 
+# Outcome suggestions come from this many of the latest decisions, not a scan of all of them.
+OUTCOME_SAMPLE = 2_000
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -76,11 +79,11 @@ def decision_browse(user: AbstractBaseUser, f: Filters) -> QuerySet[Decision]:
 
 
 def decision_outcomes(user: AbstractBaseUser, limit: int = 50) -> list[str]:
-    """The outcome labels seen in the decisions `user` may read (for a filter's choices)."""
-    visible = decision_list(user)
-    labels = set(visible.values_list("output_label", flat=True).distinct()[:limit])
-    labels |= set(visible.exclude(final_label="").values_list("final_label", flat=True).distinct()[:limit])
-    return sorted(labels)
+    """The outcome labels of the latest OUTCOME_SAMPLE decisions `user` may read (suggestions for
+    a filter; a label seen only long ago can still be typed)."""
+    latest = decision_list(user).order_by("-occurred_at").values_list("output_label", "final_label")
+    labels = {label for pair in latest[:OUTCOME_SAMPLE] for label in pair if label}
+    return sorted(labels)[:limit]
 
 
 def alert_browse(user: AbstractBaseUser, f: Filters) -> QuerySet[Alert]:

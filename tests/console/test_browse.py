@@ -67,6 +67,7 @@ def test_decisions_page_and_filter_by_model_version_day_outcome_and_override(wor
     referred = auditor.get("/decisions", {"outcome": "refer"}).context["decisions"]
     assert {(d.overridden, d.final_label) for d in referred} == {(True, "refer")}
     assert len(referred) == 12
+    assert {"approve", "decline", "refer"} <= set(first.context["outcomes"])  # the outcome filter's suggestions
 
 
 def test_the_decision_export_holds_every_filtered_row_and_defuses_formulas(world, many, client_for):
