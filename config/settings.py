@@ -245,6 +245,9 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "governance.models.alerts.AlertKind",
         "ObservationKindEnum": "governance.models.monitoring.ObservationKind",
         "ReportKindEnum": "governance.models.reports.ReportKind",
+        "LevelEnum": "governance.models.assurance.Level",
+        "FindingStateEnum": "governance.models.assurance.FindingState",
+        "AiActRoleEnum": [("provider", "Provider"), ("deployer", "Deployer")],
     },
 }
 
