@@ -15,6 +15,7 @@ from model_ledger_verify.evidence import read_embedded
 from model_ledger_verify.report import TWIN_NAME, verify_report
 from tests.governance.test_report_evidence import decision_pdf  # noqa: F401 — fixtures are found by name
 from tests.governance.test_reports import (  # noqa: F401 — fixtures are found by name
+    _client,
     _commit_hooks,
     _generate,
     _keys,
@@ -57,3 +58,18 @@ def test_a_generated_dossier_is_pdfa_with_its_twin(approved, auditor, tmp_path):
 def test_a_generated_decision_report_is_pdfa_with_its_twin(decision_pdf, tmp_path):
     document = _check(decision_pdf, tmp_path)
     assert document["kind"] == "decision"
+
+
+def test_the_subject_editions_twin_names_no_staff(decision_pdf, auditor, tmp_path):
+    from governance.models import Report
+
+    response = _client(auditor).post(
+        "/api/v1/reports",
+        {"kind": "decision", "model": "credit-risk", "decision_id": "d-1", "redaction": "subject"},
+        format="json",
+    )
+    report = Report.objects.get(pk=response.json()["id"])
+    assert report.status == "ready", report.failure_reason
+    document = _check(_pdf(report), tmp_path)
+    assert document["facts"]["request"]["requester"] == "on behalf of the data subject"
+    assert auditor.get_username() not in json.dumps(document, ensure_ascii=False)

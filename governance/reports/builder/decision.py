@@ -194,7 +194,10 @@ def decision_report(
     facts["request"] = {
         "report_id": report_id,
         "purpose": purpose or "not stated",
-        "requester": requester or "the operator (command line)",
+        # The subject edition holds no third-party data, in its pages or its report.json.
+        "requester": "on behalf of the data subject"
+        if redaction == "subject"
+        else requester or "the operator (command line)",
         "redaction": redaction,
     }
     sections = (
@@ -218,7 +221,7 @@ def decision_report(
             ("Purpose of this report", facts["request"]["purpose"]),
             (
                 "Requested by",
-                facts["request"]["requester"] if redaction != "subject" else "on behalf of the data subject",
+                facts["request"]["requester"],
             ),
         ),
     )
