@@ -72,7 +72,6 @@ PAGES: dict[str, tuple[str | Callable[[World], str], dict[str, int]]] = {
     "ledger": ("/ledger", expect(ok=HUMANS)),
     "verifying offline": ("/ledger/offline", expect(ok=HUMANS)),
     "filtered ledger entries": ("/ledger?type=decision.logged", expect(ok=HUMANS)),
-    "a decisions export": ("/decisions?format=csv", expect(ok=HUMANS)),
     "two versions compared": (
         "/models/credit-risk/compare?a=1.0.0&b=1.1.0",
         expect(ok=("owner", *READ_ALL), hidden=("other_owner",)),
