@@ -17,6 +17,7 @@ from governance.models import (
     RetrainingRequest,
     Webhook,
 )
+from governance.services import policies
 from governance.services.notifications import EVENTS
 
 DECIMAL = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
@@ -124,7 +125,9 @@ class MonitoringPolicyInSerializer(serializers.Serializer):
     expected_interval_minutes = serializers.IntegerField(min_value=1, max_value=525_600)
     psi_threshold = decimal_string()
     ks_threshold = decimal_string()
-    min_volume = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    min_volume = serializers.IntegerField(
+        min_value=0, max_value=policies.MAX_MIN_VOLUME, required=False, allow_null=True, default=None
+    )
 
 
 class MonitoringPolicyOutSerializer(serializers.ModelSerializer):
@@ -144,10 +147,14 @@ class MonitoringPolicyOutSerializer(serializers.ModelSerializer):
 
 
 class RetrainingPolicyInSerializer(serializers.Serializer):
-    drift_windows = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    drift_windows = serializers.IntegerField(
+        min_value=1, max_value=policies.MAX_DRIFT_WINDOWS, required=False, allow_null=True, default=None
+    )
     accuracy_metric = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     accuracy_floor = decimal_string(required=False, allow_blank=True, default="")
-    max_age_days = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    max_age_days = serializers.IntegerField(
+        min_value=1, max_value=policies.MAX_AGE_DAYS, required=False, allow_null=True, default=None
+    )
     new_data_uri_prefix = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 

@@ -24,6 +24,9 @@ from governance.validation import Errors
 MAX_THRESHOLDS = 200
 # A drift rule looks at no more windows than this, whatever the policy says.
 MAX_DRIFT_WINDOWS = 100
+# The largest minimum volume per window (far above any real window; the column is a bigint).
+MAX_MIN_VOLUME = 10**12
+MAX_AGE_DAYS = 36_500
 
 
 def threshold_record(threshold: MetricThreshold) -> dict[str, str]:
@@ -135,9 +138,9 @@ def monitoring_policy_set(
     errors.decimal(psi_threshold, "psi_threshold")
     errors.decimal(ks_threshold, "ks_threshold")
     errors.check(
-        min_volume is None or (isinstance(min_volume, int) and min_volume >= 0),
+        min_volume is None or (isinstance(min_volume, int) and 0 <= min_volume <= MAX_MIN_VOLUME),
         "min_volume",
-        "A non-negative integer, or null for no volume check.",
+        f"An integer from 0 to {MAX_MIN_VOLUME:,}, or null for no volume check.",
     )
     errors.raise_if_any()
     now = timezone.now()
@@ -202,9 +205,9 @@ def retraining_policy_set(
         errors.decimal(accuracy_floor, "accuracy_floor")
         errors.check(bool(accuracy_metric), "accuracy_metric", "Name the metric the floor applies to, e.g. auc.")
     errors.check(
-        max_age_days is None or (isinstance(max_age_days, int) and 1 <= max_age_days <= 36_500),
+        max_age_days is None or (isinstance(max_age_days, int) and 1 <= max_age_days <= MAX_AGE_DAYS),
         "max_age_days",
-        "Days from 1 to 36,500, or null.",
+        f"Days from 1 to {MAX_AGE_DAYS:,}, or null.",
     )
     errors.text(new_data_uri_prefix, "new_data_uri_prefix", limit=1000, required=False)
     errors.check(

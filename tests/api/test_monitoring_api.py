@@ -282,6 +282,27 @@ def test_the_policies_are_set_and_read(model, olga, people):
     assert no_rules.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "monitoring-policy",
+            {"expected_interval_minutes": 30, "psi_threshold": "0.2", "ks_threshold": "0.1", "min_volume": 2**63},
+            "min_volume",
+        ),
+        ("retraining-policy", {"drift_windows": 2**31}, "drift_windows"),
+        ("retraining-policy", {"max_age_days": 2**31}, "max_age_days"),
+    ],
+)
+def test_a_number_beyond_what_the_policy_can_hold_is_refused_and_changes_nothing(model, olga, path, body, field):
+    client = client_for(olga)
+    before = client.get(f"{CREDIT}/{path}").status_code
+    answer = client.put(f"{CREDIT}/{path}", body, format="json")
+    assert answer.status_code == 400
+    assert field in answer.json()["errors"]
+    assert client.get(f"{CREDIT}/{path}").status_code == before
+
+
 def test_a_version_registered_for_a_retraining_request_closes_it(serving, model, pipeline, datasets):
     request, _ = retraining.retraining_request_open(model=model, rule="age", details={})
     body = {
