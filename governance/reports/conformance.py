@@ -11,6 +11,8 @@ numbers are veraPDF's), over the objects reachable from the final revision:
   DeviceRGB colours used everywhere are defined.
 - 6.2.10: transparency only with that output intent; no soft masks other than ``/None``.
 - 6.2.11.4: every font used on a page, in a form or in an annotation appearance is embedded.
+- 6.2.11.6: TrueType fonts' encodings and their programs' cmap subtables agree with their
+  symbolic flag.
 - 6.3: annotations are printable, not hidden, and carry no actions; no ``NeedAppearances``.
 - 6.6.2: an unfiltered XMP packet with ``pdfaid:part`` 3 and ``pdfaid:conformance`` B, and the
   information dictionary's entries equal to their XMP properties.
@@ -19,8 +21,8 @@ numbers are veraPDF's), over the objects reachable from the final revision:
   and ``/Params /ModDate``, and is associated through the catalog's ``/AF``.
 
 It does not check what a generator of this project cannot produce (PostScript, LZW, JPEG 2000,
-Type 3 or CFF fonts, optional content), nor the font programs' glyph tables: the renderer
-checks that every character drawn has a glyph in the font that draws it.
+Type 3 or CFF fonts, optional content), nor the font programs' glyphs and widths: the renderer
+chooses, for every character drawn, a font that has its glyph.
 
 Run ``python -m governance.reports.conformance FILE.pdf``: it prints each violation and exits 1,
 or prints a confirmation and exits 0.
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -178,6 +181,42 @@ def _check_fonts(font: Any, problems: list[str]) -> None:
     descriptor = _resolve(font.get("/FontDescriptor")) or {}
     if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
         problems.append(f"6.2.11.4.1: the font {font.get('/BaseFont')} is not embedded")
+    elif font.get("/Subtype") == "/TrueType" and "/FontFile2" in descriptor:
+        _check_truetype(font, descriptor, problems)
+
+
+def _cmap_subtables(program: bytes) -> list[tuple[int, int]]:
+    """The (platform, encoding) pairs of a TrueType program's cmap table."""
+    count = struct.unpack(">H", program[4:6])[0]
+    for index in range(count):
+        tag, _, offset, _ = struct.unpack(">4sIII", program[12 + 16 * index : 28 + 16 * index])
+        if tag == b"cmap":
+            subtables = struct.unpack(">H", program[offset + 2 : offset + 4])[0]
+            return [struct.unpack(">HH", program[offset + 4 + 8 * i : offset + 8 + 8 * i]) for i in range(subtables)]
+    return []
+
+
+def _check_truetype(font: Any, descriptor: Any, problems: list[str]) -> None:
+    """6.2.11.6: a symbolic TrueType font has no /Encoding and one cmap subtable (or a (3,0) one);
+    a non-symbolic one uses MacRoman or WinAnsi and has a (3,1) or (1,0) cmap subtable."""
+    name = font.get("/BaseFont")
+    try:
+        subtables = _cmap_subtables(_resolve(descriptor["/FontFile2"]).data)
+    except (struct.error, KeyError) as exc:
+        problems.append(f"6.2.11.6: the font program of {name} cannot be read: {exc}")
+        return
+    if int(descriptor.get("/Flags", 0)) & 4:
+        if "/Encoding" in font:
+            problems.append(f"6.2.11.6: the symbolic TrueType font {name} has an /Encoding")
+        if len(subtables) != 1 and (3, 0) not in subtables:
+            problems.append(f"6.2.11.6: the symbolic TrueType font {name} has cmap subtables {subtables}")
+    else:
+        encoding = _resolve(font.get("/Encoding"))
+        base = encoding.get("/BaseEncoding") if isinstance(encoding, generic.DictionaryObject) else encoding
+        if base not in ("/MacRomanEncoding", "/WinAnsiEncoding"):
+            problems.append(f"6.2.11.6: the non-symbolic TrueType font {name} has encoding {base}")
+        if not {(3, 1), (1, 0)} & set(subtables):
+            problems.append(f"6.2.11.6: the non-symbolic TrueType font {name} has no (3,1) or (1,0) cmap")
 
 
 def _check_object(obj: Any, has_intent: bool, problems: list[str]) -> None:

@@ -139,3 +139,18 @@ def test_the_checker_refuses_an_embedded_file_that_is_not_associated() -> None:
     assert "loose.json is not in the catalog's /AF" in problems
     assert "has no /UF" in problems and "has no /AFRelationship" in problems
     assert "no /Params /ModDate" in problems
+
+
+def test_the_checker_refuses_a_symbolic_truetype_font_with_an_encoding() -> None:
+    from pyhanko.pdf_utils.generic import pdf_name
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(renderer.render(sample_content())))
+    fonts = writer.root["/Pages"]["/Kids"][0].get_object()["/Resources"]["/Font"]
+    reference = next(iter(fonts.values()))
+    font = reference.get_object()
+    font[pdf_name("/Encoding")] = pdf_name("/WinAnsiEncoding")
+    writer.update_container(font)
+    out = io.BytesIO()
+    writer.write(out)
+    assert any("6.2.11.6" in problem for problem in conformance.check(out.getvalue()))
