@@ -117,3 +117,21 @@ values = st.one_of(
 @given(st.dictionaries(st.sampled_from([*sorted(GOOD), "overridden", "override_reason", "reviewer"]), values))
 def test_it_agrees_with_drf_on_arbitrary_changes(change):
     agree({"decisions": [{**GOOD, **change}]})
+
+
+def test_the_endpoint_takes_the_fast_path_for_an_ordinary_batch_and_drf_for_the_rest(world, client_for, monkeypatch):
+    from api.views import operations
+    from tests.api.test_workflows import CREDIT_DECISIONS, batch
+
+    calls = []
+    real = operations.parse_batch
+    monkeypatch.setattr(operations, "parse_batch", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    client = client_for("pipeline_granted")
+    assert client.post(CREDIT_DECISIONS, {"decisions": batch(world, 500, 3)}, format="json").status_code == 201
+    assert calls == []
+    padded = [{**item, "output_label": f" {item['output_label']} "} for item in batch(world, 600, 2)]
+    assert client.post(CREDIT_DECISIONS, {"decisions": padded}, format="json").status_code == 201
+    assert calls == [1]
+    refused = client.post(CREDIT_DECISIONS, {"decisions": [{**padded[0], "mode": "robot"}]}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["0"]
