@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
+from ledger import witnessing
 from ledger.models import Checkpoint
 
 
@@ -35,11 +36,17 @@ class Receipt:
     inclusion: Inclusion | None = None
 
 
-def checkpoint_covering(seq: int) -> Checkpoint:
-    """Return the latest signed checkpoint when it covers entry `seq`; otherwise sign one."""
-    latest = ledger_selectors.checkpoint_latest()
+def checkpoint_covering(seq: int, *, witnessed: bool = False) -> Checkpoint:
+    """Return the latest signed checkpoint when it covers entry `seq`; otherwise sign one.
+
+    With `witnessed` (sealed reports), the latest checkpoint that meets the witness policy is
+    preferred, and a newly signed one is first sent to the witnesses to cosign before it is quoted.
+    """
+    latest = witnessing.checkpoint_published() if witnessed else ledger_selectors.checkpoint_latest()
     if latest is None or latest.size <= seq:
         latest = ledger_services.checkpoint_sign()
+        if witnessed:
+            witnessing.checkpoint_witness(latest)
     return latest
 
 

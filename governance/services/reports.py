@@ -19,7 +19,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from governance import access, events
+from governance import access, events, receipts
 from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
 from governance.models.reports import VERSION_KINDS
@@ -101,13 +101,8 @@ def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, i
     """
     entries = ledger_services.entries_wait(keys)
     last = max([entry.seq for entry in entries.values()] + [fact["seq"] for fact in facts or []])
-    # Prove against the published (witnessed) checkpoint when it already covers every cited
-    # entry; sign a new one only when it does not (reports would otherwise sign a checkpoint
-    # each), and then ask the witnesses to cosign it before it is quoted.
-    checkpoint = witnessing.checkpoint_published()
-    if checkpoint is None or checkpoint.size <= last:
-        checkpoint = ledger_services.checkpoint_sign()
-        witnessing.checkpoint_witness(checkpoint)
+    # The one checkpoint policy (governance.receipts), preferring a witnessed checkpoint.
+    checkpoint = receipts.checkpoint_covering(last, witnessed=True)
     cited = []
     for key in keys:
         entry = entries[key]
