@@ -42,6 +42,8 @@ def test_the_validation_data_is_in_the_dss_and_the_document_timestamp_is_last(ar
     signatures = reader.embedded_signatures
     assert [s.sig_object_type for s in signatures] == ["/Sig", "/DocTimeStamp"]
     assert signatures[-1].field_name == ARCHIVE_TIMESTAMP_FIELD
+    _, _, second, rest = signatures[-1].byte_range
+    assert second + rest == len(archived)  # the document timestamp covers every byte
 
 
 def test_a_b_lta_report_is_still_pdfa_3b(archived: bytes) -> None:
@@ -78,3 +80,25 @@ def test_an_untrusted_tsa_fails(archived: bytes, dev_credentials, ledger: Ledger
 def test_without_a_tsa_the_seal_stays_b_b(sealed: bytes, dev_credentials, ledger: Ledger) -> None:
     result = verify_report(sealed, trust_roots_pem=[dev_credentials.trust_root_pem], ledger_keys=[ledger.key])
     assert result.level == "B-B" and result.archive_timestamp_time is None
+
+
+def test_a_renewed_archive_timestamp_chain_still_verifies(
+    archived: bytes, ltv_pki: LongTermPKI, ledger: Ledger
+) -> None:
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko_certvalidator import ValidationContext
+
+    context = ValidationContext(
+        trust_roots=list(load_certs_from_pemder_data(ltv_pki.authority.pem)), allow_fetching=True
+    )
+    stamper = PdfTimeStamper(HTTPTimeStamper(ltv_pki.tsa_url), field_name="LedgerArchiveTimestamp2")
+    renewed = stamper.update_archival_timestamp_chain(
+        PdfFileReader(io.BytesIO(archived)), context, in_place=False
+    ).getvalue()
+    first = _verify(archived, ltv_pki, ledger)
+    result = _verify(renewed, ltv_pki, ledger)
+    assert result.level == "B-LTA"
+    assert result.archive_timestamp_time >= first.archive_timestamp_time
+    assert len(PdfFileReader(io.BytesIO(renewed)).embedded_signatures) == 3

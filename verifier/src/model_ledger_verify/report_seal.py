@@ -98,13 +98,15 @@ def _check_only_archival_updates(status: Any, what: str) -> None:
     if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         raise _fail(f"{what} does not cover its whole revision")
     level = status.modification_level
-    if level is None or level > ModificationLevel.LTA_UPDATES or not status.docmdp_ok:
+    # A document timestamp has no DocMDP permissions to break: pyHanko says None, not False.
+    if level is None or level > ModificationLevel.LTA_UPDATES or status.docmdp_ok is False:
         raise _fail(f"something other than validation data and document timestamps was appended after {what}")
 
 
 def _check_archive_timestamps(pdf: bytes, timestamps: Sequence[Any], context: ValidationContext) -> datetime | None:
     """Check each document timestamp (PAdES B-LTA): intact, valid, from a trusted TSA, holding
-    only its chain, and the last one covering the whole file; return the last one's time."""
+    only its chain, and followed by validation data and later timestamps only; return the last
+    one's time."""
     moment = None
     for number, embedded in enumerate(timestamps, start=1):
         what = f"document timestamp {number}"
@@ -116,10 +118,10 @@ def _check_archive_timestamps(pdf: bytes, timestamps: Sequence[Any], context: Va
             raise _fail(f"{what} is broken or invalid")
         if not status.trusted:
             raise _fail(f"{what}'s TSA does not chain to a given trust root")
-        if number == len(timestamps):
-            if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-                raise _fail(f"{what} does not cover the whole file: something was appended after it")
-        else:
+        # The service's reports end with their last document timestamp; a chain renewed with
+        # pyHanko's defaults ends with the new timestamp's validation data, which PAdES allows
+        # and nothing signs, so only validation data may follow it.
+        if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
             _check_only_archival_updates(status, what)
         _check_contents_gap(pdf, embedded.byte_range)
         _check_certificates(embedded.signed_data, status.validation_path, what)
