@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from governance.models import RoleGrant
-from governance.reconciliation.engine import Fact, Field, Kind, Leaf, Mismatch, Row
+from governance.reconciliation.engine import Fact, Field, Kind, Leaf, Mismatch, Row, rfc3339
 from governance.reconciliation.leaves import by_prefix
 
 Pair = tuple[str, str]  # (username, role)
@@ -94,6 +94,7 @@ ROLE_GRANT = Kind(
         "proposed_by__username",
         "reason",
         "decided_by__username",
+        "proposed_at",
         "decided_at",
         "proposal_key",
         "grant_key",
@@ -120,6 +121,9 @@ ROLE_GRANT = Kind(
         Field("grantee", "rejected", "user", _user("grantee__username")),
         Field("role", "rejected", "role", _user("role")),
         Field("proposal_key", "rejected", "proposal", _user("proposal_key")),
+        Field("proposed_at", "proposed", "proposed_at", lambda row: rfc3339(row["proposed_at"])),
+        Field("decided_at", "granted", "decided_at", lambda row: rfc3339(row["decided_at"])),
+        Field("decided_at", "rejected", "decided_at", lambda row: rfc3339(row["decided_at"])),
     ),
     more=_decided,
 )

@@ -282,6 +282,9 @@ REPORT = Kind(
         "checkpoint_size",
         "ledger_entries",
         "development",
+        "redaction",
+        "requested_at",
+        "requested_by__username",
     ),
     natural_key=lambda row: f"report {row['pk']} ({row['kind']} of {row['model__slug']})",
     leaves=(
@@ -296,6 +299,9 @@ REPORT = Kind(
         Field("subject", "generated", "subject", _report_subject),
         bound("purpose", leaf="generated"),
         bound("generated_at", convert=rfc3339, leaf="generated"),
+        bound("redaction", leaf="generated"),
+        moment("requested_at", leaf="generated"),
+        actor("requested_by", "requested_by__username", leaf="generated"),
         *(
             bound(name, leaf="generated")
             for name in (

@@ -304,6 +304,7 @@ def report_generate(*, report_id: str) -> Report:
                 "subject": report.subject,
                 "purpose": report.purpose,
                 "redaction": report.redaction,
+                "requested_at": rfc3339(report.requested_at),
                 "generated_at": rfc3339(generated_at),
                 "file_sha256": report.file_sha256,
                 "content_sha256": report.content_sha256,

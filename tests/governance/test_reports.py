@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import close_old_connections
@@ -304,3 +305,15 @@ def test_the_decision_report_prints_the_inputs_as_a_table(approved, pipeline, au
         assert heading in text, text
     assert "income 7341 input snapshot, as logged with the decision" in text, text
     assert "{'income'" not in text
+
+
+def test_a_generated_report_reconciles_with_its_entry_and_an_edited_request_is_named(version, olga):
+    from governance import reconciliation
+    from ledger import services as ledger_services
+
+    report = _generate(olga, version)
+    ledger_services.tree_integrate_all()
+    assert reconciliation.reconcile(kinds=["report"]).mismatches == []
+    Report.objects.filter(pk=report.pk).update(requested_at=report.requested_at - timedelta(days=1))
+    [mismatch] = reconciliation.reconcile(kinds=["report"]).mismatches
+    assert (mismatch.field, mismatch.record) == ("requested_at", f"report {report.pk} (version of credit-risk)")

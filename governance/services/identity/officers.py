@@ -24,6 +24,7 @@ from django.utils import timezone
 from governance import access, actors, events
 from governance.errors import Conflict, Forbidden, InvalidInput, NotVisible
 from governance.models import RoleGrant
+from governance.records import rfc3339
 from governance.roles import Role
 from governance.services.identity import rules
 
@@ -80,6 +81,7 @@ def officer_propose(
                 "proposed_by": actor.get_username(),
                 "reason": reason,
                 "via": via,
+                "proposed_at": rfc3339(grant.proposed_at),
             },
         )
     return grant
@@ -110,6 +112,7 @@ def officer_confirm(*, actor: AbstractBaseUser, grant: RoleGrant, via: str = "ap
         "proposal": grant.proposal_key,
         "proposed_by": grant.proposed_by.get_username(),
         "confirmed_by": actor.get_username(),
+        "decided_at": rfc3339(grant.decided_at),
     }
     with actors.acting_as(actor, via), rules.officer_gate(grant.grantee, extra) as gate:
         grant.grantee.groups.add(Group.objects.get_or_create(name=OFFICER)[0])
@@ -141,6 +144,7 @@ def officer_reject(*, actor: AbstractBaseUser, grant: RoleGrant, reason: str = "
                 "proposal": grant.proposal_key,
                 "reason": reason,
                 "via": via,
+                "decided_at": rfc3339(grant.decided_at),
             },
         )
     return grant
@@ -169,7 +173,7 @@ def officer_bootstrap(*, grantee: AbstractBaseUser, reason: str = "first complia
         reason=reason,
         proposal_key=f"role.bootstrap:{uuid.uuid4()}",
     )
-    with rules.officer_gate(grantee, {"bootstrap": True, "reason": reason}) as gate:
+    with rules.officer_gate(grantee, {"bootstrap": True, "reason": reason, "decided_at": rfc3339(now)}) as gate:
         grantee.groups.add(Group.objects.get_or_create(name=OFFICER)[0])
     grant.grant_key = gate["key"]
     grant.save(update_fields=["grant_key"])
