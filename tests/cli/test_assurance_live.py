@@ -49,3 +49,7 @@ def test_an_owner_and_an_officer_record_assurance_facts(world, capsys):
     assert RiskEntry.objects.get().residual_level == "medium"
     assert OversightMeasure.objects.get().responsible == "Ops"
     assert ValidationFinding.objects.get().title == "Short back-test"
+    out = world["tmp"] / "annex-iv.pdf"
+    report = ["report", "annex-iv", "credit", "1.0.0", "--out", str(out), *common, world["auditor"]]
+    assert main(report) == 0, capsys.readouterr().err
+    assert out.read_bytes().startswith(b"%PDF")
