@@ -3,7 +3,7 @@
 Decisions are the one table that grows without bound, so reconciling them must keep pace with
 a million rows. This reads each decision with its model, version, poster, payload and leaf in
 one server-side cursor, rebuilds the leaf's expected head (actor and data, RFC 8785 bytes) from
-the row with the standard library's C encoder, and checks that the stored leaf starts with it,
+the row with orjson's C encoder, and checks that the stored leaf starts with it,
 and that the payload opens the salted commitment. Sorted-key compact JSON equals RFC 8785 for
 strings, integers, booleans and null; where it might not (a leaf written before `posted_at`
 was bound, an unusual key), the row only becomes a suspect: every suspect goes through the
@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
@@ -25,8 +28,20 @@ from governance.models import Decision, DecisionPayload, ModelVersion, Registere
 from ledger.models import Entry
 
 CHUNK = 5_000
-_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_loads = orjson.loads
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def _dumps(value: object) -> bytes:
+    """Sorted-key compact JSON, as RFC 8785 writes strings, integers, booleans and null.
+
+    orjson's C encoder; where it refuses a value (an integer past 64 bits) the standard library's
+    writes it, and a difference from the leaf only makes the row a suspect for the exact path.
+    """
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _stamp_sql(column: str) -> str:
@@ -63,13 +78,45 @@ def _json(value: object) -> object:
     return _loads(value) if isinstance(value, str) else value
 
 
+def _prefetched(cursor) -> Iterator[list[tuple]]:
+    """Yield the cursor's chunks, the next one fetched by a thread while this one is checked.
+
+    The server computes and sends a chunk while the caller hashes the last (the driver releases
+    the interpreter lock while it waits on the socket), so the two cores work at once.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            while rows := cursor.fetchmany(CHUNK):
+                chunks.put(rows)
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            chunks.put(None)
+
+    fetcher = threading.Thread(target=fetch, name="reconcile-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while (rows := chunks.get()) is not None:
+            yield rows
+    finally:
+        while fetcher.is_alive():  # a caller that stopped early: drain so the thread can end
+            if chunks.get() is None:
+                break
+        fetcher.join()
+    if failure:
+        raise failure[0]
+
+
 def decision_suspects(progress: Callable[[int], None] | None = None) -> tuple[int, list[int]]:
     """Return (decisions read, ids of those the fast path could not confirm)."""
     count, suspects = 0, []
     with transaction.atomic():
         cursor = connection.chunked_cursor()
         cursor.execute(_sql())
-        while rows := cursor.fetchmany(CHUNK):
+        for rows in _prefetched(cursor):
             for row in rows:
                 (pk, leaf, decision_id, slug, version, occurred_at, input_sha256, output_label, output_score) = row[:9]
                 (reasons, mode, reviewer, overridden, override_reason, final_label, commitment) = row[9:16]
@@ -94,8 +141,8 @@ def decision_suspects(progress: Callable[[int], None] | None = None) -> tuple[in
                     "reviewer": reviewer,
                     "version": version,
                 }
-                head = f'{{"actor":{_dumps("user:" + username)},"data":{_dumps(data)},"idempotency_key":'.encode()
-                payload = _dumps({"input_snapshot": _json(snapshot), "subject_ref": subject_ref}).encode()
+                head = b'{"actor":' + _dumps("user:" + username) + b',"data":' + _dumps(data) + b',"idempotency_key":'
+                payload = _dumps({"input_snapshot": _json(snapshot), "subject_ref": subject_ref})
                 if not bytes(leaf).startswith(head) or hashlib.sha256(bytes(salt) + payload).hexdigest() != commitment:
                     suspects.append(pk)
             count += len(rows)

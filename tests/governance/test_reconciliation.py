@@ -373,3 +373,19 @@ def test_an_edited_webhook_is_named_against_its_latest_leaf(world, assignment, p
     found = [m for m in reconciliation.reconcile(kinds=["webhook"]).mismatches if m.field == field]
     [updated] = Entry.objects.filter(idempotency_key__startswith="webhook.updated:").values_list("seq", flat=True)
     assert [(m.table, m.seq) for m in found] == [("governance_webhook", updated)]
+
+
+def test_a_fetch_that_fails_in_the_prefetching_thread_is_raised_to_the_reconciler():
+    from governance.reconciliation import fast
+
+    class Cursor:
+        calls = 0
+
+        def fetchmany(self, size):
+            self.calls += 1
+            if self.calls == 1:
+                return [(1,)]
+            raise RuntimeError("connection lost")
+
+    with pytest.raises(RuntimeError, match="connection lost"):
+        list(fast._prefetched(Cursor()))
