@@ -165,3 +165,15 @@ def test_one_open_alert_per_witness_in_the_database(db):
     WitnessAlert.objects.create(witness=WITNESS, reason="failing", summary="down", opened_at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():
         WitnessAlert.objects.create(witness=WITNESS, reason="behind", summary="late", opened_at=timezone.now())
+
+
+@pytest.mark.django_db
+def test_an_opened_witness_alert_is_mailed_to_the_operators(settings, mailoutbox):
+    from ledger.witness_alerts import witness_alert_open
+
+    settings.ADMINS = [("ops@example.com", "ops@example.com")]
+    witness_alert_open("b.example/witness", "behind", "checkpoint 12 uncosigned for 15 minutes")
+    witness_alert_open("b.example/witness", "behind", "still behind")  # already open: no second mail
+    [message] = mailoutbox
+    assert message.to == ["ops@example.com"]
+    assert "b.example/witness is behind" in message.subject
