@@ -25,7 +25,8 @@ from governance.models import Alert, Decision, ModelVersion, Report
 from governance.models.reports import VERSION_KINDS
 from governance.reconciliation.reports import report_facts, report_first_mismatch
 from governance.records import rfc3339
-from governance.reports import builder, renderer, sealing, twin
+from governance.reports import builder, disclosure, renderer, sealing, twin
+from governance.reports.content import ReportContent
 from governance.reports.credentials import seal_statement, sealing_credentials, tsa_roots
 from governance.reports.tasks import report_generate_task
 from governance.results import Written
@@ -141,25 +142,37 @@ def _integrity_alert(report: Report, error: RecordDiffersFromLedger) -> None:
         )
 
 
-def _evidence_file(ledger: dict, size: int, facts: list[dict]) -> bytes:
+def _evidence_file(ledger: dict, size: int, facts: list[dict], withheld: frozenset[int] = frozenset()) -> bytes:
     """Return evidence.json (docs/ledger-format.md): each fact with its leaf's exact bytes and
-    inclusion proof against the manifest's checkpoint."""
+    inclusion proof against the manifest's checkpoint. A `withheld` entry carries its hash and
+    proof only, and the facts it states are left out."""
     seqs = sorted({fact["seq"] for fact in facts})
-    leaves = []
+    leaves, hidden = [], []
     for seq in seqs:
         entry = ledger_selectors.entry_get(seq)
-        proof = ledger_selectors.inclusion_proof(seq, size)
-        leaves.append(
-            {"seq": seq, "leaf": base64.b64encode(bytes(entry.leaf)).decode(), "proof": [p.hex() for p in proof]}
-        )
+        proof = [p.hex() for p in ledger_selectors.inclusion_proof(seq, size)]
+        if seq in withheld:
+            hidden.append({"seq": seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": proof})
+        else:
+            leaves.append({"seq": seq, "leaf": base64.b64encode(bytes(entry.leaf)).decode(), "proof": proof})
     evidence = {
         "format": EVIDENCE_FORMAT,
         "origin": ledger["origin"],
         "checkpoint": ledger["checkpoint"],
         "leaves": leaves,
-        "facts": facts,
+        "facts": [fact for fact in facts if fact["seq"] not in withheld],
     }
+    if hidden:
+        evidence["withheld"] = hidden
     return sealing.canonical_json(evidence)
+
+
+def _disclosure(report: Report, content: ReportContent, facts: list[dict]) -> disclosure.Disclosure:
+    """Return what a decision report's edition withholds or names (governance.reports.disclosure)."""
+    if report.kind != Report.Kind.DECISION:
+        return disclosure.Disclosure(frozenset(), ())
+    leaves = {seq: bytes(ledger_selectors.entry_get(seq).leaf) for seq in {fact["seq"] for fact in facts}}
+    return disclosure.disclosure_plan(report, content, leaves)
 
 
 def _requester(report: Report) -> str:
@@ -214,11 +227,14 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     # The first page states the PAdES level the seal will have.
     statement = seal_statement(development=credentials.development, tsa_url=settings.REPORT_TSA_URL)
     shown = dataclasses.replace(built.content, title_rows=(*built.content.title_rows, ("Seal", statement)))
+    facts = report_facts(report)
+    # The attachments disclose no more than the pages: leaves withheld, or the people they name shown.
+    plan = _disclosure(report, shown, facts)
+    shown = disclosure.disclosed(shown, plan)
     content = renderer.render(shown)
     report_json = twin.twin_json(shown, built.facts)
-    facts = report_facts(report)
     ledger, size = _evidence(built.ledger_keys, facts)
-    evidence = _evidence_file(ledger, size, facts)
+    evidence = _evidence_file(ledger, size, facts, plan.withheld)
     manifest = sealing.build_manifest(
         content,
         report_id=str(report.pk),

@@ -36,7 +36,8 @@ def _twin(pdf: bytes) -> dict:
 def _check(pdf: bytes, tmp_path: Path) -> dict:
     assert conformance.check(pdf) == []
     result = verify_report(pdf, trust_roots_pem=[sealing_credentials().trust_root_pem], ledger_keys=_keys())
-    assert result.twin and result.facts > 0
+    # The subject edition withholds the entries that name staff: it proves they exist, no facts.
+    assert result.twin and (result.facts > 0 or result.withheld > 0)
     document = _twin(pdf)
     jsonschema.validate(document, SCHEMA)
     text = " ".join(pdf_text(pdf, tmp_path).split())

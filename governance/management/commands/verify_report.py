@@ -36,5 +36,6 @@ class Command(BaseCommand):
             f"{result.signer_subject} (PAdES {result.level}); {result.ledger_entries} ledger entries proven "
             f"against checkpoint size "
             f"{result.checkpoint_size}; {result.facts} facts checked against their ledger entries"
+            f"{f'; {result.withheld} entries withheld from this edition proven to exist' if result.withheld else ''}"
             f"{' (DEVELOPMENT seal)' if result.development else ''}."
         )

@@ -2,10 +2,12 @@
 
 A report embeds ``evidence.json`` (format ``ledger-evidence/1``, docs/ledger-format.md): the
 signed checkpoint note, every cited leaf's exact bytes with its RFC 9162 inclusion proof, and
-every fact shown as ``{record, field, seq, member, value}``. :func:`check_evidence` proves each
-leaf into the checkpoint and compares each fact's value with the leaf's member, both as RFC
-8785 canonical JSON, so ``1`` never equals ``true`` and key order never matters. It imports no
-Django: ``ledgerctl verify-report`` and ``manage.py verify_report`` both call it.
+every fact shown as ``{record, field, seq, member, value}``; an edition that may not disclose a
+leaf's content lists it under ``withheld`` with its hash and proof only, and no fact from it.
+:func:`check_evidence` proves each leaf and each withheld entry into the checkpoint and compares
+each fact's value with the leaf's member, both as RFC 8785 canonical JSON, so ``1`` never equals
+``true`` and key order never matters. It imports no Django: ``ledgerctl verify-report`` and
+``manage.py verify_report`` both call it.
 """
 
 from __future__ import annotations
@@ -104,12 +106,44 @@ def _leaves(evidence: dict[str, Any], checkpoint: checkpoints.Checkpoint) -> dic
     return decoded
 
 
-def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int, int]:
-    """Check embedded evidence bytes; return (facts checked, leaves proven).
+def _withheld(evidence: dict[str, Any], checkpoint: checkpoints.Checkpoint, carried: dict[int, Any]) -> set[int]:
+    """Prove each withheld entry (seq, leaf hash, inclusion proof, no bytes) into the checkpoint."""
+    withheld = evidence.get("withheld", [])
+    if not isinstance(withheld, list):
+        raise EvidenceError("evidence withheld entries are not a list")
+    seqs: set[int] = set()
+    for number, item in enumerate(withheld):
+        what = f"withheld entry {number}"
+        seq = item.get("seq") if isinstance(item, dict) else None
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise EvidenceError(f"{what} has no integer seq")
+        if seq in carried or seq in seqs:
+            raise EvidenceError(f"ledger entry seq {seq} is both carried and withheld, or withheld twice")
+        try:
+            leaf_hash = bytes.fromhex(item.get("leaf_hash", ""))
+            proof = [bytes.fromhex(h) for h in item.get("proof", [])]
+        except (TypeError, ValueError) as exc:
+            raise EvidenceError(f"{what} (seq {seq}) has no hex leaf hash and proof: {exc}") from exc
+        if len(leaf_hash) != 32:
+            raise EvidenceError(f"{what} (seq {seq}) has no 32-byte leaf hash")
+        try:
+            merkle.verify_inclusion(seq, checkpoint.size, leaf_hash, proof, checkpoint.root)
+        except merkle.ProofError as exc:
+            raise EvidenceError(
+                f"withheld ledger entry seq {seq} is not proven in the checkpoint of size {checkpoint.size}: {exc}"
+            ) from exc
+        seqs.add(seq)
+    return seqs
+
+
+def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int, int, int]:
+    """Check embedded evidence bytes; return (facts checked, leaves proven, withheld entries
+    proven).
 
     The checkpoint must be signed by one of ``verifiers``, every leaf must prove into it, and
-    every fact must equal the member of its leaf. Raise EvidenceError naming the first fact or
-    leaf that does not hold.
+    every fact must equal the member of its leaf. An entry an edition withholds (``withheld``:
+    seq, leaf hash and inclusion proof, without its bytes) must prove into it too, and no fact
+    may cite it. Raise EvidenceError naming the first fact or leaf that does not hold.
     """
     try:
         evidence = json.loads(raw.decode("utf-8"))
@@ -125,6 +159,7 @@ def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int
     except notes.NoteError as exc:
         raise EvidenceError(f"the evidence checkpoint is not signed by a trusted ledger key: {exc}") from exc
     leaves = _leaves(evidence, checkpoint)
+    withheld = _withheld(evidence, checkpoint, leaves)
     facts = evidence.get("facts")
     if not isinstance(facts, list):
         raise EvidenceError("evidence facts are missing or not a list")
@@ -133,6 +168,8 @@ def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int
             raise EvidenceError(f"evidence fact {number} is not an object")
         label = f"fact {number} ({fact.get('record')}: {fact.get('field')})"
         leaf = leaves.get(fact.get("seq"))
+        if fact.get("seq") in withheld:
+            raise EvidenceError(f"{label}: its ledger entry seq {fact['seq']} is withheld from this edition")
         if leaf is None:
             raise EvidenceError(f"{label}: its ledger entry seq {fact.get('seq')} is not in the evidence")
         try:
@@ -144,4 +181,4 @@ def check_evidence(raw: bytes, verifiers: Sequence[notes.Verifier]) -> tuple[int
                 f"{label}: the report shows {json.dumps(fact.get('value'), ensure_ascii=False)} but ledger "
                 f"entry seq {fact['seq']} says {json.dumps(said, ensure_ascii=False)}"
             )
-    return len(facts), len(leaves)
+    return len(facts), len(leaves), len(withheld)

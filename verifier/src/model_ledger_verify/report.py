@@ -18,7 +18,8 @@ described in ``governance.reports.sealing``; :func:`verify_report` checks, in or
    every cited entry's RFC 9162 inclusion proof leads to the checkpoint's root;
 5. the embedded ``evidence.json`` the manifest binds by SHA-256: its checkpoint is signed by a
    given ledger key, each of its leaves proves into it, and every fact the report shows equals
-   the member of the leaf that states it (:mod:`model_ledger_verify.evidence`);
+   the member of the leaf that states it, and each entry an edition withholds proves into it
+   by its hash (:mod:`model_ledger_verify.evidence`);
 6. the embedded ``report.json``, the machine-readable twin of the pages, is the one the
    manifest binds by SHA-256 and names the same report (:mod:`model_ledger_verify.report_twin`).
 
@@ -96,6 +97,9 @@ class ReportVerification:
     development: bool
     # Facts of the embedded evidence.json checked against their leaves (0 for older reports).
     facts: int = 0
+    # Ledger entries whose existence evidence.json proves without their content: an edition
+    # (the data subject's) withholds leaves that name people its pages do not show.
+    withheld: int = 0
     # Whether the report embeds its machine-readable twin, report.json, bound by the manifest.
     twin: bool = False
     # The PAdES baseline level (ETSI EN 319 142-1): "B-B", "B-T", "B-LT" or "B-LTA", and the
@@ -300,7 +304,7 @@ def verify_report(
         raise _fail("the manifest names another sealing certificate than the one that sealed the report")
     _check_content(pdf, manifest)
     checkpoint, proven = _check_ledger(manifest, verifiers, witness_policy)
-    facts = _check_facts(reader, manifest, verifiers)
+    facts, withheld = _check_facts(reader, manifest, verifiers)
     twin = check_twin(reader, manifest)
     subject = x509.load_der_x509_certificate(certificate_der).subject.rfc4514_string()
     development = manifest.get("development") is True or "DEVELOPMENT" in subject
@@ -320,6 +324,7 @@ def verify_report(
         timestamp_time=timestamp.timestamp if timestamp is not None else None,
         development=development,
         facts=facts,
+        withheld=withheld,
         twin=twin,
         level=_level(reader, timestamp is not None, archived is not None),
         archive_timestamp_time=archived,
@@ -348,23 +353,24 @@ def _first_bad_fact(pdf: bytes, verifiers: list[notes.Verifier]) -> str:
     return ""
 
 
-def _check_facts(reader: PdfFileReader, manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> int:
-    """Check the embedded evidence.json that the manifest binds by hash; return its facts."""
+def _check_facts(reader: PdfFileReader, manifest: dict[str, Any], verifiers: list[notes.Verifier]) -> tuple[int, int]:
+    """Check the embedded evidence.json that the manifest binds by hash; return its facts and
+    withheld entries."""
     digest = manifest.get("evidence_sha256")
     try:
         raw = evidence.read_embedded(reader, evidence.EVIDENCE_NAME)
     except evidence.EvidenceError as exc:
         raise _fail(str(exc)) from exc
     if digest is None and raw is None:
-        return 0  # a report sealed before evidence.json existed
+        return 0, 0  # a report sealed before evidence.json existed
     if raw is None:
         raise _fail("the manifest names an evidence.json that the report does not embed")
     if digest is None:
         raise _fail("the report embeds an evidence.json that its manifest does not bind")
     try:
-        facts, _ = evidence.check_evidence(raw, verifiers)
+        facts, _, withheld = evidence.check_evidence(raw, verifiers)
     except evidence.EvidenceError as exc:
         raise _fail(f"the evidence does not hold: {exc}") from exc
     if hashlib.sha256(raw).hexdigest() != _hex64(digest, "manifest evidence_sha256"):
         raise _fail("evidence.json is not the one the manifest names (its SHA-256 differs)")
-    return facts
+    return facts, withheld

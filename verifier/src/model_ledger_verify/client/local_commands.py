@@ -100,6 +100,7 @@ def _verify_report(args: argparse.Namespace) -> int:
                     "signer": result.signer_subject,
                     "ledger_entries": result.ledger_entries,
                     "facts": result.facts,
+                    "withheld": result.withheld,
                     "checkpoint_size": result.checkpoint_size,
                     "development": result.development,
                     "pades_level": result.level,
@@ -116,4 +117,9 @@ def _verify_report(args: argparse.Namespace) -> int:
         )
         print(f"{result.ledger_entries} ledger entries proven against checkpoint size {result.checkpoint_size}")
         print(f"{result.facts} facts shown checked against the ledger entries that state them")
+        if result.withheld:
+            print(
+                f"{result.withheld} ledger entries withheld from this edition: proven to exist, their content "
+                "proven in the authority edition"
+            )
     return EXIT_OK
