@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 
 from console.browse import DateInput
 from governance.models import Alert, ModelVersion, RegisteredModel, Report
-from governance.selectors.browse import Filters
+from governance.selectors.browse import Filters, day_after, day_start
 from ledger.browse import EntryFilters
 
 ANY = [("", "Any")]
@@ -115,10 +114,8 @@ class LedgerFilterForm(BrowseForm):
 
     def entry_filters(self) -> EntryFilters:
         data = self.cleaned_data
-        since = datetime.combine(data["since"], time.min, tzinfo=UTC) if data.get("since") else None
-        until = (
-            datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC) if data.get("until") else None
-        )
+        since = day_start(data["since"]) if data.get("since") else None
+        until = day_after(data["until"]) if data.get("until") else None
         return EntryFilters(type=data.get("type") or "", subject=data.get("subject") or "", since=since, until=until)
 
 

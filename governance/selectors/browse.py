@@ -44,11 +44,18 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def day_after(day: date) -> datetime | None:
+    """Return midnight UTC at the end of `day`; None after the last day a date can hold (a range
+    to it is open-ended, and the next day would overflow)."""
+    return None if day == date.max else day_start(day + timedelta(days=1))
+
+
 def _dated(queryset: QuerySet, field: str, f: Filters) -> QuerySet:
     if f.since:
         queryset = queryset.filter(**{f"{field}__gte": day_start(f.since)})
-    if f.until:
-        queryset = queryset.filter(**{f"{field}__lt": day_start(f.until + timedelta(days=1))})
+    end = day_after(f.until) if f.until else None
+    if end is not None:
+        queryset = queryset.filter(**{f"{field}__lt": end})
     return queryset
 
 

@@ -90,6 +90,16 @@ def test_filters_that_do_not_parse_answer_400_never_an_unfiltered_export(many, c
     assert auditor.get("/ledger", {"type": "not a type"}).status_code == 400
 
 
+@pytest.mark.parametrize("url", ["/decisions", "/alerts", "/reports", "/models", "/models/credit-risk", "/ledger"])
+def test_a_range_to_the_last_day_a_date_can_hold_is_open_ended_never_a_500(url, world, client_for):
+    auditor = client_for("auditor")
+    everything = auditor.get(url)
+    to_the_end = auditor.get(url, {"since": "0001-01-01", "until": "9999-12-31"})
+    assert to_the_end.status_code == 200
+    assert to_the_end.context["page"].paginator.count == everything.context["page"].paginator.count
+    assert auditor.get(url, {"until": "9999-12-31", "format": "csv"}).status_code == 200
+
+
 def test_alerts_filter_by_state_and_kind_and_export(world, people, client_for):
     opened, _ = alert_services.alert_open(
         model=world.model, kind="drift", dedupe_key="drift:a", summary="Income drifts.", details={}
