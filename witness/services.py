@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from model_ledger_verify.tlog import witness as protocol
-from model_ledger_verify.tlog.cosign import Cosigner, add_signatures
+from model_ledger_verify.tlog.cosign import add_signatures
 from witness import config
 from witness.models import Refusal, WitnessedLog
 
@@ -41,22 +42,22 @@ def checkpoint_add(*, body: bytes) -> str:
     racing requests cannot roll it back.
     """
     request = protocol.parse_add_checkpoint(body)
-    logs = config.logs()
-    cosigner = config.cosigner()
+    # Without a cosigning key this service witnesses no log: every origin is unknown (404).
+    logs = config.logs() if settings.WITNESS_SIGNING_KEY_FILE else {}
     origin = protocol.note_origin(request.note)
     try:
         with transaction.atomic():
-            return _check_and_cosign(request, origin, logs, cosigner)
+            return _check_and_cosign(request, origin, logs)
     except protocol.WitnessRefusal as refusal:
         _record_refusal(request, origin, refusal)
         raise
 
 
-def _check_and_cosign(request: protocol.AddCheckpoint, origin: str, logs: dict, cosigner: Cosigner) -> str:
+def _check_and_cosign(request: protocol.AddCheckpoint, origin: str, logs: dict) -> str:
     view = WitnessedLog.objects.filter(origin=origin).first()
     latest = (view.size, bytes(view.root)) if view is not None else None
     checkpoint = protocol.check_add_checkpoint(request, logs, latest)
-    line = cosigner.cosign(checkpoint.to_text())
+    line = config.cosigner().cosign(checkpoint.to_text())
     note = add_signatures(request.note, [line])
     now = timezone.now()
     if view is None:

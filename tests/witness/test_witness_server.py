@@ -107,6 +107,15 @@ def test_it_answers_each_refusal_with_the_spec_status(client, db, log, cosigner,
     assert not WitnessedLog.objects.exists()
 
 
+def test_a_service_that_is_no_witness_answers_404_unknown_origin_never_a_500(client, db, log, settings):
+    settings.WITNESS_SIGNING_KEY_FILE = None
+    settings.WITNESS_LOGS = {}
+    response = _add(client, 0, [], log.note(3))
+    assert (response.status_code, response.content) == (404, f"unknown log origin {ORIGIN!r}\n".encode())
+    assert client.post("/witness/add-checkpoint", b"old 01\n\n", content_type="text/plain").status_code == 400
+    assert not WitnessedLog.objects.exists()
+
+
 def test_an_empty_tree_must_have_the_empty_root(client, db, log, cosigner):
     assert _add(client, 0, [], log.note(0, root=b"\x02" * 32)).status_code == 422
     assert _add(client, 0, [], log.note(0)).status_code == 200
