@@ -171,9 +171,7 @@ class DecisionListView(GovernanceListView):
             code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         body = {
             "created": result.created,
-            "decisions": [
-                {"decision_id": d.decision_id, "receipt": r} for d, r in zip(result.decisions, proofs, strict=True)
-            ],
+            "decisions": [{"decision_id": d, "receipt": r} for d, r in zip(result.decision_ids, proofs, strict=True)],
         }
         return Response(body, status=code)
 

@@ -30,6 +30,7 @@ from governance.models import (
 from governance.records import rfc3339
 from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
+from governance.services.decision_rows import json_text, rows_insert
 from governance.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
 
@@ -43,9 +44,19 @@ IDENTITY_FIELDS = ("version", "occurred_at", "input_sha256", "output_label", "ou
 
 @dataclass(frozen=True)
 class BatchResult:
-    decisions: list[Decision]
+    """What a batch logged: every item's decision id and ledger key in order, and how many were new."""
+
+    model_id: int
+    decision_ids: list[str]
     created: int
     ledger_keys: list[str]
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """The batch's decisions as model instances, in order (one query; the API does not need them)."""
+        rows = Decision.objects.filter(model_id=self.model_id, decision_id__in=self.decision_ids)
+        by_id = {decision.decision_id: decision for decision in rows}
+        return [by_id[decision_id] for decision_id in self.decision_ids]
 
 
 def commitment(salt: bytes, subject_ref: str, input_snapshot: Any) -> str:
@@ -54,23 +65,35 @@ def commitment(salt: bytes, subject_ref: str, input_snapshot: Any) -> str:
     return hashlib.sha256(salt + payload).hexdigest()
 
 
-def _decision_event(decision: Decision, model_slug: str, version: str) -> dict[str, Any]:
+def _commitment_of(salt: bytes, subject_ref: str, snapshot_bytes: bytes) -> str:
+    """`commitment` from the snapshot's canonical bytes, already made to check its hash.
+
+    RFC 8785 orders the two keys `input_snapshot` < `subject_ref`, so the payload's canonical
+    form is these bytes joined (a test holds this to `commitment`).
+    """
+    payload = b'{"input_snapshot":' + snapshot_bytes + b',"subject_ref":' + canonical.dumps(subject_ref) + b"}"
+    return hashlib.sha256(salt + payload).hexdigest()
+
+
+def _decision_event(item: dict[str, Any], model_slug: str, payload_commitment: str, posted_at: str) -> dict[str, Any]:
+    """The `decision.logged` leaf's data, from the validated item (the key order is irrelevant:
+    the leaf is canonical JSON)."""
     return {
         "model": model_slug,
-        "version": version,
-        "decision_id": decision.decision_id,
-        "occurred_at": rfc3339(decision.occurred_at),
-        "input_sha256": decision.input_sha256,
-        "output_label": decision.output_label,
-        "output_score": decision.output_score,
-        "reasons": decision.reasons,
-        "mode": decision.mode,
-        "reviewer": decision.reviewer,
-        "overridden": decision.overridden,
-        "override_reason": decision.override_reason,
-        "final_label": decision.final_label,
-        "payload_commitment": decision.payload_commitment,
-        "posted_at": rfc3339(decision.posted_at),
+        "version": item["version"],
+        "decision_id": item["decision_id"],
+        "occurred_at": rfc3339(item["occurred_at"]),
+        "input_sha256": item["input_sha256"],
+        "output_label": item["output_label"],
+        "output_score": item.get("output_score", ""),
+        "reasons": item.get("reasons", []),
+        "mode": item["mode"],
+        "reviewer": item.get("reviewer", ""),
+        "overridden": item.get("overridden", False),
+        "override_reason": item.get("override_reason", ""),
+        "final_label": item.get("final_label", ""),
+        "payload_commitment": payload_commitment,
+        "posted_at": posted_at,
     }
 
 
@@ -106,6 +129,7 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
         raise InvalidInput(f"Send 1 to {MAX_BATCH} decisions per request.", errors={"decisions": ["Bad size."]})
     errors: dict[str, Any] = {}
     seen: dict[str, int] = {}
+    snapshots: dict[int, bytes] = {}  # each item's canonical input_snapshot, reused for its commitment
     for index, item in enumerate(items):
         if not DECISION_ID_RE.fullmatch(item["decision_id"]):
             errors[str(index)] = {"decision_id": [DECISION_ID_RULE]}
@@ -116,11 +140,11 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
         snapshot = item.get("input_snapshot")
         if snapshot is not None:
             try:
-                digest = hashlib.sha256(canonical.dumps(snapshot)).hexdigest()
+                snapshots[index] = canonical.dumps(snapshot)
             except canonical.CanonicalError as exc:
                 errors[str(index)] = {"input_snapshot": [str(exc)]}
                 continue
-            if digest != item["input_sha256"]:
+            if hashlib.sha256(snapshots[index]).hexdigest() != item["input_sha256"]:
                 errors[str(index)] = {"input_sha256": ["Does not match the SHA-256 of the canonical input_snapshot."]}
     versions = {v.version: v for v in model.versions.filter(version__in={i["version"] for i in items})}
     for index, item in enumerate(items):
@@ -129,22 +153,19 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
     if errors:
         raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
 
+    # One query for the batch's ids already logged: a retry, or a reuse with other content.
     existing = {
-        d.decision_id: d
-        for d in Decision.objects.filter(model=model, decision_id__in=list(seen)).select_related("version")
+        row[0]: row[1:]
+        for row in Decision.objects.filter(model=model, decision_id__in=list(seen)).values_list(
+            "decision_id", "ledger_key", "version__version", *IDENTITY_FIELDS[1:]
+        )
     }
     conflicts: dict[str, Any] = {}
     for index, item in enumerate(items):
         old = existing.get(item["decision_id"])
         if old is not None:
-            same = (
-                old.version.version,
-                old.occurred_at,
-                old.input_sha256,
-                old.output_label,
-                old.output_score,
-            ) == tuple(item[f] if f != "output_score" else item.get(f, "") for f in IDENTITY_FIELDS)
-            if not same:
+            sent = tuple(item[f] if f != "output_score" else item.get(f, "") for f in IDENTITY_FIELDS)
+            if old[1:] != sent:
                 conflicts[str(index)] = {"decision_id": ["Already logged with different content."]}
     fresh = [(index, item) for index, item in enumerate(items) if item["decision_id"] not in existing]
     for index in _deployed_at(versions, [item for _, item in fresh]):
@@ -154,64 +175,53 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
     if conflicts:
         raise Conflict("Some decisions conflict with the record; none was logged.", errors=conflicts)
 
+    # Rows as tuples and leaf data as dicts straight from the items: no model instances.
     now = timezone.now()
-    new_decisions, payloads, ledger_events = [], [], []
-    for _, item in fresh:
+    posted_at, actor_name, subject = rfc3339(now), events.actor_name(actor), f"model:{model.slug}"
+    rows, payloads, ledger_events = [], [], []
+    keys = {decision_id: old[0] for decision_id, old in existing.items()}
+    for index, item in fresh:
         salt = os.urandom(16)
-        decision = Decision(
-            model=model,
-            version=versions[item["version"]],
-            decision_id=item["decision_id"],
-            occurred_at=item["occurred_at"],
-            input_sha256=item["input_sha256"],
-            output_label=item["output_label"],
-            output_score=item.get("output_score", ""),
-            reasons=item.get("reasons", []),
-            mode=item["mode"],
-            reviewer=item.get("reviewer", ""),
-            overridden=item.get("overridden", False),
-            override_reason=item.get("override_reason", ""),
-            final_label=item.get("final_label", ""),
-            payload_commitment=commitment(salt, item.get("subject_ref", ""), item.get("input_snapshot")),
-            posted_by=actor,
-            posted_at=now,
-            ledger_key=f"decision.logged:{model.slug}:{item['decision_id']}",
-        )
-        new_decisions.append(decision)
-        payloads.append(
-            DecisionPayload(
-                subject_ref=item.get("subject_ref", ""),
-                input_snapshot=item.get("input_snapshot"),
-                salt=salt,
+        subject_ref = item.get("subject_ref", "")
+        snapshot = item.get("input_snapshot")
+        payload_commitment = _commitment_of(salt, subject_ref, snapshots.get(index, b"null"))
+        key = keys[item["decision_id"]] = f"decision.logged:{model.slug}:{item['decision_id']}"
+        rows.append(
+            (
+                model.pk,
+                versions[item["version"]].pk,
+                item["decision_id"],
+                item["occurred_at"],
+                item["input_sha256"],
+                item["output_label"],
+                item.get("output_score", ""),
+                json_text(item.get("reasons", [])),
+                item["mode"],
+                item.get("reviewer", ""),
+                item.get("overridden", False),
+                item.get("override_reason", ""),
+                item.get("final_label", ""),
+                payload_commitment,
+                actor.pk,
+                now,
+                key,
             )
         )
+        payloads.append((subject_ref, json_text(snapshot), salt))
         ledger_events.append(
             {
                 "type": "decision.logged",
-                "actor": events.actor_name(actor),
-                "subject": f"model:{model.slug}",
-                "idempotency_key": decision.ledger_key,
-                "data": _decision_event(decision, model.slug, item["version"]),
+                "actor": actor_name,
+                "subject": subject,
+                "idempotency_key": key,
+                "data": _decision_event(item, model.slug, payload_commitment, posted_at),
             }
         )
-    if new_decisions:
-        Decision.objects.bulk_create(new_decisions, batch_size=500)
-        if not all(d.pk for d in new_decisions):
-            # Backends that cannot return ids from a bulk insert (older SQLite): fetch them.
-            ids = dict(
-                Decision.objects.filter(
-                    model=model, decision_id__in=[d.decision_id for d in new_decisions]
-                ).values_list("decision_id", "pk")
-            )
-            for d in new_decisions:
-                d.pk = ids[d.decision_id]
-        for decision, payload in zip(new_decisions, payloads, strict=True):
-            payload.decision_id = decision.pk
-        DecisionPayload.objects.bulk_create(payloads, batch_size=500)
+    if rows:
+        rows_insert(rows, payloads)
         events.record_many(ledger_events)
-    by_id = {**existing, **{d.decision_id: d for d in new_decisions}}
-    ordered = [by_id[item["decision_id"]] for item in items]
-    return BatchResult(ordered, len(new_decisions), [d.ledger_key for d in ordered])
+    decision_ids = [item["decision_id"] for item in items]
+    return BatchResult(model.pk, decision_ids, len(rows), [keys[decision_id] for decision_id in decision_ids])
 
 
 @transaction.atomic

@@ -90,6 +90,47 @@ def test_a_decision_batch_is_logged_with_one_entry_each(serving, pipeline, model
         assert len(leaf["data"]["payload_commitment"]) == 64
 
 
+def test_a_logged_decision_is_its_rows_its_leaf_and_an_opening_commitment(serving, pipeline, model):
+    at = timezone.now()
+    reasons = [{"code": "R01", "text": "Utilisation élevée", "contribution": "0.31"}, {"code": "R02", "text": "t"}]
+    batch = [
+        item(1, "1.0.0", at, reasons=reasons, subject_ref="søren-1", reviewer="ana", final_label="decline"),
+        {**item(2, "1.0.0", at, overridden=True, override_reason="Manual check"), "input_snapshot": None},
+        {key: value for key, value in item(3, "1.0.0", at).items() if key not in ("subject_ref", "output_score")},
+    ]
+    result = decisions.decision_log_batch(actor=pipeline, model=model, items=batch)
+    assert result.created == 3 and [d.decision_id for d in result.decisions] == ["d-1", "d-2", "d-3"]
+    ledger_services.tree_integrate_all()
+    for sent, decision in zip(batch, result.decisions, strict=True):
+        payload = DecisionPayload.objects.get(decision=decision)
+        assert (payload.subject_ref, payload.input_snapshot) == (sent.get("subject_ref", ""), sent["input_snapshot"])
+        assert decision.payload_commitment == decisions.commitment(
+            bytes(payload.salt), payload.subject_ref, payload.input_snapshot
+        )
+        assert (decision.reasons, decision.occurred_at, decision.posted_by) == (sent["reasons"], at, pipeline)
+        entry = Entry.objects.get(idempotency_key=decision.ledger_key)
+        # The leaf's data is the row as the service has always written it, in canonical bytes.
+        expected = {
+            "model": model.slug,
+            "version": "1.0.0",
+            "decision_id": decision.decision_id,
+            "occurred_at": at.isoformat().replace("+00:00", "Z"),
+            "input_sha256": decision.input_sha256,
+            "output_label": decision.output_label,
+            "output_score": decision.output_score,
+            "reasons": decision.reasons,
+            "mode": decision.mode,
+            "reviewer": decision.reviewer,
+            "overridden": decision.overridden,
+            "override_reason": decision.override_reason,
+            "final_label": decision.final_label,
+            "payload_commitment": decision.payload_commitment,
+            "posted_at": decision.posted_at.isoformat().replace("+00:00", "Z"),
+        }
+        assert canonical.dumps(json.loads(bytes(entry.leaf))["data"]) == canonical.dumps(expected)
+    assert verify_database().entries == selectors.tree_size()
+
+
 def test_resending_a_batch_changes_nothing(serving, pipeline, model):
     at = timezone.now()
     batch = [item(n, "1.0.0", at) for n in range(3)]
