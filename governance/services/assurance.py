@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance import access, events
+from governance.errors import InvalidInput
 from governance.models import (
     Classification,
     ModelVersion,
@@ -128,6 +129,21 @@ def _validate(spec: Spec, entry_id: Any, values: dict[str, Any]) -> None:
     errors.raise_if_any()
 
 
+def _check_key_room(spec: Spec, key: str, entry_id: str) -> None:
+    """Raise InvalidInput naming `entry_id` when `key` is longer than a ledger key may be: a long
+    model slug and version leave less room for the id than its own limit."""
+    limit = spec.table._meta.get_field("ledger_key").max_length
+    if len(key) > limit:
+        room = max(len(entry_id) - (len(key) - limit), 0)
+        whose = {"finding": "this version's findings", "oversight": "this model's oversight measures"}.get(
+            spec.kind, f"this model's {spec.kind}s"
+        )
+        raise InvalidInput(
+            "The entry id is too long for this record's ledger key; nothing was written.",
+            errors={"entry_id": [f"At most {room} characters for {whose}."]},
+        )
+
+
 @transaction.atomic
 def assurance_record(
     *,
@@ -152,6 +168,7 @@ def assurance_record(
     last = spec.table.objects.filter(**parent, entry_id=entry_id).aggregate(n=Max("revision"))["n"] or 0
     now = timezone.now()
     key = f"{kind}.recorded:{model.slug}:{version.version + ':' if version else ''}{entry_id}:{last + 1}"
+    _check_key_room(spec, key, entry_id)
     row = spec.table.objects.create(
         **parent, entry_id=entry_id, revision=last + 1, recorded_by=actor, recorded_at=now, ledger_key=key, **values
     )

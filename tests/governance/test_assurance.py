@@ -12,9 +12,11 @@ from rest_framework.test import APIClient
 from governance import reconciliation
 from governance.errors import Forbidden, InvalidInput
 from governance.selectors.assurance import assurance_current
-from governance.services import assurance
+from governance.services import access as access_services
+from governance.services import assurance, registry
 from ledger import services as ledger_services
 from ledger.models import Entry
+from tests.governance.world import register_version
 
 
 def _leaf(key: str) -> dict:
@@ -119,3 +121,28 @@ def test_an_edited_assurance_record_is_named_by_reconciliation(
         cursor.execute(f"UPDATE {table} SET {assignment}")  # noqa: S608
     found = reconciliation.reconcile(kinds=[kind]).mismatches
     assert [(m.table, m.field) for m in found] == [(table, field)]
+
+
+def test_an_entry_id_too_long_for_its_ledger_key_is_refused_naming_the_room_left(alice, olga, pipeline, datasets):
+    long_model = registry.model_register(
+        actor=alice,
+        slug="m" * 100,
+        name="Long",
+        intended_purpose="Score applications.",
+        regulated_use="credit",
+        risk_tier="high",
+        owner=alice,
+        runbook="https://wiki/runbook",
+    )
+    access_services.access_grant(actor=olga, model=long_model, grantee=pipeline, actions=["register"])
+    long_version = register_version(pipeline, long_model, datasets, number="1." + "0" * 62)
+    # "risk.recorded:" + 100 + ":" + entry id + ":1" holds at most 200 characters: 83 for the id.
+    with pytest.raises(InvalidInput) as refused:
+        assurance.risk_record(actor=alice, model=long_model, entry_id="r" * 84, hazard="h", residual_level="low")
+    assert refused.value.errors == {"entry_id": ["At most 83 characters for this model's risks."]}
+    fits = assurance.risk_record(actor=alice, model=long_model, entry_id="r" * 83, hazard="h", residual_level="low")
+    assert len(fits.ledger_key) == 200 and _leaf(fits.ledger_key)["data"]["entry_id"] == "r" * 83
+    with pytest.raises(InvalidInput) as refused:
+        assurance.finding_record(actor=olga, version=long_version, entry_id="f" * 20, title="t", severity="low")
+    assert refused.value.errors == {"entry_id": ["At most 15 characters for this version's findings."]}
+    assert not long_model.risks.filter(entry_id="r" * 84).exists()
