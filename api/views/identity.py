@@ -42,6 +42,7 @@ class TokenListView(GovernanceView):
         responses={201: TokenIssuedSerializer},
     )
     def post(self, request: Request) -> Response:
+        self.authorize("tokens")  # administrators hold it too; pipelines get theirs from one
         fields = self.parse(TokenIssueInSerializer)
         user = _user_named(request, fields["user"]) if "user" in fields else request.user
         issued = tokens.token_issue(

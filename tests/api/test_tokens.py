@@ -72,6 +72,16 @@ def test_people_issue_tokens_for_themselves_and_administrators_for_others(
     assert own.json()["token"] not in repr(logged())
 
 
+def test_a_pipeline_is_refused_a_token_of_its_own_before_the_body_is_read(pipeline_granted):
+    _, token = AuthToken.objects.create(pipeline_granted)
+    client = bearer(token)
+    for body in ({"days": 0}, {"name": 7, "days": "many"}, {"name": "nightly", "days": 7}):
+        refused = client.post("/api/v1/tokens", body, format="json")
+        assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+        assert "`tokens`" in refused.json()["message"] and refused.json()["errors"] == {}
+    assert AuthToken.objects.filter(user=pipeline_granted).count() == 1
+
+
 def test_changing_a_password_revokes_every_token(pipeline_granted, auditor, client_for):
     AuthToken.objects.create(auditor)
     from governance.services.identity import users
