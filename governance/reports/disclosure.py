@@ -1,9 +1,10 @@
-"""What a decision report's attachments may disclose: no more than its pages.
+"""What a report's attachments may disclose: no more than its pages.
 
 evidence.json proves each fact by the exact bytes of the leaf that states it, and a leaf holds
 more than the fact: its `actor` (who logged it) and every member of its `data`, names of staff
 among them. The hash of a leaf cannot be checked without all of its bytes, so a leaf is either
-carried whole or not at all. Per edition (docs/report-format.md, "Editions"):
+carried whole or not at all. Per edition (docs/report-format.md, "Editions"; a version
+dossier and an Annex IV report are authority editions):
 
 - ``authority`` and ``internal`` name staff: every leaf is carried whole, and the pages list
   every person the carried leaves name that the sections do not already show;

@@ -168,9 +168,7 @@ def _evidence_file(ledger: dict, size: int, facts: list[dict], withheld: frozens
 
 
 def _disclosure(report: Report, content: ReportContent, facts: list[dict]) -> disclosure.Disclosure:
-    """Return what a decision report's edition withholds or names (governance.reports.disclosure)."""
-    if report.kind != Report.Kind.DECISION:
-        return disclosure.Disclosure(frozenset(), ())
+    """Return what the report's edition withholds or names (governance.reports.disclosure)."""
     leaves = {seq: bytes(ledger_selectors.entry_get(seq).leaf) for seq in {fact["seq"] for fact in facts}}
     return disclosure.disclosure_plan(report, content, leaves)
 

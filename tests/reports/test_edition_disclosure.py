@@ -23,7 +23,7 @@ from ledger.models import SigningKey
 from model_ledger_verify.client.cli import main as ledgerctl
 from model_ledger_verify.evidence import EVIDENCE_NAME
 from model_ledger_verify.report import ReportVerificationError, read_manifest, verify_report
-from tests.reports.demo import demo  # noqa: F401 — fixture
+from tests.reports.demo import Demo, Generated, demo  # noqa: F401 — fixture
 from tests.reports.test_decision_sections import OVERRIDDEN, editions  # noqa: F401 — fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -61,6 +61,14 @@ def _holds(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w.@+-]){re.escape(name)}(?![\w@+-]|\.\w)", text) is not None
 
 
+def pages(generated: Generated) -> str:
+    """The text the pages show: as pdftotext reads it, and as drawn (report.json without its
+    `facts`), since a narrow table cell may break a name mid-word for pdftotext."""
+    drawn = json.loads(attachments(generated.pdf)["report.json"])
+    drawn.pop("facts", None)
+    return generated.text + "\n" + json.dumps(drawn, ensure_ascii=False)
+
+
 def _keys() -> list[str]:
     return list(SigningKey.objects.values_list("verifier_key", flat=True))
 
@@ -72,7 +80,7 @@ def _verify(pdf: bytes):
 @pytest.mark.parametrize("level", EDITIONS)
 def test_no_attachment_discloses_a_name_or_value_the_pages_hide(editions, level):
     generated = editions[level]
-    hidden = {name for name in people_and_others() if not _holds(generated.text, name)}
+    hidden = {name for name in people_and_others() if not _holds(pages(generated), name)}
     assert "underwriter-7" in people_and_others() and "demo-officer-1" in people_and_others()
     for file_name, text in attachments(generated.pdf).items():
         leaked = sorted(name for name in hidden if _holds(text, name))
@@ -82,7 +90,7 @@ def test_no_attachment_discloses_a_name_or_value_the_pages_hide(editions, level)
 def test_the_subject_edition_shows_no_staff_and_withholds_the_entries_naming_them(editions):
     subject = editions["subject"]
     staff = people_and_others() - set(DecisionPayload.objects.values_list("subject_ref", flat=True))
-    assert not [name for name in staff if _holds(subject.text, name)]
+    assert not [name for name in staff if _holds(pages(subject), name)]
     evidence = json.loads(attachments(subject.pdf)[EVIDENCE_NAME])
     withheld = [item["seq"] for item in evidence["withheld"]]
     assert subject.facts["identification"]["ledger_seq"] in withheld
@@ -164,3 +172,23 @@ def test_a_subject_edition_with_a_tampered_withheld_entry_fails(editions, edit, 
     attacker = sealing.development_credentials(tmp_path / "attacker")
     with pytest.raises(ReportVerificationError, match=message):
         _verify(_tampered(editions["subject"].pdf, edit, attacker))
+
+
+@pytest.fixture(scope="module")
+def version_reports(demo: Demo, editions) -> dict[str, Generated]:
+    decision = Decision.objects.select_related("model", "version").get(decision_id=OVERRIDDEN)
+    auditor = User.objects.get(username="demo-auditor")
+    return {
+        kind: demo.generate(kind, requester=auditor, model=decision.model, version=decision.version)
+        for kind in ("version", "annex-iv")
+    }
+
+
+@pytest.mark.parametrize("kind", ["version", "annex-iv"])
+def test_a_version_report_names_on_its_pages_everyone_its_evidence_names(version_reports, kind):
+    report = version_reports[kind]
+    hidden = {name for name in people_and_others() if not _holds(pages(report), name)}
+    for file_name, text in attachments(report.pdf).items():
+        leaked = sorted(name for name in hidden if _holds(text, name))
+        assert not leaked, f"{kind} report: {file_name} holds {leaked}, hidden on its pages"
+    assert _verify(report.pdf).withheld == 0
