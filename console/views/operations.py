@@ -60,7 +60,11 @@ def alerts(request: HttpRequest) -> HttpResponse:
 def _handle(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     alert = queries.alert_get(request.user, pk)
     form = AlertNoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():  # refused, never acted on with the note dropped
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"The note is not valid: {problems}")
+        return redirect("console:alerts")
+    note = form.cleaned_data["note"]
     try:
         if action == "acknowledge":
             alert_services.alert_acknowledge(actor=request.user, alert=alert, note=note)

@@ -471,6 +471,15 @@ def test_owners_and_officers_acknowledge_and_resolve_alerts(alert, client_for):
     assert alert.state == "resolved"
 
 
+def test_a_note_that_does_not_parse_is_refused_never_dropped_from_the_acknowledgement(alert, client_for):
+    owner = client_for("owner")
+    for note in ("x" * 10_001, "Looking\x00."):
+        response = owner.post(f"/alerts/{alert.pk}/acknowledge", {"note": note}, follow=True)
+        assert "The note is not valid" in response.content.decode()
+        alert.refresh_from_db()
+        assert (alert.state, alert.acknowledgement_note) == ("open", "")
+
+
 def test_auditors_see_alerts_but_do_not_handle_them(alert, client_for):
     auditor = client_for("auditor")
     html = auditor.get("/alerts").content.decode()
