@@ -11,6 +11,8 @@ from governance.models.fields import STORAGE_SCHEMES, STORAGE_URI_REGEX, WEB_SCH
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DECIMAL_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+# A deployment environment: a slug of at most 50 characters ("production", "eu-staging").
+ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,49}$"
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 # A decision id is the serving system's idempotency key and part of URLs: ASCII letters and
 # digits, then also . _ : - (a UUID, "loan-2026-000123", "run:42.7"), at most 80 characters (so

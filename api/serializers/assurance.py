@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.schema import text_needed_when
 from governance.models import Classification, OversightMeasure, RiskEntry, ValidationFinding
 
 ENTRY_ID = r"^[a-z0-9][a-z0-9-]{0,99}$"
@@ -22,6 +23,8 @@ class ClassificationInSerializer(serializers.Serializer):
     rationale = _text(required=False)
     role = serializers.ChoiceField(choices=[("provider", "Provider"), ("deployer", "Deployer")], default="provider")
 
+    schema_rules = text_needed_when("annex_iii", ["not_high_risk"], "rationale")
+
 
 class RiskInSerializer(serializers.Serializer):
     entry_id = serializers.RegexField(ENTRY_ID, max_length=100)
@@ -31,6 +34,8 @@ class RiskInSerializer(serializers.Serializer):
     residual_level = serializers.ChoiceField(choices=RiskEntry.Level.choices)
     acceptance = serializers.ChoiceField(choices=RiskEntry.Acceptance.choices, default="pending")
     acceptance_note = _text(required=False)
+
+    schema_rules = text_needed_when("acceptance", ["accepted"], "acceptance_note")
 
 
 class OversightInSerializer(serializers.Serializer):

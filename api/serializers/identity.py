@@ -39,6 +39,8 @@ class TokenRevokeInSerializer(serializers.Serializer):
     )
     user = serializers.CharField(required=False, help_text="Revoke every token of this user (administrators).")
 
+    schema_rules = {"not": {"required": ["token_id", "user"]}}
+
     def validate(self, data: dict) -> dict:
         if "token_id" in data and "user" in data:
             raise serializers.ValidationError("Give token_id or user, not both.")

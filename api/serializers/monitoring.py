@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.schema import text_given, value_given
 from api.serializers.fields import secret_field, web_url
 from governance.models import (
     Alert,
@@ -157,6 +158,18 @@ class RetrainingPolicyInSerializer(serializers.Serializer):
     )
     new_data_uri_prefix = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
+    # At least one rule is on, and a floor names its metric.
+    body_required = True
+    schema_rules = {
+        "allOf": [
+            {
+                "anyOf": [value_given(name, "integer") for name in ("drift_windows", "max_age_days")]
+                + [text_given(name) for name in ("accuracy_floor", "new_data_uri_prefix")]
+            },
+            {"anyOf": [{"properties": {"accuracy_floor": {"maxLength": 0}}}, text_given("accuracy_metric")]},
+        ]
+    }
+
 
 class RetrainingPolicyOutSerializer(serializers.ModelSerializer):
     set_by = serializers.CharField(source="set_by.username")
@@ -245,10 +258,10 @@ class ObservationOutSerializer(serializers.ModelSerializer):
 # --- Alerts and retraining -----------------------------------------------------------------------
 class AlertOutSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.slug")
-    version = serializers.CharField(source="version.version", default=None)
-    environment = serializers.CharField(source="deployment.environment", default=None)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None)
-    resolved_by = serializers.CharField(source="resolved_by.username", default=None)
+    version = serializers.CharField(source="version.version", default=None, allow_null=True)
+    environment = serializers.CharField(source="deployment.environment", default=None, allow_null=True)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None, allow_null=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", default=None, allow_null=True)
 
     class Meta:
         model = Alert
@@ -282,8 +295,8 @@ class AlertResolveInSerializer(serializers.Serializer):
 
 class RetrainingRequestOutSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.slug")
-    version = serializers.CharField(source="version.version", default=None)
-    closed_by_version = serializers.CharField(source="closed_by_version.version", default=None)
+    version = serializers.CharField(source="version.version", default=None, allow_null=True)
+    closed_by_version = serializers.CharField(source="closed_by_version.version", default=None, allow_null=True)
 
     class Meta:
         model = RetrainingRequest
@@ -326,7 +339,8 @@ class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
 
 
 class WebhookSubscriptionOutSerializer(serializers.ModelSerializer):
-    model = serializers.CharField(source="model.slug", default=None)
+    model = serializers.CharField(source="model.slug", default=None, allow_null=True)
+    url = serializers.CharField()  # as stored (WEB_URL_REGEX), which is wider than the `uri` format
     created_by = serializers.CharField(source="created_by.username")
 
     class Meta:
@@ -366,7 +380,7 @@ class ServingSerializer(serializers.Serializer):
     deployment = serializers.IntegerField(source="deployment.pk")
     started_at = serializers.DateTimeField(source="deployment.started_at")
     deployed_by = serializers.CharField(source="deployment.deployed_by.username")
-    rollback_of = serializers.CharField(source="deployment.rollback_of.version.version", default=None)
+    rollback_of = serializers.CharField(source="deployment.rollback_of.version.version", default=None, allow_null=True)
     gates_passed = serializers.BooleanField(source="gates.passed")
     failing_gates = serializers.ListField(source="gates.failing", child=serializers.CharField())
     last_observation = ObservationOutSerializer(allow_null=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.schema import text_needed_when
 from governance.models import Decision, DecisionReview, Deployment
 from governance.validation import DECISION_ID_REGEX
 
@@ -22,7 +23,7 @@ class DeploymentOutSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.slug")
     version = serializers.CharField(source="version.version")
     deployed_by = serializers.CharField(source="deployed_by.username")
-    rollback_of = serializers.CharField(source="rollback_of.version.version", default=None)
+    rollback_of = serializers.CharField(source="rollback_of.version.version", default=None, allow_null=True)
 
     class Meta:
         model = Deployment
@@ -121,8 +122,8 @@ class DecisionOutSerializer(serializers.ModelSerializer):
 
 class DecisionDetailSerializer(DecisionOutSerializer):
     subject_ref = serializers.CharField(source="payload.subject_ref", default="")
-    input_snapshot = serializers.JSONField(source="payload.input_snapshot", default=None)
-    erased_at = serializers.DateTimeField(source="payload.erased_at", default=None)
+    input_snapshot = serializers.JSONField(source="payload.input_snapshot", default=None, allow_null=True)
+    erased_at = serializers.DateTimeField(source="payload.erased_at", default=None, allow_null=True)
     reviews = serializers.SerializerMethodField()
 
     class Meta(DecisionOutSerializer.Meta):
@@ -143,6 +144,12 @@ class DecisionReviewInSerializer(serializers.Serializer):
     reason_code = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     final_label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    schema_rules = text_needed_when(
+        "action",
+        [action for action in DecisionReview.Action.values if action != DecisionReview.Action.CONFIRM],
+        "reason",
+    )
 
 
 class DecisionReviewOutSerializer(serializers.ModelSerializer):

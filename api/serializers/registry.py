@@ -16,6 +16,7 @@ from governance.models import (
     RegisteredModel,
     VersionDataset,
 )
+from governance.validation import SLUG_RE
 
 User = get_user_model()
 
@@ -34,7 +35,7 @@ class ReceiptSerializer(serializers.Serializer):
 
 # --- Models ---------------------------------------------------------------------------------
 class ModelInSerializer(serializers.Serializer):
-    slug = serializers.CharField(max_length=100)
+    slug = serializers.RegexField(SLUG_RE.pattern, max_length=100, help_text="Lowercase letters, digits and hyphens.")
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     intended_purpose = serializers.CharField()
@@ -184,7 +185,7 @@ class VersionInSerializer(serializers.Serializer):
 
 class VersionOutSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.slug")
-    parent = serializers.CharField(source="parent.version", default=None)
+    parent = serializers.CharField(source="parent.version", default=None, allow_null=True)
     registered_by = serializers.CharField(source="registered_by.username")
     datasets = serializers.SerializerMethodField()
 
@@ -265,7 +266,7 @@ class ApprovalInSerializer(serializers.Serializer):
 
 class ApprovalOutSerializer(serializers.ModelSerializer):
     signer = serializers.CharField(source="signer.username")
-    card_revision = serializers.IntegerField(source="card.revision", default=None)
+    card_revision = serializers.IntegerField(source="card.revision", default=None, allow_null=True)
 
     class Meta:
         model = Approval
@@ -291,8 +292,12 @@ class ReasonSerializer(serializers.Serializer):
 class GrantInSerializer(serializers.Serializer):
     user = serializers.CharField(required=False, help_text="Username of the grantee (or give group).")
     group = serializers.CharField(required=False)
-    actions = serializers.ListField(child=serializers.ChoiceField(["view", "register", "log", "reports"]))
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(["view", "register", "log", "reports"]), min_length=1
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    schema_rules = {"oneOf": [{"required": ["user"]}, {"required": ["group"]}]}
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("user")) == bool(attrs.get("group")):

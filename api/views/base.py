@@ -117,3 +117,6 @@ class GovernanceListView(GovernanceView):
     """A list endpoint: paginated, and also answered as CSV (`?format=csv`, api.renderers)."""
 
     renderer_classes = LIST_RENDERERS
+    # So the schema describes the paginated answer ({count, next, previous, results}) and the
+    # `page` and `page_size` parameters, not a bare array.
+    pagination_class = Pagination

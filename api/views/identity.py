@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import status
 from rest_framework.request import Request
@@ -32,7 +32,10 @@ def _user_named(request: Request, username: str):
 
 
 class TokenListView(GovernanceView):
-    @extend_schema(summary="Your API tokens (all, for administrators)", responses=TokenOutSerializer(many=True))
+    @extend_schema(
+        summary="Your API tokens (all, for administrators)",
+        responses=inline_serializer("TokenList", {"results": TokenOutSerializer(many=True)}),
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": TokenOutSerializer(tokens.token_list(request.user), many=True).data})
 

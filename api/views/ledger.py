@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.pagination import Pagination
 from ledger import selectors, witnessing
 from ledger.errors import BadProofRequest, NotInLog
 
@@ -31,6 +32,12 @@ class CanReadLedger(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("ledger.view_entry"))
+
+
+# What `_int_param` accepts: a non-negative integer of at most 19 digits, in the schema.
+COUNT = {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
+# What `_hex32` accepts.
+SHA256_HEX = {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}
 
 
 def _int_param(request: Request, name: str, *, default: int | None = None) -> int:
@@ -131,14 +138,13 @@ class CheckpointLatestView(APIView):
 
 class CheckpointListView(APIView):
     permission_classes = [AllowAny]
+    pagination_class = Pagination  # so the schema describes the paginated answer
 
     @extend_schema(
         summary="Every signed checkpoint, by size",
         responses=inline_serializer("Checkpoint", CHECKPOINT_FIELDS, many=True),
     )
     def get(self, request: Request) -> Response:
-        from api.pagination import Pagination
-
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.checkpoint_list(), request, view=self)
         return paginator.get_paginated_response([_checkpoint_json(cp) for cp in page])
@@ -203,8 +209,8 @@ class EntryRangeView(APIView):
         operation_id="ledger_entries_range",
         summary="A range of entries as NDJSON (one Entry object per line)",
         parameters=[
-            OpenApiParameter("start", int, description="first seq (default 0)"),
-            OpenApiParameter("end", int, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"),
+            OpenApiParameter("start", COUNT, description="first seq (default 0)"),
+            OpenApiParameter("end", COUNT, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"),
         ],
         responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
     )
@@ -243,9 +249,9 @@ class InclusionProofView(APIView):
     @extend_schema(
         summary="Inclusion proof of an entry (by seq or leaf hash) in a checkpointed tree",
         parameters=[
-            OpenApiParameter("seq", int),
-            OpenApiParameter("leaf_hash", str, description="64 hex, instead of seq"),
-            OpenApiParameter("size", int, description="tree size (default: latest checkpoint)"),
+            OpenApiParameter("seq", COUNT),
+            OpenApiParameter("leaf_hash", SHA256_HEX, description="64 hex, instead of seq"),
+            OpenApiParameter("size", COUNT, description="tree size (default: latest checkpoint)"),
         ],
         responses=inline_serializer(
             "InclusionProof",
@@ -287,7 +293,7 @@ class ConsistencyProofView(APIView):
 
     @extend_schema(
         summary="Consistency proof between two tree sizes",
-        parameters=[OpenApiParameter("size1", int, required=True), OpenApiParameter("size2", int)],
+        parameters=[OpenApiParameter("size1", COUNT, required=True), OpenApiParameter("size2", COUNT)],
         responses=inline_serializer(
             "ConsistencyProof",
             {

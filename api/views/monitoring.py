@@ -43,7 +43,7 @@ from governance.models import Alert, Delivery, Observation
 from governance.selectors import gates as gate_selectors
 from governance.selectors import monitoring as gov_status
 from governance.services import alerts, ci_evidence, monitoring, notifications, policies
-from governance.validation import SLUG_RE
+from governance.validation import ENVIRONMENT_PATTERN, SLUG_RE
 
 
 # --- Filters -------------------------------------------------------------------------------------
@@ -81,6 +81,7 @@ class GatesView(GovernanceView):
             OpenApiParameter(
                 "environment",
                 str,
+                pattern=ENVIRONMENT_PATTERN,
                 description="The target environment (default production); only production ones block.",
             )
         ],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -32,6 +34,17 @@ from governance.errors import NotVisible
 from governance.selectors import decisions as decision_selectors
 from governance.services import decisions as decision_services
 from governance.services import deployments as deployment_services
+from governance.validation import ENVIRONMENT_PATTERN
+
+
+def _utc_time(text: str) -> datetime | None:
+    """The RFC 3339 time `text` in UTC, or None. In UTC because RFC 3339 offsets reach ±23:59 and
+    PostgreSQL's stop at ±15:59; None for a time without a zone or one beyond year 1 to 9999."""
+    try:
+        at = parse_datetime(text)
+        return at.astimezone(UTC) if at is not None and at.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 class DeploymentListView(GovernanceListView):
@@ -76,8 +89,8 @@ class DeploymentAtView(GovernanceView):
     @extend_schema(
         summary="Which version served an environment at a time, and who approved it",
         parameters=[
-            OpenApiParameter("environment", str, required=True),
-            OpenApiParameter("at", str, required=True, description="RFC 3339 time"),
+            OpenApiParameter("environment", str, required=True, pattern=ENVIRONMENT_PATTERN),
+            OpenApiParameter("at", OpenApiTypes.DATETIME, required=True, description="RFC 3339 time with a zone"),
         ],
         responses=inline_serializer(
             "DeploymentAt",
@@ -90,10 +103,10 @@ class DeploymentAtView(GovernanceView):
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(request.user, slug)
         environment = request.query_params.get("environment", "")
-        at = parse_datetime(request.query_params.get("at", "") or "")
+        at = _utc_time(request.query_params.get("at", "") or "")
         if not environment:
             raise bad_request("`environment` is required.", field="environment")
-        if at is None or at.tzinfo is None:
+        if at is None:
             raise bad_request("`at` must be an RFC 3339 time with a zone, e.g. 2026-11-01T12:00:00Z.", field="at")
         deployment = selectors.deployment_at(model, environment, at)
         approvals = selectors.approval_list(deployment.version) if deployment else []

@@ -10,12 +10,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.schema import none_of_values, text_given
 from api.views.base import GovernanceListView, GovernanceView
 from governance import selectors
 from governance.errors import InvalidInput
 from governance.models import Report
+from governance.models.reports import VERSION_KINDS
 from governance.selectors import reports as report_selectors
 from governance.services import reports as report_services
+
+OTHER_KINDS = [kind for kind in Report.Kind if kind not in VERSION_KINDS]
 
 
 class ReportInSerializer(serializers.Serializer):
@@ -30,6 +34,14 @@ class ReportInSerializer(serializers.Serializer):
         help_text="Decision reports: authority (everything), internal (pseudonymised) or subject (the data "
         "subject's own view). Default: authority for those who may read inputs, else internal.",
     )
+
+    # A version report names its version, a decision report its decision.
+    schema_rules = {
+        "oneOf": [
+            {"allOf": [none_of_values("kind", [kind.value for kind in OTHER_KINDS]), text_given("version")]},
+            {"allOf": [none_of_values("kind", [kind.value for kind in VERSION_KINDS]), text_given("decision_id")]},
+        ]
+    }
 
 
 class ReportOutSerializer(serializers.ModelSerializer):

@@ -320,6 +320,14 @@ def test_a_time_at_the_edge_of_the_calendar_is_never_a_server_error(world, as_pe
     assert {path: status for path, status in answers.items() if status not in (200, 400)} == {}
 
 
+def test_a_time_with_an_offset_beyond_postgresqls_is_answered_as_the_same_time_in_utc(world, as_persona):
+    # RFC 3339 offsets reach ±23:59; PostgreSQL refuses those past ±15:59 (once a 500).
+    client = as_persona("auditor")
+    far = client.get(f"{CREDIT}/deployments/at?environment=production&at=2026-12-08T17:40:00%2B17:40")
+    utc = client.get(f"{CREDIT}/deployments/at?environment=production&at=2026-12-08T00:00:00Z")
+    assert (far.status_code, far.json()) == (200, utc.json())
+
+
 def test_a_malformed_wait_parameter_writes_nothing(world, as_persona):
     client = as_persona("pipeline_granted")
     before = ledger_size()
