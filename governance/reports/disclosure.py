@@ -62,8 +62,9 @@ def _holds(text: str, name: str) -> bool:
 
 
 def named_in(text: str, names: Iterable[str]) -> set[str]:
-    """Return the names of `names` that `text` holds as whole words."""
-    return {name for name in names if _holds(text, name)}
+    """Return the names of `names` that `text` (JSON) holds as whole words, as written or as a
+    JSON string escapes them (a quote or a backslash in a name)."""
+    return {name for name in names if _holds(text, name) or _holds(text, json.dumps(name, ensure_ascii=False)[1:-1])}
 
 
 def shown_text(content: ReportContent) -> str:
