@@ -102,6 +102,20 @@ def test_bad_input_is_refused_next_to_the_field(people, client_for):
     assert not AuthToken.objects.exists()
 
 
+def test_a_name_that_is_not_printable_text_is_refused(people, client_for):
+    # A bidirectional override or an invisible separator would make a name shown on this page
+    # and in the token.issued entry read differently from what it holds.
+    for name in ("ci\u202egnp.exe", "ci\u2066x", "ci\x7f", "c\x85i", "line\u2028break"):
+        response = client_for("owner").post("/account/tokens", {"name": name, "days": "7"})
+        assert response.status_code == 400, name
+        assert "printable" in response.content.decode()
+    assert not AuthToken.objects.exists()
+    assert (
+        client_for("owner").post("/account/tokens", {"name": "Nächtliche Prüfung 夜間", "days": "7"}).status_code
+        == 302
+    )
+
+
 def test_forms_on_the_page_carry_a_csrf_token(people, client_for):
     page = client_for("owner").get("/account/tokens").content.decode()
     assert page.count("csrfmiddlewaretoken") == page.count("<form")

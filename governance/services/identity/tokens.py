@@ -72,7 +72,9 @@ def token_issue(
     if days is not None and not (isinstance(days, int) and 1 <= days <= MAX_TOKEN_DAYS):
         raise InvalidInput("Bad lifetime.", errors={"days": [f"Between 1 and {MAX_TOKEN_DAYS} days."]})
     name = name.strip()
-    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+    # Printable text only: no control, format (bidirectional overrides) or separator characters,
+    # which would make the name read differently from what the token.issued entry holds.
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
         raise InvalidInput("Bad name.", errors={"name": [f"At most {MAX_NAME_LENGTH} printable characters."]})
     expiry = timedelta(days=days) if days else settings.REST_KNOX["TOKEN_TTL"]
     with actors.acting_for(actor, via), events.token_named(name):
