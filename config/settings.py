@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_map, env_path, env_str
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
@@ -390,20 +391,4 @@ MLFLOW_ALIAS_ENVIRONMENTS = env_map(
     {"champion": "production", "production": "production", "staging": "staging", "challenger": "staging"},
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        # Django's own: each record mailed to ADMINS (none configured: nothing is sent).
-        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR"},
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "ledger.witness_alerts": {"handlers": ["mail_admins"], "level": "INFO"},
-        "django.request": {"handlers": ["mail_admins"], "level": "INFO"},
-        "django.db.backends": {"level": "WARNING"},
-        "celery.app.trace": {"level": env_str("CELERY_TRACE_LOG_LEVEL", "WARNING")},
-    },
-}
+LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"), env_str("CELERY_TRACE_LOG_LEVEL", "WARNING"))
