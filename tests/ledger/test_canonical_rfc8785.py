@@ -44,6 +44,33 @@ def test_the_ledger_encoder_writes_the_bytes_rfc8785_writes(value: object) -> No
     assert canonical.dumps(value) == expected
 
 
+# Leaves as the service writes them: ASCII member names, any text and safe integers inside. These
+# go through orjson's encoder (canonical._plain), which must write rfc8785's bytes.
+plain_values = st.recursive(
+    st.none() | st.booleans() | integers | texts,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), children, max_size=6)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(plain_values)
+def test_plain_values_take_the_fast_encoder_and_write_rfc8785_bytes(value: object) -> None:
+    assert canonical._plain(value, 0)
+    assert canonical.dumps(value) == rfc8785.dumps(value)
+
+
+def test_values_the_fast_encoder_would_order_or_write_differently_are_not_plain() -> None:
+    assert not canonical._plain({"\ue000": 1, "\U00010000": 2}, 0)  # UTF-16 and code point orders differ
+    assert not canonical._plain({"n": SAFE + 1}, 0)
+    assert not canonical._plain([0.5], 0)
+    assert canonical.dumps({"\ue000": 1, "\U00010000": 2}) == rfc8785.dumps({"\ue000": 1, "\U00010000": 2})
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(texts, json_values, min_size=2, max_size=8))
 def test_members_are_ordered_by_utf16_code_units_as_rfc8785_orders_them(value: dict) -> None:
@@ -81,3 +108,10 @@ def test_the_ledger_refuses_what_rfc8785_allows_and_names_where() -> None:
         deep = [deep]
     with pytest.raises(canonical.CanonicalError, match="nests deeper"):
         canonical.dumps(deep)
+
+
+def test_every_code_point_is_written_as_rfc8785_writes_it() -> None:
+    for start in range(0, 0x110000, 0x1000):
+        text = "".join(chr(c) for c in range(start, start + 0x1000) if not 0xD800 <= c <= 0xDFFF)
+        assert canonical._plain({"text": text}, 0)
+        assert canonical.dumps({"text": text}) == rfc8785.dumps({"text": text})
