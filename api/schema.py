@@ -1,7 +1,10 @@
 """The OpenAPI schema: drf-spectacular's, stating the rules the serializers enforce.
 
-Request bodies are documented as JSON only. Two kinds of rule drf-spectacular leaves out are
-stated here, so that a generated client sends only requests the API accepts:
+Request bodies are documented as JSON only, and hold only the fields their serializer names
+(`additionalProperties: false`; the API ignores others, but refuses a body with NUL anywhere,
+an unknown field's name or value included), unless the serializer sets `extra_properties = True`
+because others send it (MLflow). Two kinds of rule drf-spectacular leaves out are stated here, so
+that a generated client sends only requests the API accepts:
 
 - DRF text fields refuse NUL characters, and unless they allow blank, text that is empty once
   trimmed: their request schema gets a `pattern` saying so (a field with its own pattern keeps it).
@@ -60,9 +63,12 @@ class LedgerAutoSchema(AutoSchema):
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
         schema = super()._map_basic_serializer(serializer, direction)
+        serializer = force_instance(serializer)
         if direction == "request":
+            if not getattr(serializer, "extra_properties", False):
+                schema["additionalProperties"] = False
             properties = schema.get("properties", {})
-            for name, field in force_instance(serializer).fields.items():
+            for name, field in serializer.fields.items():
                 if name in properties:
                     properties[name] = text_rule(field, properties[name])
         return schema

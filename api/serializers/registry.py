@@ -75,7 +75,7 @@ class ModelOutSerializer(serializers.ModelSerializer):
 
 class ValidationDatesSerializer(serializers.Serializer):
     validated_at = serializers.DateField(allow_null=True)
-    next_validation_due = serializers.DateField(allow_null=True)
+    next_validation_due = serializers.DateField(allow_null=True, help_text="Not before validated_at.")
     valid_until = serializers.DateField(allow_null=True)
 
 

@@ -210,7 +210,9 @@ class EntryRangeView(APIView):
         summary="A range of entries as NDJSON (one Entry object per line)",
         parameters=[
             OpenApiParameter("start", COUNT, description="first seq (default 0)"),
-            OpenApiParameter("end", COUNT, description=f"seq after the last (at most start + {MAX_ENTRY_RANGE})"),
+            OpenApiParameter(
+                "end", COUNT, description=f"seq after the last: not before start, at most start + {MAX_ENTRY_RANGE}"
+            ),
         ],
         responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
     )
@@ -249,9 +251,9 @@ class InclusionProofView(APIView):
     @extend_schema(
         summary="Inclusion proof of an entry (by seq or leaf hash) in a checkpointed tree",
         parameters=[
-            OpenApiParameter("seq", COUNT),
+            OpenApiParameter("seq", COUNT, description="below size; seq or leaf_hash is required"),
             OpenApiParameter("leaf_hash", SHA256_HEX, description="64 hex, instead of seq"),
-            OpenApiParameter("size", COUNT, description="tree size (default: latest checkpoint)"),
+            OpenApiParameter("size", COUNT, description="tree size, at most the latest checkpoint's (the default)"),
         ],
         responses=inline_serializer(
             "InclusionProof",
@@ -293,7 +295,10 @@ class ConsistencyProofView(APIView):
 
     @extend_schema(
         summary="Consistency proof between two tree sizes",
-        parameters=[OpenApiParameter("size1", COUNT, required=True), OpenApiParameter("size2", COUNT)],
+        parameters=[
+            OpenApiParameter("size1", COUNT, required=True, description="at most size2"),
+            OpenApiParameter("size2", COUNT, description="at most the latest checkpoint's size (the default)"),
+        ],
         responses=inline_serializer(
             "ConsistencyProof",
             {

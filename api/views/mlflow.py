@@ -101,6 +101,8 @@ class WebhookInSerializer(serializers.Serializer):
     timestamp = serializers.CharField(max_length=100, required=False)
     data = serializers.DictField()
 
+    extra_properties = True  # MLflow's payload, which may grow fields of its own
+
 
 WebhookOut = inline_serializer(
     "MlflowWebhookResult",

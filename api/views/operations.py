@@ -239,7 +239,7 @@ class DecisionEraseView(GovernanceView):
 class DecisionSearchView(GovernanceListView):
     @extend_schema(
         summary="Decisions about a pseudonymous subject (explanation requests)",
-        parameters=[OpenApiParameter("subject_ref", str, required=True)],
+        parameters=[OpenApiParameter("subject_ref", {"type": "string", "pattern": r"^[^\u0000]+$"}, required=True)],
         responses=DecisionOutSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
