@@ -6,7 +6,7 @@ import random
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from ledger import selectors, services
@@ -156,3 +156,12 @@ def test_publish_tiles_writes_what_the_api_serves(client, log, auditor, tmp_path
 def test_publish_tiles_leaves_out_the_entries_unless_asked(log, tmp_path):
     call_command("publish_tiles", str(tmp_path))
     assert not (tmp_path / "tile/entries").exists() and (tmp_path / "tile/0/000").is_file()
+
+
+def test_publish_tiles_names_a_destination_it_cannot_write_without_a_traceback(log, tmp_path):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("not a directory")
+    with pytest.raises(CommandError, match="cannot write the tiles to .*a-file"):
+        call_command("publish_tiles", str(occupied))
+    with pytest.raises(CommandError, match="no storage named 'nope'"):
+        call_command("publish_tiles", "storage:nope")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.files.storage import storages
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.files.storage import InvalidStorageError, storages
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.publish import DirectorySink, Sink, StorageSink, publish_tiles
 
@@ -24,8 +25,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dest: str, entries: bool, **options: Any) -> None:
         sink: Sink
         if dest.startswith("storage:"):
-            sink = StorageSink(storages[dest.removeprefix("storage:")])
+            alias = dest.removeprefix("storage:")
+            try:
+                sink = StorageSink(storages[alias])
+            except InvalidStorageError:
+                raise CommandError(
+                    f"There is no storage named {alias!r}; STORAGES names {', '.join(settings.STORAGES)}."
+                ) from None
         else:
             sink = DirectorySink(Path(dest))
-        result = publish_tiles(sink, entries=entries)
+        try:
+            result = publish_tiles(sink, entries=entries)
+        except OSError as exc:
+            raise CommandError(f"publish_tiles cannot write the tiles to {dest}: {exc}") from None
         self.stdout.write(f"Published size {result.size}: {result.written} files written, {result.skipped} unchanged.")
