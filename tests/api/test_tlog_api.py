@@ -161,7 +161,7 @@ def test_publish_tiles_leaves_out_the_entries_unless_asked(log, tmp_path):
 def test_publish_tiles_names_a_destination_it_cannot_write_without_a_traceback(log, tmp_path):
     occupied = tmp_path / "a-file"
     occupied.write_text("not a directory")
-    with pytest.raises(CommandError, match="cannot write the tiles to .*a-file"):
+    with pytest.raises(CommandError, match=r"cannot write the tiles to .*a-file"):
         call_command("publish_tiles", str(occupied))
     with pytest.raises(CommandError, match="no storage named 'nope'"):
         call_command("publish_tiles", "storage:nope")
