@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from console import exports
 from console.auth import console_page
@@ -22,6 +22,7 @@ from governance.services import reports as report_services
 
 
 @console_page
+@require_http_methods(["GET", "POST"])
 def reports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _request(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from console import queries
 from console.auth import console_page, refuse
@@ -23,6 +24,7 @@ from governance.services import approvals
 
 
 @console_page
+@require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     """GET: the signature form, offered only within separation of duties. POST: sign; the
     approval service checks permission, separation of duties and the password again."""

@@ -629,3 +629,11 @@ def test_a_dataset_known_only_by_a_reference_hash_is_marked_on_the_version_page_
     [data] = [section for section in built.content.sections if section.heading == "3. Data"]
     cells = [cell for row in data.blocks[0].rows for cell in row]
     assert sum("(reference only: content never read)" in cell for cell in cells) == 1
+
+
+@pytest.mark.parametrize("url", ["/reports", "/models/credit-risk/versions/1.1.0/sign"])
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_pages_that_take_a_form_refuse_other_methods(url, method, world, client_for):
+    response = getattr(client_for("officer_1"), method)(url)
+    assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]
