@@ -27,9 +27,11 @@ def assurance_page(request: HttpRequest, slug: str, kind: str, version: str | No
     model = version.model if version else selectors.model_get(request.user, slug)
     form_class, heading, columns = FORMS[kind]
     may_record = access.can(request.user, assurance.SPECS[kind].action, version or model)
-    form = form_class(request.POST or None) if may_record else None
+    form = form_class(request.POST if request.method == "POST" else None) if may_record else None
+    status = 200
     if request.method == "POST":
         access.require(request.user, assurance.SPECS[kind].action, version or model)
+        status = 400  # unless recorded, below
         if form.is_valid():
             data = dict(form.cleaned_data)
             entry_id = data.pop("entry_id", "classification")
@@ -53,4 +55,4 @@ def assurance_page(request: HttpRequest, slug: str, kind: str, version: str | No
         ],
         "form": form,
     }
-    return render(request, "console/assurance.html", context)
+    return render(request, "console/assurance.html", context, status=status)

@@ -24,8 +24,11 @@ def test_the_owner_records_a_risk_and_sees_it_listed(world, client_for):
 def test_a_refused_record_is_shown_on_the_form(world, client_for):
     client = client_for("owner")
     form = {"entry_id": "r-02", "hazard": "x", "residual_level": "low", "acceptance": "accepted"}
-    page = client.post("/models/credit-risk/risk", form).content.decode()
-    assert "Say who accepted the residual risk" in page
+    response = client.post("/models/credit-risk/risk", form)
+    assert response.status_code == 400  # refused input is a 400, as on every console form
+    assert "Say who accepted the residual risk" in response.content.decode()
+    empty = client.post("/models/credit-risk/risk", {"entry_id": "R 1"})
+    assert empty.status_code == 400 and 'class="errorlist' in empty.content.decode()
     assert not RiskEntry.objects.exists()
 
 
