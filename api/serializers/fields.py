@@ -28,6 +28,13 @@ class StorageUriField(serializers.RegexField):
     pass
 
 
+@extend_schema_field({"type": "string", "pattern": r"^[ -~\u00a1-\u00ac\u00ae-\u0377]*$"})
+class PrintableTextField(serializers.CharField):
+    """Text the service takes only if printable (str.isprintable: no control, format or separator
+    characters). The schema states a printable subset (Latin, IPA, combining marks and Greek) that
+    a regular expression without Unicode categories can say."""
+
+
 def web_url(*, max_length: int = 1000, **kwargs: Any) -> serializers.RegexField:
     """An http(s) URL (the console links only these)."""
     kwargs.setdefault("help_text", "An http or https URL (lowercase scheme, no spaces).")

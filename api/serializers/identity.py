@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.serializers.fields import PrintableTextField
 from governance.services.identity.tokens import MAX_NAME_LENGTH, MAX_TOKEN_DAYS
 
 
 class TokenIssueInSerializer(serializers.Serializer):
     user = serializers.CharField(required=False, help_text="Whose token (administrators only); default: yourself.")
     days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_TOKEN_DAYS)
-    name = serializers.CharField(
+    name = PrintableTextField(
         required=False, allow_blank=True, max_length=MAX_NAME_LENGTH, help_text="What you call it (e.g. the script)."
     )
 
