@@ -336,6 +336,7 @@ class WebhookSubscriptionUpdateSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.ChoiceField(EVENTS), min_length=1, required=False)
     active = serializers.BooleanField(required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    body_required, schema_rules = True, {"minProperties": 1}  # at least one field to change
 
 
 class WebhookSubscriptionOutSerializer(serializers.ModelSerializer):
