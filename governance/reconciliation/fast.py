@@ -2,12 +2,11 @@
 
 Decisions are the one table that grows without bound, so reconciling them must keep pace with
 a million rows. This reads each decision with its model, version, poster, payload and leaf in
-one server-side cursor, rebuilds the leaf's expected head (actor and data, RFC 8785 bytes) from
-the row with orjson's C encoder, and checks that the stored leaf starts with it,
-and that the payload opens the salted commitment. Sorted-key compact JSON equals RFC 8785 for
-strings, integers, booleans and null; where it might not (a leaf written before `posted_at`
-was bound, an unusual key), the row only becomes a suspect: every suspect goes through the
-exact path (`engine.reconcile_kind`), which alone reports mismatches. A row that passes here
+one server-side cursor, rebuilds the leaf's expected head (actor and data) from the row with the
+ledger's own RFC 8785 encoder (`canonical.dumps`), and checks that the stored leaf starts with it
+and that the payload opens the salted commitment. Where the head cannot match (a leaf written
+before `posted_at` was bound, a value the encoder refuses), the row only becomes a suspect: every
+suspect goes through the exact path (`engine.reconcile_kind`), which alone reports mismatches. A row that passes here
 is one whose leaf begins with exactly these bytes, so nothing is passed that the exact path
 would fail.
 """
@@ -15,7 +14,6 @@ would fail.
 from __future__ import annotations
 
 import hashlib
-import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -26,22 +24,19 @@ from django.db import connection, transaction
 
 from governance.models import Decision, DecisionPayload, ModelVersion, RegisteredModel
 from ledger.models import Entry
+from model_ledger_verify import canonical
 
 CHUNK = 5_000
 _loads = orjson.loads
-_SORTED = orjson.OPT_SORT_KEYS
 
 
 def _dumps(value: object) -> bytes:
-    """Sorted-key compact JSON, as RFC 8785 writes strings, integers, booleans and null.
-
-    orjson's C encoder; where it refuses a value (an integer past 64 bits) the standard library's
-    writes it, and a difference from the leaf only makes the row a suspect for the exact path.
-    """
+    """The value's RFC 8785 bytes (the ledger's own encoder); b"" where it refuses the value, which
+    then matches no leaf and makes the row a suspect for the exact path."""
     try:
-        return orjson.dumps(value, option=_SORTED)
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return canonical.dumps(value)
+    except canonical.CanonicalError:
+        return b""
 
 
 def _stamp_sql(column: str) -> str:

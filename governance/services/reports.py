@@ -182,17 +182,9 @@ def _requester(report: Report) -> str:
 
 def report_build(report: Report, generated_at: datetime, *, development: bool) -> builder.Built:
     """Return the report's content, cited ledger keys and facts (plain data), as of `generated_at`."""
-    if report.kind == Report.Kind.ANNEX_IV:
-        return builder.annex_iv_report(
-            report.version,
-            report_id=str(report.pk),
-            generated_at=generated_at,
-            development=development,
-            purpose=report.purpose,
-            requester=_requester(report),
-        )
-    if report.kind == Report.Kind.VERSION:
-        return builder.version_dossier(
+    version_builders = {Report.Kind.ANNEX_IV: builder.annex_iv_report, Report.Kind.VERSION: builder.version_dossier}
+    if report.kind in version_builders:
+        return version_builders[report.kind](
             report.version,
             report_id=str(report.pk),
             generated_at=generated_at,
