@@ -64,15 +64,11 @@ class Entry(models.Model):
             # Lookups by leaf hash (proof by leaf hash, receipts checks): equality only, so a
             # hash index on PostgreSQL (migration 0003 creates it `USING hash`).
             models.Index(fields=["leaf_hash"], name="ledger_entry_leaf_hash"),
-            # Reconciliation reads a few leaves by key prefix (`LIKE 'model.validation_updated:%'`,
-            # governance.reconciliation.leaves.by_prefix), which the unique key index serves only
-            # under the "C" collation: a varchar_pattern_ops index, PostgreSQL only (migration 0005).
-            models.Index(
-                fields=["idempotency_key"], name="ledger_entry_key_prefix", opclasses=["varchar_pattern_ops"]
-            ),
         ]
         constraints = [
-            # Receipts and retries look entries up by key (equality).
+            # Receipts and retries look entries up by key (equality). On PostgreSQL the column
+            # has the "C" collation (migration 0009), so this index also serves reconciliation's
+            # reads of a few leaves by key prefix (`LIKE 'role.granted:%'`).
             models.UniqueConstraint(
                 fields=["idempotency_key"],
                 name="%(app_label)s_%(class)s_key_unique",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ledger import selectors, services, triggers
 from ledger.integrity import verify_database
-from ledger.models import Tile, TreeState
+from ledger.models import Entry, Tile, TreeState
 from model_ledger_verify import checkpoints, compact_range, merkle, notes
 from model_ledger_verify import leaf as leaf_format
 from tests.ledger.helpers import event
@@ -103,6 +103,41 @@ def test_the_migration_refuses_a_log_whose_nodes_disagree_with_its_leaves(signin
             for table in ("ledger_checkpoint", "ledger_signingkey", "ledger_treestate", "ledger_node", "ledger_entry"):
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         _migrate(AFTER)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_entry_key_takes_the_c_collation_and_its_unique_index_serves_prefix_reads():
+    """Migration 0009: one index on the key serves equality and `LIKE 'prefix%'` alike."""
+    _migrate([("ledger", "0008_witness_alert_refused")])
+    for n in range(40):
+        services.submit(**event(n, prefix="role.granted:" if n % 2 else "model.registered:"))
+    services.tree_integrate_all()
+    _migrate_to_latest()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = 'ledger_entry' AND column_name = 'idempotency_key'"
+        )
+        assert cursor.fetchone() == ("C",)
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_entry' ORDER BY 1")
+        assert [name for (name,) in cursor.fetchall()] == [
+            "ledger_entry_key_unique",
+            "ledger_entry_leaf_hash",
+            "ledger_entry_pkey",
+        ]
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            query = Entry.objects.filter(idempotency_key__startswith="role.granted:").values_list("seq")
+            sql, params = query.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "ledger_entry_key_unique" in plan, plan
+    assert query.count() == 20
+    assert verify_database().entries == 40
 
 
 def _migrate_to_latest() -> None:
