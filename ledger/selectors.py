@@ -50,6 +50,16 @@ def entry_get(seq: int) -> Entry:
     return entry
 
 
+def entries_at(seqs: Iterable[int]) -> dict[int, Entry]:
+    """Return {seq: entry} for `seqs` (one query); raise NotInLog naming the first missing seq."""
+    wanted = set(seqs)
+    found = {entry.seq: entry for entry in Entry.objects.filter(seq__in=wanted)} if wanted else {}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise NotInLog(f"There is no entry with seq {missing[0]}.")
+    return found
+
+
 def entry_by_key(idempotency_key: str) -> Entry | None:
     return Entry.objects.filter(idempotency_key=idempotency_key).first()
 
@@ -197,6 +207,29 @@ def inclusion_proof(index: int, size: int, *, checkpoint_bound: bool = True) -> 
     One query: the tiles holding the proof's nodes, the partial tiles and the bound together.
     """
     return inclusion_proof_signed(index, size, checkpoint_bound=checkpoint_bound).proof
+
+
+def inclusion_proofs(indexes: Iterable[int], size: int, *, checkpoint_bound: bool = True) -> dict[int, list[bytes]]:
+    """Return {index: RFC 9162 inclusion proof of leaf index in the tree of `size` leaves}.
+
+    Each proof equals `inclusion_proof(index, size)`; the tiles that hold all their nodes are
+    read with one query (proofs in one tree share most of their upper nodes, so the tiles are few).
+    Raise BadProofRequest as `inclusion_proof` does for any index out of range.
+    """
+    wanted = sorted(set(indexes))
+    if not wanted:
+        return {}
+    for index in wanted:
+        if not 0 <= index < size:
+            _check_size(size, checkpoint_bound=checkpoint_bound)
+            raise BadProofRequest(f"Leaf index {index} is not within a tree of size {size}.")
+    plans = [merkle.inclusion_proof_ranges(index, size) for index in wanted]
+    hashes = _hash_ranges([r for ranges in plans for r in ranges], size, checkpoint_bound=checkpoint_bound)[0]
+    proofs, start = {}, 0
+    for index, ranges in zip(wanted, plans, strict=True):
+        proofs[index] = hashes[start : start + len(ranges)]
+        start += len(ranges)
+    return proofs
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,21 @@ def test_it_refuses_consistency_proofs_out_of_range(small_tree):
         selectors.consistency_proof(11, 10)
     with pytest.raises(BadProofRequest, match="beyond the latest signed checkpoint"):
         selectors.consistency_proof(1, 21)
+
+
+def test_a_multi_proof_equals_the_single_proofs_and_takes_one_query(tree):
+    rng = random.Random(9162)
+    for size in (1, 2, 255, 256, 257, 513, TREE):
+        indexes = {0, size - 1, *(rng.randrange(size) for _ in range(12))}
+        with CaptureQueriesContext(connection) as queries:
+            proofs = selectors.inclusion_proofs(indexes, size, checkpoint_bound=False)
+        assert len(queries) == 1
+        assert proofs == {index: selectors.inclusion_proof(index, size, checkpoint_bound=False) for index in indexes}
+    assert selectors.inclusion_proofs([], TREE) == {}
+
+
+def test_a_multi_proof_refuses_an_index_out_of_range(small_tree):
+    with pytest.raises(BadProofRequest, match="not within"):
+        selectors.inclusion_proofs([3, 20], 20)
+    with pytest.raises(BadProofRequest, match="beyond the latest signed checkpoint"):
+        selectors.inclusion_proofs([3], 21)
