@@ -22,6 +22,7 @@ from ledger.errors import EventRejected, NotInLog, SigningRefused
 from ledger.models import Checkpoint, Entry
 from ledger.sequencer import (  # noqa: F401  (the write API of the log lives here)
     INTEGRATE_BATCH_SIZE,
+    queue_is_empty,
     tree_integrate,
     tree_integrate_all,
 )

@@ -185,11 +185,15 @@ def _decode(leaf: bytes | memoryview) -> dict[str, Any]:
     return json.loads(bytes(leaf))
 
 
-def _rows(kind: Kind, queryset: QuerySet | None) -> Iterator[list[dict[str, Any]]]:
+def _values(kind: Kind, queryset: QuerySet | None) -> QuerySet:
     qs = kind.model.objects.all() if queryset is None else queryset
     qs = qs.annotate(**kind.annotations()) if kind.annotations() else qs
+    return qs.order_by("pk").values(*kind.columns)
+
+
+def _rows(kind: Kind, queryset: QuerySet | None) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
-    for row in qs.order_by("pk").values(*kind.columns).iterator(chunk_size=CHUNK):
+    for row in _values(kind, queryset).iterator(chunk_size=CHUNK):
         chunk.append(row)
         if len(chunk) == CHUNK:
             yield chunk
@@ -282,6 +286,44 @@ def record_facts(kind: Kind, queryset: QuerySet) -> list[tuple[Row, list[Fact]]]
             }
             out.append((row, check_row(kind, row, decoded, context, all_facts=True)))
     return out
+
+
+def records_facts(queries: Iterable[tuple[Kind, QuerySet]]) -> list[list[tuple[Row, list[Fact]]]]:
+    """Return, for each (kind, queryset), every fact of each of its rows, as `record_facts` does.
+
+    For the few records of one report: each queryset is read whole (no streaming cursor) and
+    the leaves of all of them come from one query, CHUNK keys at a time.
+    """
+    read = []
+    for kind, queryset in queries:
+        rows = list(_values(kind, queryset))
+        read.append((kind, queryset, rows, [[leaf.key(row) for leaf in kind.leaves] for row in rows]))
+    wanted = sorted({key for *_, keys in read for per_row in keys for key in per_row if key is not None})
+    leaves: dict[str, bytes] = {}
+    for start in range(0, len(wanted), CHUNK):
+        subset = wanted[start : start + CHUNK]
+        leaves.update(Entry.objects.filter(idempotency_key__in=subset).values_list("idempotency_key", "leaf"))
+    out = []
+    for kind, queryset, rows, keys in read:
+        context = kind.context(queryset)
+        facts = []
+        for row, row_keys in zip(rows, keys, strict=True):
+            decoded = {
+                spec.name: _decode(leaves[key]) if key is not None and key in leaves else None
+                for spec, key in zip(kind.leaves, row_keys, strict=True)
+            }
+            facts.append((row, check_row(kind, row, decoded, context, all_facts=True)))
+        out.append(facts)
+    return out
+
+
+def first_failing(kind: Kind, rows: Iterable[tuple[Row, list[Fact]]]) -> Mismatch | None:
+    """Return the first failing fact of `rows` (from `record_facts`) as a Mismatch, or None."""
+    for row, facts in rows:
+        failing = [fact for fact in facts if not fact.ok]
+        if failing:
+            return _mismatches(kind, row, failing)[0]
+    return None
 
 
 def bound(

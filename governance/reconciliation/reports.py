@@ -27,8 +27,8 @@ from governance.models import (
     ValidationFinding,
 )
 from governance.models.reports import VERSION_KINDS
-from governance.reconciliation import BY_NAME, facts_of, first_mismatch
-from governance.reconciliation.engine import Mismatch
+from governance.reconciliation import BY_NAME
+from governance.reconciliation.engine import Mismatch, first_failing, records_facts
 
 
 def report_records(report: Report) -> list[tuple[str, QuerySet]]:
@@ -73,27 +73,24 @@ def report_records(report: Report) -> list[tuple[str, QuerySet]]:
     return records
 
 
-def report_first_mismatch(report: Report) -> Mismatch | None:
-    """Return the first record the report would show that differs from its leaves, or None."""
-    for kind, queryset in report_records(report):
-        found = first_mismatch(kind, queryset)
-        if found is not None:
-            return found
-    return None
+def report_check(report: Report) -> tuple[Mismatch | None, list[dict]]:
+    """Return the first record the report would show that differs from its leaves (None when
+    all reconcile) and every fact its records state in a leaf, as evidence.json lists them:
+    {record, field, seq, member, value}, the value being the leaf's (equal to the record's
+    when there is no mismatch).
 
-
-def report_facts(report: Report) -> list[dict]:
-    """Return every fact the report's records state in a leaf, as evidence.json lists them:
-    {record, field, seq, member, value}, the value being the leaf's (equal to the record's,
-    which `report_first_mismatch` has checked)."""
-    facts = []
-    for kind, queryset in report_records(report):
-        spec = BY_NAME[kind]
-        for row, row_facts in facts_of(kind, queryset):
-            record = spec.natural_key(row)
+    One query per kind of record and one for the leaves of them all.
+    """
+    records = [(BY_NAME[name], queryset) for name, queryset in report_records(report)]
+    checked = records_facts(records)
+    mismatch, facts = None, []
+    for (kind, _), rows in zip(records, checked, strict=True):
+        mismatch = mismatch or first_failing(kind, rows)
+        for row, row_facts in rows:
+            record = kind.natural_key(row)
             facts += [
                 {"record": record, "field": f.field, "seq": f.seq, "member": f.member, "value": f.ledger}
                 for f in row_facts
                 if f.ok and f.member is not None and f.seq is not None
             ]
-    return facts
+    return mismatch, facts

@@ -23,7 +23,7 @@ from governance import access, events, receipts
 from governance.errors import Conflict, InvalidInput, RecordDiffersFromLedger
 from governance.models import Alert, Decision, ModelVersion, Report
 from governance.models.reports import VERSION_KINDS
-from governance.reconciliation.reports import report_facts, report_first_mismatch
+from governance.reconciliation.reports import report_check
 from governance.records import rfc3339
 from governance.reports import builder, disclosure, renderer, sealing, twin
 from governance.reports.content import ReportContent
@@ -33,6 +33,7 @@ from governance.results import Written
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger import witnessing
+from ledger.models import Entry
 from model_ledger_verify.evidence import EVIDENCE_FORMAT
 
 logger = logging.getLogger(__name__)
@@ -95,19 +96,20 @@ def _redaction(actor: AbstractBaseUser | None, kind: str, redaction: str) -> str
     return redaction
 
 
-def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, int]:
-    """Return the manifest's ledger member for `keys` and the checkpoint size it proves against.
-
-    The checkpoint also covers the entries that `facts` (evidence.json) cite.
+def _evidence(keys: list[str], facts: list[dict]) -> tuple[dict, dict[int, list[bytes]]]:
+    """Return the manifest's ledger member for `keys` and the inclusion proofs, by seq, of
+    those entries and of the ones `facts` (evidence.json) cite, against its checkpoint.
     """
     entries = ledger_services.entries_wait(keys)
-    last = max([entry.seq for entry in entries.values()] + [fact["seq"] for fact in facts or []])
+    seqs = [entry.seq for entry in entries.values()] + [fact["seq"] for fact in facts]
     # The one checkpoint policy (governance.receipts), preferring a witnessed checkpoint.
-    checkpoint = receipts.checkpoint_covering(last, witnessed=True)
+    checkpoint = receipts.checkpoint_covering(max(seqs), witnessed=True)
+    # Every proof the report carries, from one read of the tiles that hold their nodes.
+    proofs = ledger_selectors.inclusion_proofs(seqs, checkpoint.size)
     cited = []
     for key in keys:
         entry = entries[key]
-        proof = ledger_selectors.inclusion_proof(entry.seq, checkpoint.size)
+        proof = proofs[entry.seq]
         cited.append({"seq": entry.seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": [p.hex() for p in proof]})
     # The note carries the witnesses' cosignatures; `witnessed_checkpoint` names the latest
     # checkpoint meeting LEDGER_WITNESS_POLICY (this one, unless the witnesses have not cosigned it
@@ -115,17 +117,23 @@ def _evidence(keys: list[str], facts: list[dict] | None = None) -> tuple[dict, i
     note = witnessing.cosigned_note(checkpoint)
     ledger = {"origin": settings.LEDGER_ORIGIN, "checkpoint": note, "entries": cited}
     ledger["witnessed_checkpoint"] = witnessing.witnessed_for(checkpoint.size)
-    return ledger, checkpoint.size
+    return ledger, proofs
 
 
-def _check_records(report: Report) -> None:
-    """Raise RecordDiffersFromLedger, naming record, field and seq, when a record the report
-    would show differs from the ledger entry that recorded it."""
-    # Every record must have its leaf to be checked: sequence what is still queued.
-    ledger_services.tree_integrate_all()
-    mismatch = report_first_mismatch(report)
+def _check_records(report: Report) -> list[dict]:
+    """Return the facts the report's records state in their leaves (`report_check`).
+
+    Raise RecordDiffersFromLedger, naming record, field and seq, when a record the report
+    would show differs from the ledger entry that recorded it.
+    """
+    # Every record must have its leaf to be checked: sequence what is still queued (most often
+    # nothing, and then no transaction is opened nor the tree's lock taken).
+    if not ledger_services.queue_is_empty():
+        ledger_services.tree_integrate_all()
+    mismatch, facts = report_check(report)
     if mismatch is not None:
         raise RecordDiffersFromLedger(f"Refused: a record differs from the ledger: {mismatch.line()}")
+    return facts
 
 
 def _integrity_alert(report: Report, error: RecordDiffersFromLedger) -> None:
@@ -142,15 +150,21 @@ def _integrity_alert(report: Report, error: RecordDiffersFromLedger) -> None:
         )
 
 
-def _evidence_file(ledger: dict, size: int, facts: list[dict], withheld: frozenset[int] = frozenset()) -> bytes:
+def _evidence_file(
+    ledger: dict,
+    facts: list[dict],
+    entries: dict[int, Entry],
+    proofs: dict[int, list[bytes]],
+    withheld: frozenset[int] = frozenset(),
+) -> bytes:
     """Return evidence.json (docs/ledger-format.md): each fact with its leaf's exact bytes and
-    inclusion proof against the manifest's checkpoint. A `withheld` entry carries its hash and
-    proof only, and the facts it states are left out."""
+    inclusion proof against the manifest's checkpoint (`entries` and `proofs` by seq). A
+    `withheld` entry carries its hash and proof only, and the facts it states are left out."""
     seqs = sorted({fact["seq"] for fact in facts})
     leaves, hidden = [], []
     for seq in seqs:
-        entry = ledger_selectors.entry_get(seq)
-        proof = [p.hex() for p in ledger_selectors.inclusion_proof(seq, size)]
+        entry = entries[seq]
+        proof = [p.hex() for p in proofs[seq]]
         if seq in withheld:
             hidden.append({"seq": seq, "leaf_hash": bytes(entry.leaf_hash).hex(), "proof": proof})
         else:
@@ -167,9 +181,9 @@ def _evidence_file(ledger: dict, size: int, facts: list[dict], withheld: frozens
     return sealing.canonical_json(evidence)
 
 
-def _disclosure(report: Report, content: ReportContent, facts: list[dict]) -> disclosure.Disclosure:
+def _disclosure(report: Report, content: ReportContent, entries: dict[int, Entry]) -> disclosure.Disclosure:
     """Return what the report's edition withholds or names (governance.reports.disclosure)."""
-    leaves = {seq: bytes(ledger_selectors.entry_get(seq).leaf) for seq in {fact["seq"] for fact in facts}}
+    leaves = {seq: bytes(entry.leaf) for seq, entry in entries.items()}
     return disclosure.disclosure_plan(report, content, leaves)
 
 
@@ -211,20 +225,20 @@ def render_and_seal(report: Report, generated_at: datetime) -> tuple[bytes, dict
     Raise RecordDiffersFromLedger before building anything when a record it shows differs
     from its ledger entry.
     """
-    _check_records(report)
+    facts = _check_records(report)
     credentials = sealing_credentials()
     built = report_build(report, generated_at, development=credentials.development)
     # The first page states the PAdES level the seal will have.
     statement = seal_statement(development=credentials.development, tsa_url=settings.REPORT_TSA_URL)
     shown = dataclasses.replace(built.content, title_rows=(*built.content.title_rows, ("Seal", statement)))
-    facts = report_facts(report)
+    entries = ledger_selectors.entries_at(fact["seq"] for fact in facts)
     # The attachments disclose no more than the pages: leaves withheld, or the people they name shown.
-    plan = _disclosure(report, shown, facts)
+    plan = _disclosure(report, shown, entries)
     shown = disclosure.disclosed(shown, plan)
     content = renderer.render(shown)
     report_json = twin.twin_json(shown, built.facts)
-    ledger, size = _evidence(built.ledger_keys, facts)
-    evidence = _evidence_file(ledger, size, facts, plan.withheld)
+    ledger, proofs = _evidence(built.ledger_keys, facts)
+    evidence = _evidence_file(ledger, facts, entries, proofs, plan.withheld)
     manifest = sealing.build_manifest(
         content,
         report_id=str(report.pk),
