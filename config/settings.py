@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_map, env_path, env_str
 from config.logs import logging_config
+from config.storage import storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
@@ -304,38 +305,9 @@ REPORT_SIGNING_P12_PASSPHRASE_FILE = env_path("REPORT_SIGNING_P12_PASSPHRASE_FIL
 REPORT_TSA_URL = env_str("REPORT_TSA_URL") or None
 # PEM file of the root(s) the TSA's certificate chains to, when it is not the seal's own root.
 REPORT_TSA_ROOTS_FILE = env_path("REPORT_TSA_ROOTS_FILE")
-REPORT_STORAGE_DIR = env_path("REPORT_STORAGE_DIR", VAR_DIR / "reports")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    # Sealed reports; point at django-storages (S3, GCS, Azure) when files must leave the host.
-    "reports": {
-        "BACKEND": env_str("REPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(REPORT_STORAGE_DIR)},
-    },
-    # `publish_tiles storage:tiles`: the log as static tlog-tiles files, for a CDN or bucket.
-    "tiles": {
-        "BACKEND": env_str("TILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(VAR_DIR / "tiles")} if "TILE_STORAGE_BACKEND" not in os.environ else {},
-    },
-}
-# ... or an S3-compatible bucket (AWS, MinIO, Ceph, R2) through django-storages: the bucket, an
-# optional key prefix, for a service other than AWS its endpoint, and a canned ACL. Credentials come from
-# boto3's own chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role).
-TILE_S3_BUCKET = env_str("TILE_S3_BUCKET")
-if TILE_S3_BUCKET:
-    STORAGES["tiles"] = {
-        "BACKEND": "ledger.tile_storage.S3TileStorage",
-        "OPTIONS": {
-            "bucket_name": TILE_S3_BUCKET,
-            "location": env_str("TILE_S3_PREFIX", "").strip("/"),
-            "endpoint_url": env_str("TILE_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("TILE_S3_REGION") or None,
-            "addressing_style": env_str("TILE_S3_ADDRESSING_STYLE") or None,
-            # e.g. public-read, for a bucket that serves readers without a bucket policy.
-            "default_acl": env_str("TILE_S3_ACL") or None,
-        },
-    }
+# Sealed reports and published tiles: directories under VAR_DIR, or S3-compatible buckets that the
+# web service and every worker share (REPORT_S3_* and TILE_S3_*; config/storage.py).
+STORAGES = storages(VAR_DIR)
 CELERY_IMPORTS = ["governance.reports.tasks", "governance.mlflow_import.tasks"]
 
 # --- Gates, monitoring and notifications ------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.celery import app
+from config.storage import storages
 from governance.models import Report
 from governance.reports.credentials import sealing_credentials
 from governance.roles import Role
@@ -20,6 +21,7 @@ from ledger import services as ledger_services
 from ledger.models import Entry, SigningKey
 from model_ledger_verify.report import ReportVerificationError, verify_report
 from tests.governance.conftest import PASSWORD, make_user
+from tests.objectstore import s3  # noqa: F401 — a fixture, found by name
 from tests.workers import running_worker
 
 
@@ -100,6 +102,33 @@ def test_an_auditor_requests_downloads_and_verifies_a_dossier(approved, auditor)
     assert result.report_id == body["id"]
     assert result.development is True
     assert result.ledger_entries >= 8  # model, version, datasets, card, approvals, status changes, deployment
+
+
+def test_a_report_in_a_bucket_is_served_from_it_and_kept_nowhere_else(approved, auditor, s3, settings, monkeypatch):
+    s3.client.create_bucket(Bucket="ledger-reports")
+    for name, value in {"REPORT_S3_BUCKET": "ledger-reports", "REPORT_S3_PREFIX": "sealed"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("REPORT_S3_ENDPOINT_URL", s3.endpoint)
+    monkeypatch.setenv("REPORT_S3_ADDRESSING_STYLE", "path")
+    settings.STORAGES = storages(settings.VAR_DIR)
+    client = _client(auditor)
+    posted = client.post(
+        "/api/v1/reports", {"kind": "version", "model": "credit-risk", "version": "1.0.0"}, format="json"
+    ).json()
+    body = client.get(posted["status_url"]).json()
+    assert body["status"] == "ready", body
+    pdf = client.get(body["download_url"]).content
+    key = f"sealed/version/{body['id']}.pdf"
+    assert s3.keys("ledger-reports") == [key]
+    stored = s3.client.get_object(Bucket="ledger-reports", Key=key)
+    assert (stored["Body"].read(), stored["ContentType"]) == (pdf, "application/pdf")
+    assert pdf.startswith(b"%PDF-") and not list(settings.VAR_DIR.rglob("*.pdf"))
+
+    # An object changed in the bucket is not served.
+    s3.client.put_object(Bucket="ledger-reports", Key=key, Body=pdf.replace(b"%PDF-", b"%PDF~", 1))
+    refused = client.get(body["download_url"])
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "The stored report does not match its recorded hash; it will not be served."
 
 
 def test_each_generation_and_download_is_a_ledger_event(approved, auditor):

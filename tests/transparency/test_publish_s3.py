@@ -7,8 +7,6 @@ HTTP from the bucket's URL alone.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
@@ -18,39 +16,11 @@ from ledger import services
 from model_ledger_verify import notes
 from model_ledger_verify.client.cli import main as ledgerctl
 from tests.ledger.helpers import fill
-
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+from tests.objectstore import s3  # noqa: F401 — a fixture, found by name
 
 BUCKET = "ledger-tiles"
 PREFIX = "tlog/v1"
 SIZE = 600  # two full level-0 tiles and a partial one
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    """An S3 endpoint on the loopback with an empty bucket; boto3 finds the credentials in the env."""
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    yield endpoint, client
-    server.stop()
 
 
 @pytest.fixture
@@ -58,7 +28,8 @@ def tile_bucket(s3, settings):
     """STORAGES["tiles"] as config/settings.py builds it from TILE_S3_BUCKET and friends, with
     TILE_S3_ACL=public-read so that anyone may read the tiles (moto refuses anonymous reads
     of private objects, as S3 does)."""
-    endpoint, client = s3
+    endpoint, client = s3.endpoint, s3.client
+    client.create_bucket(Bucket=BUCKET)
     settings.STORAGES = {
         **settings.STORAGES,
         "tiles": {
