@@ -353,6 +353,10 @@ def report_retry(*, actor: AbstractBaseUser, report: Report) -> Report:
 def report_download(*, actor: AbstractBaseUser, report: Report) -> Written[bytes]:
     """Return the PDF bytes with the ledger key of the download event; log who fetched what, when."""
     access.require(actor, "reports", report)
+    if report.kind == Report.Kind.DECISION and report.redaction != Report.Redaction.INTERNAL:
+        # The authority and subject editions show the decision's inputs: whoever downloads
+        # one needs the right to read them, not only whoever requested it.
+        access.require(actor, "read_inputs")
     if report.status != Report.Status.READY:
         raise Conflict(f"The report is {report.status}, not ready.")
     with storages["reports"].open(report.file_name, "rb") as fh:

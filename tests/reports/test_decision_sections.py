@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from governance.errors import Forbidden
+from governance.errors import Conflict, Forbidden
 from governance.models import Decision, Report
 from governance.services import decisions
-from governance.services.reports import report_request
+from governance.services.reports import report_download, report_request
 from tests.reports.demo import Demo, Generated, demo  # noqa: F401 — fixture
 from tests.reports.helpers import pdf_text
 
@@ -135,6 +135,23 @@ def test_an_edition_is_chosen_at_request_time_and_guarded(demo):
     assert report_request(actor=owner, kind="decision", decision=decision).redaction == "internal"
     auditor = User.objects.get(username="demo-auditor")
     assert report_request(actor=auditor, kind="decision", decision=decision).redaction == "authority"
+
+
+def test_an_edition_with_inputs_is_downloaded_only_by_those_who_may_read_inputs(demo):
+    decision = Decision.objects.get(decision_id=OVERRIDDEN)
+    owner = User.objects.get(username="demo-owner")
+    auditor = User.objects.get(username="demo-auditor")
+    for redaction in ("authority", "subject"):
+        report = report_request(actor=auditor, kind="decision", decision=decision, redaction=redaction)
+        with pytest.raises(Forbidden):
+            report_download(actor=owner, report=report)
+    # The pseudonymised edition is the owner's to read once it is ready.
+    internal = report_request(actor=owner, kind="decision", decision=decision)
+    internal.refresh_from_db()
+    try:
+        assert report_download(actor=owner, report=internal).record.startswith(b"%PDF")
+    except Conflict:
+        assert internal.status != Report.Status.READY  # refused only as not generated yet
 
 
 def test_generate_report_takes_the_redaction_level(demo, tmp_path: Path):
