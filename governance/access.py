@@ -23,7 +23,7 @@ from guardian.shortcuts import assign_perm, get_perms, remove_perm
 
 from governance.errors import Forbidden, NotVisible
 from governance.models import RegisteredModel
-from governance.roles import Role, roles_of
+from governance.roles import Role, holds_permission, roles_of
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -289,6 +289,11 @@ def require(user: User, action: str, obj: Model | None = None) -> None:
 def reads_every_model(user: User) -> bool:
     """Return whether `user` reads every model's records by role (no narrowing needed)."""
     return _by_role(user, RULES["view"]) is True
+
+
+def reads_ledger(user: User) -> bool:
+    """Return whether `user` may read the ledger's entries and proofs (`ledger.view_entry`)."""
+    return holds_permission(user, "ledger", "view_entry")
 
 
 def may_own(user: AbstractBaseUser) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import models
+from django.db import connection, models
 
 
 class Role(models.TextChoices):
@@ -37,6 +37,28 @@ def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[str]:
 def forget_roles(user: AbstractBaseUser) -> None:
     """Drop the cached role names after the user's groups or superuser status changed."""
     user.__dict__.pop(_CACHE_ATTR, None)
+
+
+# Django's ModelBackend rule for one permission in one statement, where it loads the user's and
+# the groups' whole permission sets in two: held directly, or through one of the user's groups.
+_HOLDS_SQL = (
+    "SELECT 1 FROM auth_permission p JOIN django_content_type t ON t.id = p.content_type_id "
+    "WHERE t.app_label = %s AND p.codename = %s AND (p.id IN (SELECT permission_id FROM "
+    "auth_user_user_permissions WHERE user_id = %s) OR p.id IN (SELECT g.permission_id FROM "
+    "auth_group_permissions g JOIN auth_user_groups m ON m.group_id = g.group_id WHERE m.user_id = %s))"
+)
+
+
+def holds_permission(user: AbstractBaseUser | AnonymousUser | None, app_label: str, codename: str) -> bool:
+    """Return `user.has_perm("<app_label>.<codename>")` as ModelBackend decides it (an active
+    superuser holds every permission), read fresh from the database in one query."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLDS_SQL, [app_label, codename, user.pk, user.pk])
+        return cursor.fetchone() is not None
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser | None, *roles: str) -> bool:

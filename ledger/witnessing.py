@@ -16,6 +16,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -209,6 +210,21 @@ def checkpoint_published() -> Checkpoint | None:
     return checkpoint_witnessed() or selectors.checkpoint_latest()
 
 
+# The witnessed checkpoint with its cosignatures, in one statement (every proof request asks):
+# `{chosen}` picks the checkpoint, the latest or the latest enough witnesses cosigned (the same
+# backward walk of the cosignatures' checkpoint index as `checkpoint_witnessed`).
+_WITNESSED_SQL = (
+    "SELECT c.size, c.root, c.note, s.witness, s.line FROM ({chosen}) c "
+    "LEFT JOIN ledger_cosignature s ON s.checkpoint_id = c.id ORDER BY s.witness, s.key_id"
+)
+_LATEST = "SELECT id, size, root, note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
+_COSIGNED = (
+    "SELECT id, size, root, note FROM ledger_checkpoint WHERE id = (SELECT checkpoint_id "
+    "FROM ledger_cosignature WHERE witness IN ({names}) GROUP BY checkpoint_id "
+    "HAVING COUNT(DISTINCT witness) >= %s ORDER BY checkpoint_id DESC LIMIT 1)"
+)
+
+
 def witnessed_for(size: int) -> dict | None:
     """Name the witnessed checkpoint that a proof about the tree of ``size`` relies on.
 
@@ -217,19 +233,27 @@ def witnessed_for(size: int) -> dict | None:
     consistency proof between ``size`` and its size (from the smaller to the larger; empty when
     they are equal). None when no checkpoint meets the policy yet.
     """
-    checkpoint = checkpoint_witnessed()
-    if checkpoint is None:
-        return None
     witnesses, policy = configured()
-    configured_names = {w.name for w in witnesses}
-    rows = list(checkpoint.cosignatures.all())
-    smaller, larger = sorted((size, checkpoint.size))
+    if policy.threshold == 0:
+        sql, params = _WITNESSED_SQL.format(chosen=_LATEST), []
+    else:
+        names = [w.name for w in policy.witnesses]
+        chosen = _COSIGNED.format(names=", ".join(["%s"] * len(names)))
+        sql, params = _WITNESSED_SQL.format(chosen=chosen), [*names, policy.threshold]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    checkpoint_size, root, note = rows[0][0], bytes(rows[0][1]), rows[0][2]
+    cosigned = [(witness, line) for _, _, _, witness, line in rows if witness is not None]
+    smaller, larger = sorted((size, checkpoint_size))
     proof = selectors.consistency_proof(smaller, larger, checkpoint_bound=False) if smaller != larger else []
     return {
-        "size": checkpoint.size,
-        "root": bytes(checkpoint.root).hex(),
-        "note": add_signatures(checkpoint.note, [c.line for c in rows]) if rows else checkpoint.note,
-        "witnesses": sorted({c.witness for c in rows} & configured_names),
+        "size": checkpoint_size,
+        "root": root.hex(),
+        "note": add_signatures(note, [line for _, line in cosigned]) if cosigned else note,
+        "witnesses": sorted({witness for witness, _ in cosigned} & {w.name for w in witnesses}),
         "policy": policy.threshold,
         "consistency_proof": [node.hex() for node in proof],
     }

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import Pagination
+from governance import access
 from ledger import selectors, witnessing
 from ledger.errors import BadProofRequest, NotInLog
 
@@ -30,8 +31,7 @@ MAX_ENTRY_RANGE = 100_000
 
 class CanReadLedger(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("ledger.view_entry"))
+        return access.reads_ledger(request.user)
 
 
 # What `_int_param` accepts: a non-negative integer of at most 19 digits, in the schema.
@@ -311,8 +311,15 @@ class ConsistencyProofView(APIView):
     )
     def get(self, request: Request) -> Response:
         size1 = _int_param(request, "size1")
-        size2 = _int_param(request, "size2", default=_latest_size())
-        proof = selectors.consistency_proof(size1, size2)
+        raw_size2 = request.query_params.get("size2")
+        try:
+            # A given size2 is checked against the latest checkpoint by the proof's own query;
+            # the latest size is read apart only when size2 defaults to it, or to answer an error.
+            size2 = _int_param(request, "size2") if raw_size2 not in (None, "") else _latest_size()
+            proof = selectors.consistency_proof(size1, size2)
+        except BadProofRequest:
+            _latest_size()  # before any checkpoint: 404, whatever else is wrong
+            raise
         return Response(
             {
                 "size1": size1,
