@@ -24,8 +24,11 @@ class Decision(models.Model):
 
     Mode = DecisionMode
 
-    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="decisions")
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions")
+    # No single-column indexes on model and version: the unique (model, decision_id) index and
+    # gov_decision_version_time_idx start with them and serve those lookups; every extra index
+    # is written for each of the thousands of decisions a second.
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="decisions", db_index=False)
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     decision_id = models.CharField(max_length=200)
     occurred_at = models.DateTimeField()
     input_sha256 = sha256_field()
