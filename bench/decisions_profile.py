@@ -2,11 +2,11 @@
 
 Where `decisions_bench.py` measures rates over HTTP (which a loaded machine skews), this
 measures what one batch costs: `time.process_time` around the decision service and around the
-whole handler (`POST …/decisions?wait=none`, Django's test client), the PostgreSQL backend's
-CPU from /proc, and a resend of the same batch (created: 0). `--profile` adds a cProfile of
-one more batch through the handler.
+whole handler (`POST …/decisions?wait=none`, Django's test client; `--wait entry` for the
+sequenced answer), the PostgreSQL backend's CPU from /proc, and a resend of the same batch
+(created: 0). `--profile` adds a cProfile of one more batch through the handler.
 
-    .venv/bin/python bench/decisions_profile.py [--rounds 6] [--profile] [--database-url URL]
+    .venv/bin/python bench/decisions_profile.py [--rounds 6] [--wait none|entry] [--profile] [--database-url URL]
 
 It uses its own database (default `postgres://postgres@127.0.0.1:5432/ledger_decprofile`),
 made fresh on every run. The last line is `RESULT service_ms_per_1000=<n> ms`.
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_DB)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--wait", choices=("none", "entry"), default="none", help="the handler's ?wait= (default none)"
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one more batch")
     args = parser.parse_args(argv)
     configure_environment(args.database_url, Path(tempfile.mkdtemp(prefix="decprofile-")))
@@ -76,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     client, headers = Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     model, actor = RegisteredModel.objects.get(slug="bench-model"), User.objects.get(username="pipeline")
     occurred_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    path = "/api/v1/models/bench-model/decisions?wait=none"
+    path = f"/api/v1/models/bench-model/decisions?wait={args.wait}"
     first = 0
 
-    def post(body: bytes) -> dict:
+    def post(body: bytes, *, new: bool = True) -> dict:
         response = client.post(path, body, content_type="application/json", **headers)
-        assert response.status_code == 202, response.content[:500]
+        expected = 202 if args.wait == "none" else 201 if new else 200
+        assert response.status_code == expected, response.content[:500]
         return orjson.loads(response.content)
 
     service, handler = [], []
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     resends = []
     for _ in range(3):
         started, backend = time.process_time(), backend_cpu()
-        assert post(body)["created"] == 0
+        assert post(body, new=False)["created"] == 0
         resends.append((time.process_time() - started, backend_cpu() - backend))
 
     def median(samples: list[tuple[float, float]], index: int) -> float:
@@ -109,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         print(machine_line())
     print(f"load average: {os.getloadavg()[0]:.1f}; ms of CPU per batch of {BATCH:,}, median of {args.rounds - 1}")
     print(f"decision service: Python {median(service, 0):.1f}, database backend {median(service, 1):.0f}")
-    print(f"whole handler (wait=none): Python {median(handler, 0):.1f}, database backend {median(handler, 1):.0f}")
+    print(
+        f"whole handler (wait={args.wait}): Python {median(handler, 0):.1f}, database backend {median(handler, 1):.0f}"
+    )
     print(
         f"the same batch again (created: 0): Python {median(resends, 0):.1f}, "
         f"database backend {median(resends, 1):.0f}"

@@ -36,3 +36,12 @@ def record_many(events: list[dict[str, Any]]) -> list[str]:
     except EventRejected as exc:
         raise InvalidInput(exc.message, errors=exc.errors) from None
     return [event["idempotency_key"] for event in events]
+
+
+def sequence_before_commit() -> None:
+    """Put the events queued so far in this transaction into the log before it commits.
+
+    For writers whose answer waits for its entries (`?wait=entry`): see
+    `ledger.services.tree_integrate_before_commit`.
+    """
+    ledger_services.tree_integrate_before_commit()

@@ -186,8 +186,11 @@ def tree_integrate_all(*, batch_size: int = INTEGRATE_BATCH_SIZE, wait: bool = T
 
     With `wait=False` (group commit), give way at once to an integration already running:
     that one drains the queue, and it looks at the queue again after releasing the lock, so a
-    submission committed before this call gave way is never left behind.
+    submission committed before this call gave way is never left behind. With `wait=False` and
+    an empty queue, return 0 without taking the lock (locking the row would cost a commit).
     """
+    if not wait and queue_is_empty():
+        return 0
     total = 0
     while True:
         added = tree_integrate(batch_size=batch_size, wait=wait)
@@ -196,3 +199,21 @@ def tree_integrate_all(*, batch_size: int = INTEGRATE_BATCH_SIZE, wait: bool = T
         total += added
         if not added and queue_is_empty():
             return total
+
+
+def tree_integrate_before_commit() -> int:
+    """Sequence the queue, this transaction's own submissions included; return the entries added.
+
+    For a writer that answers only once its entries are in the log: its rows, its submissions
+    and their entries commit together, one commit instead of two, and the sequencer runs once
+    for it instead of once after its commit and again while it waits. Call last in the
+    transaction: the tree lock is held from here to the commit, so the other writers' integrations
+    wait for this one. On PostgreSQL the transaction's deferred foreign-key checks run first,
+    so they are not done under the lock.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("tree_integrate_before_commit needs a transaction.")
+    if connection.vendor == "postgresql":
+        connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then DEFERRED again
+    return tree_integrate_all()

@@ -25,6 +25,7 @@ from ledger.sequencer import (  # noqa: F401  (the write API of the log lives he
     queue_is_empty,
     tree_integrate,
     tree_integrate_all,
+    tree_integrate_before_commit,
 )
 from ledger.sequencer import tree_state_locked as _tree_state_locked
 from model_ledger_verify import canonical, checkpoints, merkle

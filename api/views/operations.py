@@ -174,8 +174,10 @@ class DecisionListView(GovernanceListView):
                 refused="Some decisions are not valid; none was logged.",
                 tidy=_tidy_decision,
             )
-        result = decision_services.decision_log_batch(actor=request.user, model=model, items=items)
         mode = wait_mode(request, allow_none=True)
+        result = decision_services.decision_log_batch(
+            actor=request.user, model=model, items=items, sequenced=mode != "none"
+        )
         if mode == "none":
             # Committed (the service's transaction is closed): durable, sequenced moments later.
             proofs, code = accepted(result.ledger_keys), status.HTTP_202_ACCEPTED

@@ -117,12 +117,16 @@ def _deployed_at(versions: dict[str, ModelVersion], items: list[dict[str, Any]])
 
 @retried_on_duplicate
 @transaction.atomic
-def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]]) -> BatchResult:
+def decision_log_batch(
+    *, actor: AbstractBaseUser, model: RegisteredModel, items: list[dict[str, Any]], sequenced: bool = False
+) -> BatchResult:
     """Log up to MAX_BATCH decisions, all or nothing; resending the same batch changes nothing.
 
-    Items are already shaped by the API (types checked). Raise InvalidInput with per-item errors
-    (unknown version, hash mismatch), Conflict with per-item errors (version not deployed at
-    `occurred_at`, a decision id reused with different content).
+    Items are already shaped by the API (types checked). With `sequenced`, the new decisions'
+    ledger entries are sequenced in the same transaction (for an answer that waits for them).
+    Raise InvalidInput with per-item errors (unknown version, hash mismatch), Conflict with
+    per-item errors (version not deployed at `occurred_at`, a decision id reused with different
+    content).
     """
     access.require(actor, "log", model)
     if not items or len(items) > MAX_BATCH:
@@ -220,6 +224,8 @@ def decision_log_batch(*, actor: AbstractBaseUser, model: RegisteredModel, items
     if rows:
         rows_insert(rows, payloads)
         events.record_many(ledger_events)
+        if sequenced:
+            events.sequence_before_commit()
     decision_ids = [item["decision_id"] for item in items]
     return BatchResult(model.pk, decision_ids, len(rows), [keys[decision_id] for decision_id in decision_ids])
 
