@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 
 from ledger import tiles
 from ledger.errors import BadProofRequest, NotInLog
@@ -64,9 +65,14 @@ def entry_by_key(idempotency_key: str) -> Entry | None:
     return Entry.objects.filter(idempotency_key=idempotency_key).first()
 
 
-def entries_with_prefix(prefix: str) -> Iterable[Entry]:
-    """Return the entries whose idempotency key starts with `prefix`, in log order."""
-    return Entry.objects.filter(idempotency_key__startswith=prefix).order_by("seq")
+def entries_with_prefixes(prefixes: Sequence[str]) -> list[Entry]:
+    """Return the entries whose idempotency key starts with one of `prefixes` (one query), by seq."""
+    if not prefixes:
+        return []
+    where = Q()
+    for prefix in prefixes:
+        where |= Q(idempotency_key__startswith=prefix)
+    return list(Entry.objects.filter(where).order_by("seq"))
 
 
 def entry_by_leaf_hash(leaf_hash: bytes) -> Entry:

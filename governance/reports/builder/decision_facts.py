@@ -119,8 +119,7 @@ def _trail(decision: Decision, reviews: list, level: str) -> list[dict[str, Any]
     reports = list(Report.objects.filter(decision=decision).values_list("pk", flat=True))
     keys += [f"report.generated:{pk}" for pk in reports]
     found = list(ledger_selectors.entries_by_keys(keys).values())
-    for pk in reports:
-        found += list(ledger_selectors.entries_with_prefix(f"report.downloaded:{pk}:"))
+    found += ledger_selectors.entries_with_prefixes([f"report.downloaded:{pk}:" for pk in reports])
     rows = []
     for entry in sorted(found, key=lambda e: e.seq):
         leaf = json.loads(bytes(entry.leaf))
