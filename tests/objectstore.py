@@ -4,6 +4,7 @@ the service processes a test starts."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,8 @@ def s3(monkeypatch) -> Iterator[S3]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     endpoint = "http://{}:{}".format(*server.get_host_and_port())
+    # moto keeps its buckets in this process, across servers: start each test from none.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)  # noqa: S310
     try:
         yield S3(endpoint, boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1"))
     finally:
