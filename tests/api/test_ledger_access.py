@@ -7,9 +7,14 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
 from rest_framework.test import APIClient
 
 from governance import access
+from governance.models import TokenProfile
+from governance.services.identity import tokens
 from ledger import selectors, services
 from tests.ledger.helpers import fill
 
@@ -118,3 +123,39 @@ def test_a_consistency_proof_before_any_checkpoint_is_404_even_with_both_sizes(d
     for query in ("size1=1&size2=2", "size1=1&size2=x", "size1=1"):
         response = client.get(f"/api/v1/ledger/proofs/consistency?{query}")
         assert response.status_code == 404, (query, response.content)
+
+
+def _bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_a_read_with_a_token_writes_its_last_use_once_a_minute_and_no_statement_otherwise(log, view_entry):
+    alice = User.objects.create_user("alice")
+    alice.user_permissions.add(view_entry)
+    instance, token = AuthToken.objects.create(alice)
+    client = _bearer(token)
+    assert client.get(PROOF).status_code == 200
+    first = TokenProfile.objects.get(pk=instance.pk).last_used_at
+    assert first is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PROOF).status_code == 200
+    assert not [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert TokenProfile.objects.get(pk=instance.pk).last_used_at == first
+    TokenProfile.objects.filter(pk=instance.pk).update(last_used_at=first - tokens.TOKEN_USE_RESOLUTION * 2)
+    assert client.get(PROOF).status_code == 200
+    assert TokenProfile.objects.get(pk=instance.pk).last_used_at > first - tokens.TOKEN_USE_RESOLUTION
+
+
+def test_an_expired_or_wrong_token_is_refused(log, view_entry):
+    alice = User.objects.create_user("alice")
+    alice.user_permissions.add(view_entry)
+    _, good = AuthToken.objects.create(alice)
+    assert _bearer(good[:-1] + ("0" if good[-1] != "0" else "1")).get(PROOF).status_code == 401
+    _, expired = AuthToken.objects.create(alice)
+    AuthToken.objects.filter(token_key=expired[: CONSTANTS.TOKEN_KEY_LENGTH]).update(
+        expiry=timezone.now() - tokens.TOKEN_USE_RESOLUTION
+    )
+    assert _bearer(expired).get(PROOF).status_code == 401
+    assert _bearer(good).get(PROOF).status_code == 200

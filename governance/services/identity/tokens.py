@@ -87,13 +87,16 @@ def token_profile_create(token: AuthToken) -> None:
     TokenProfile.objects.create(token=token, name=events.token_name())
 
 
-def token_used(token: AuthToken) -> None:
+def token_used(token: AuthToken, *, seen: datetime | None = None) -> None:
     """Record that `token` authenticated a request now (at most once per TOKEN_USE_RESOLUTION).
 
     One conditional UPDATE: concurrent requests race harmlessly, the later time wins or the row
-    is already fresh.
+    is already fresh. `seen` is the last use read with the token for this request, if the
+    caller has it: when that is fresh already, no statement is sent at all.
     """
     now = timezone.now()
+    if seen is not None and seen >= now - TOKEN_USE_RESOLUTION:
+        return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_USE_RESOLUTION)
     TokenProfile.objects.filter(stale, token_id=token.pk).update(last_used_at=now)
 
