@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from model_ledger_verify.tlog.tiles import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 
@@ -46,10 +47,29 @@ def fold_tile(tile: bytes, offset: int, count: int) -> bytes:
     end = (offset + count) * HASH_SIZE
     if end > len(tile):
         raise ValueError(f"the tile holds {len(tile) // HASH_SIZE} hashes, not {offset + count}")
-    hashes = [tile[i : i + HASH_SIZE] for i in range(offset * HASH_SIZE, end, HASH_SIZE)]
+    if count >= MEMO_MIN_COUNT:
+        return _fold_memo(bytes(tile[offset * HASH_SIZE : end]))
+    return _fold(tile, offset * HASH_SIZE, end)
+
+
+def _fold(data: bytes, start: int, end: int) -> bytes:
+    hashes = [data[i : i + HASH_SIZE] for i in range(start, end, HASH_SIZE)]
     while len(hashes) > 1:
         hashes = [_sha256(_NODE_PREFIX + hashes[i] + hashes[i + 1]).digest() for i in range(0, len(hashes), 2)]
     return hashes[0]
+
+
+# Proofs fold the same large subtrees again and again (every proof under one high tile needs the
+# same few nodes of it). The memo is keyed by the hashes folded themselves, not by a position, so
+# it can never answer for other content: a partial tile that grew, another log, a rebuilt tree.
+# 1,024 keys of 1 to 4 KiB: at most 4 MiB per process.
+MEMO_MIN_COUNT = 32
+MEMO_SIZE = 1024
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _fold_memo(hashes: bytes) -> bytes:
+    return _fold(hashes, 0, len(hashes))
 
 
 def partial_widths(size: int) -> list[tuple[int, int, int]]:

@@ -162,3 +162,17 @@ def test_stored_tiles_give_node_per_row_proofs_for_every_size_up_to_1000(log_of_
         size1 = rng.randrange(size + 1)
         ranges = merkle.consistency_proof_ranges(size1, size)
         assert selectors.consistency_proof(size1, size) == _proof_from(nodes, ranges)
+
+
+def test_the_fold_memo_answers_by_content_never_by_position():
+    rng = random.Random(7)
+    tile = bytes(rng.randrange(256) for _ in range(tiles.FULL_TILE_BYTES))
+    expected = {count: _node_per_row([tile[i : i + 32] for i in range(0, count * 32, 32)]) for count in (32, 64, 128)}
+    for count, nodes in expected.items():
+        level = count.bit_length() - 1
+        assert tiles.fold_tile(tile, 0, count) == nodes[(level, 0)]
+        assert tiles.fold_tile(tile, 0, count) == nodes[(level, 0)]  # from the memo
+    # The same position over other hashes (a partial tile that grew, a rebuilt tree) is folded anew.
+    other = bytes(32) + tile[32:]
+    assert tiles.fold_tile(other, 0, 128) == _node_per_row([other[i : i + 32] for i in range(0, 4096, 32)])[(7, 0)]
+    assert tiles.fold_tile(other, 0, 128) != tiles.fold_tile(tile, 0, 128)
