@@ -199,16 +199,16 @@ def submit_many(events: list[Mapping[str, Any]]) -> list[SubmitResult]:
     return results
 
 
-def entries_wait(keys: list[str], *, attempts: int = 50) -> dict[str, Entry]:
-    """Integrate in-process until every key is in the log; return {key: entry}.
+def entries_wait(keys: list[str], *, attempts: int = 50) -> dict[str, selectors.Position]:
+    """Integrate in-process until every key is in the log; return {key: its seq and leaf hash}.
 
     Call after the submitting transaction committed. Raise NotInLog if a key never arrives
     (it was never submitted, or its transaction rolled back).
     """
-    found: dict[str, Entry] = {}
+    found: dict[str, selectors.Position] = {}
     wanted = list(dict.fromkeys(keys))
     for _ in range(attempts):
-        found.update(selectors.entries_by_keys([key for key in wanted if key not in found]))
+        found.update(selectors.positions_by_keys([key for key in wanted if key not in found]))
         if len(found) == len(wanted):
             return found
         tree_integrate_all()
