@@ -153,14 +153,37 @@ class _TileRead:
     tree_size: int
     checkpoint_size: int | None
     note: str | None = None
+    witnessed: Witnessed | None = None
 
 
-def _read_tiles(wanted: set[tuple[int, int]], *, note_of: int | None = None) -> _TileRead:
+# A query choosing one checkpoint row (id, size, root, note), with its parameters.
+Chooser = tuple[str, Sequence[object]]
+
+
+@dataclass(frozen=True)
+class Witnessed:
+    """A checkpoint chosen by a `Chooser`, read with a proof, and its cosignatures:
+    (witness, key_id, line), in the order of witness and key."""
+
+    size: int
+    root: bytes
+    note: str
+    cosignatures: list[tuple[str, str, str]]
+
+
+def _text_as_blob(expr: str) -> str:
+    return f"convert_to({expr}, 'UTF8')" if connection.vendor == "postgresql" else f"CAST({expr} AS BLOB)"
+
+
+def _read_tiles(
+    wanted: set[tuple[int, int]], *, note_of: int | None = None, witnessed: Chooser | None = None
+) -> _TileRead:
     """Fetch the tiles asked for, the tree state's partial tiles and the latest checkpoint's size.
 
     One statement, so the partial tiles and the full ones come from the same snapshot: a tile
     that fills meanwhile is found in one place or the other, never in neither. With `note_of`,
-    the signed note of the checkpoint of that size comes along too.
+    the signed note of the checkpoint of that size comes along too; with `witnessed`, the
+    checkpoint it chooses with its cosignatures.
     """
     pairs = sorted(wanted)
     where = " OR ".join(['(level = %s AND "index" = %s)'] * len(pairs)) or "1 = 0"
@@ -171,11 +194,21 @@ def _read_tiles(wanted: set[tuple[int, int]], *, note_of: int | None = None) -> 
         "UNION ALL SELECT -2, MAX(size), NULL FROM ledger_checkpoint"
     )
     if note_of is not None:
-        note = "convert_to(note, 'UTF8')" if connection.vendor == "postgresql" else "CAST(note AS BLOB)"
-        sql += f" UNION ALL SELECT -3, size, {note} FROM ledger_checkpoint WHERE size = %s"  # noqa: S608
+        sql += f" UNION ALL SELECT -3, size, {_text_as_blob('note')} FROM ledger_checkpoint WHERE size = %s"  # noqa: S608
         params.append(note_of)
+    if witnessed is not None:
+        # Witness names and key ids hold no newline, so the line is what follows the second.
+        line = _text_as_blob("s.witness || '\n' || s.key_id || '\n' || s.line")
+        sql = (
+            f"WITH w AS ({witnessed[0]}) {sql} UNION ALL SELECT -4, size, root FROM w "  # noqa: S608
+            f"UNION ALL SELECT -5, size, {_text_as_blob('note')} FROM w UNION ALL SELECT -6, 0, {line} "
+            "FROM w JOIN ledger_cosignature s ON s.checkpoint_id = w.id"
+        )
+        params = [*witnessed[1], *params]
     tiles_found: dict[tuple[int, int], bytes] = {}
     tree_size, partials, checkpoint_size, note_text = 0, b"", None, None
+    chosen: dict[int, bytes] = {}
+    cosigned: list[tuple[str, str, str]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for level, index, blob in cursor.fetchall():
@@ -185,14 +218,22 @@ def _read_tiles(wanted: set[tuple[int, int]], *, note_of: int | None = None) -> 
                 checkpoint_size = index
             elif level == -3:
                 note_text = bytes(blob).decode()
+            elif level in (-4, -5):
+                chosen[level], chosen_size = bytes(blob), index
+            elif level == -6:
+                witness, key_id, line = bytes(blob).decode().split("\n", 2)
+                cosigned.append((witness, key_id, line))
             else:
                 tiles_found[(level, index)] = bytes(blob)
+    found_witnessed = None
+    if chosen:
+        found_witnessed = Witnessed(chosen_size, chosen[-4], chosen[-5].decode(), sorted(cosigned))
     if tree_size:
         parts = tiles.split_partials(tree_size, partials)
         for (level, index, _), part in zip(tiles.partial_widths(tree_size), parts, strict=True):
             if (level, index) in wanted and (level, index) not in tiles_found:
                 tiles_found[(level, index)] = bytes(part)
-    return _TileRead(tiles_found, tree_size, checkpoint_size, note_text)
+    return _TileRead(tiles_found, tree_size, checkpoint_size, note_text, found_witnessed)
 
 
 def _bound(read: _TileRead, size: int, *, checkpoint_bound: bool) -> None:
@@ -212,6 +253,7 @@ def _hash_ranges(
     checkpoint_bound: bool,
     leaf: int | None = None,
     note_of: int | None = None,
+    witnessed: Chooser | None = None,
 ) -> tuple[list[bytes], _TileRead, bytes | None]:
     """Return the MTH of each leaf range from the tiles, after checking `size` is servable,
     with what was read and, given `leaf`, that leaf's hash (from its level-0 tile)."""
@@ -219,7 +261,8 @@ def _hash_ranges(
     wanted_nodes = {pair for plan in plans for pair in plan}
     if leaf is not None:
         wanted_nodes.add((0, leaf))
-    read = _read_tiles({tiles.tile_for_node(level, index)[:2] for level, index in wanted_nodes}, note_of=note_of)
+    wanted_tiles = {tiles.tile_for_node(level, index)[:2] for level, index in wanted_nodes}
+    read = _read_tiles(wanted_tiles, note_of=note_of, witnessed=witnessed)
     _bound(read, size, checkpoint_bound=checkpoint_bound)
     try:
         found = tiles.node_hashes_from_tiles(wanted_nodes, read.tiles)
@@ -284,30 +327,45 @@ class InclusionProof:
     leaf_hash: bytes
     proof: list[bytes]
     checkpoint: str | None
+    witnessed: Witnessed | None = None
 
 
-def inclusion_proof_signed(index: int, size: int, *, checkpoint_bound: bool = True) -> InclusionProof:
+def inclusion_proof_signed(
+    index: int, size: int, *, checkpoint_bound: bool = True, witnessed: Chooser | None = None
+) -> InclusionProof:
     """Return the inclusion proof of leaf `index` in the tree of `size`, with the leaf's hash and
-    the signed note of the checkpoint of that size (None if that size was never signed).
+    the signed note of the checkpoint of that size (None if that size was never signed), and the
+    checkpoint `witnessed` chooses (None if it chooses none).
 
-    One query: the tiles (the leaf hash is in its level-0 tile), the bound and the note together.
+    One query: the tiles (the leaf hash is in its level-0 tile), the bound and the notes together.
     """
     if not 0 <= index < size:
         _check_size(size, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"Leaf index {index} is not within a tree of size {size}.")
     ranges = merkle.inclusion_proof_ranges(index, size)
-    proof, read, leaf_hash = _hash_ranges(ranges, size, checkpoint_bound=checkpoint_bound, leaf=index, note_of=size)
+    proof, read, leaf_hash = _hash_ranges(
+        ranges, size, checkpoint_bound=checkpoint_bound, leaf=index, note_of=size, witnessed=witnessed
+    )
     assert leaf_hash is not None
-    return InclusionProof(index, size, leaf_hash, proof, read.note)
+    return InclusionProof(index, size, leaf_hash, proof, read.note, read.witnessed)
 
 
 def consistency_proof(size1: int, size2: int, *, checkpoint_bound: bool = True) -> list[bytes]:
     """Return the RFC 9162 consistency proof between tree sizes `size1` ≤ `size2`."""
+    return consistency_proof_witnessed(size1, size2, checkpoint_bound=checkpoint_bound)[0]
+
+
+def consistency_proof_witnessed(
+    size1: int, size2: int, *, checkpoint_bound: bool = True, witnessed: Chooser | None = None
+) -> tuple[list[bytes], Witnessed | None]:
+    """Return the consistency proof between `size1` ≤ `size2` and, read in the same query, the
+    checkpoint `witnessed` chooses (None if it chooses none)."""
     if size2 < 0 or not 0 <= size1 <= size2:
         _check_size(size2, checkpoint_bound=checkpoint_bound)
         raise BadProofRequest(f"size1 ({size1}) must be between 0 and size2 ({size2}).")
     ranges = merkle.consistency_proof_ranges(size1, size2)
-    return _hash_ranges(ranges, size2, checkpoint_bound=checkpoint_bound)[0]
+    proof, read, _ = _hash_ranges(ranges, size2, checkpoint_bound=checkpoint_bound, witnessed=witnessed)
+    return proof, read.witnessed
 
 
 def tile_hashes(level: int, index: int, width: int) -> bytes:

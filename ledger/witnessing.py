@@ -210,50 +210,65 @@ def checkpoint_published() -> Checkpoint | None:
     return checkpoint_witnessed() or selectors.checkpoint_latest()
 
 
-# The witnessed checkpoint with its cosignatures, in one statement (every proof request asks):
-# `{chosen}` picks the checkpoint, the latest or the latest enough witnesses cosigned (the same
-# backward walk of the cosignatures' checkpoint index as `checkpoint_witnessed`).
-_WITNESSED_SQL = (
-    "SELECT c.size, c.root, c.note, s.witness, s.line FROM ({chosen}) c "
-    "LEFT JOIN ledger_cosignature s ON s.checkpoint_id = c.id ORDER BY s.witness, s.key_id"
-)
+# The witnessed checkpoint: the latest, or the latest enough witnesses cosigned (the same
+# backward walk of the cosignatures' checkpoint index as `checkpoint_witnessed`). Proofs read it
+# in their own statement (`selectors`' `witnessed=`); `witnessed_for` alone reads it with
+# its cosignatures in one statement.
 _LATEST = "SELECT id, size, root, note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
 _COSIGNED = (
     "SELECT id, size, root, note FROM ledger_checkpoint WHERE id = (SELECT checkpoint_id "
     "FROM ledger_cosignature WHERE witness IN ({names}) GROUP BY checkpoint_id "
     "HAVING COUNT(DISTINCT witness) >= %s ORDER BY checkpoint_id DESC LIMIT 1)"
 )
+_WITNESSED_SQL = (
+    "SELECT c.size, c.root, c.note, s.witness, s.key_id, s.line FROM ({chosen}) c "
+    "LEFT JOIN ledger_cosignature s ON s.checkpoint_id = c.id ORDER BY s.witness, s.key_id"
+)
+_UNREAD = object()
 
 
-def witnessed_for(size: int) -> dict | None:
+def witnessed_chooser() -> selectors.Chooser:
+    """Return the query choosing the checkpoint that meets LEDGER_WITNESS_POLICY, for a proof."""
+    _, policy = configured()
+    if policy.threshold == 0:
+        return _LATEST, []
+    names = [w.name for w in policy.witnesses]
+    return _COSIGNED.format(names=", ".join(["%s"] * len(names))), [*names, policy.threshold]
+
+
+def _witnessed_read() -> selectors.Witnessed | None:
+    chosen, params = witnessed_chooser()
+    with connection.cursor() as cursor:
+        cursor.execute(_WITNESSED_SQL.format(chosen=chosen), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    cosigned = [(witness, key_id, line) for *_, witness, key_id, line in rows if witness is not None]
+    return selectors.Witnessed(rows[0][0], bytes(rows[0][1]), rows[0][2], cosigned)
+
+
+def witnessed_for(size: int, found: selectors.Witnessed | object | None = _UNREAD) -> dict | None:
     """Name the witnessed checkpoint that a proof about the tree of ``size`` relies on.
 
     The latest checkpoint meeting LEDGER_WITNESS_POLICY: its size, root (hex), note with the
     cosignatures, the configured witnesses that cosigned it, the policy, and the RFC 9162
     consistency proof between ``size`` and its size (from the smaller to the larger; empty when
-    they are equal). None when no checkpoint meets the policy yet.
+    they are equal). None when no checkpoint meets the policy yet. ``found`` is that checkpoint
+    as a proof's statement read it with `witnessed_chooser()`, when the caller has it.
     """
-    witnesses, policy = configured()
-    if policy.threshold == 0:
-        sql, params = _WITNESSED_SQL.format(chosen=_LATEST), []
-    else:
-        names = [w.name for w in policy.witnesses]
-        chosen = _COSIGNED.format(names=", ".join(["%s"] * len(names)))
-        sql, params = _WITNESSED_SQL.format(chosen=chosen), [*names, policy.threshold]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
+    witnessed = _witnessed_read() if found is _UNREAD else found
+    if witnessed is None:
         return None
-    checkpoint_size, root, note = rows[0][0], bytes(rows[0][1]), rows[0][2]
-    cosigned = [(witness, line) for _, _, _, witness, line in rows if witness is not None]
-    smaller, larger = sorted((size, checkpoint_size))
+    assert isinstance(witnessed, selectors.Witnessed)
+    witnesses, policy = configured()
+    lines = [line for _, _, line in witnessed.cosignatures]
+    smaller, larger = sorted((size, witnessed.size))
     proof = selectors.consistency_proof(smaller, larger, checkpoint_bound=False) if smaller != larger else []
     return {
-        "size": checkpoint_size,
-        "root": root.hex(),
-        "note": add_signatures(note, [line for _, line in cosigned]) if cosigned else note,
-        "witnesses": sorted({witness for witness, _ in cosigned} & {w.name for w in witnesses}),
+        "size": witnessed.size,
+        "root": witnessed.root.hex(),
+        "note": add_signatures(witnessed.note, lines) if lines else witnessed.note,
+        "witnesses": sorted({c[0] for c in witnessed.cosignatures} & {w.name for w in witnesses}),
         "policy": policy.threshold,
         "consistency_proof": [node.hex() for node in proof],
     }

@@ -276,8 +276,8 @@ class InclusionProofView(APIView):
             seq = _int_param(request, "seq")
         if seq >= size:
             selectors.inclusion_proof(seq, size)  # raises the right error: size or index
-        # The proof, the leaf hash and the checkpoint's note come back in one query.
-        found = selectors.inclusion_proof_signed(seq, size)
+        # The proof, the leaf hash, the checkpoint's note and the witnessed one: one query.
+        found = selectors.inclusion_proof_signed(seq, size, witnessed=witnessing.witnessed_chooser())
         return Response(
             {
                 "seq": seq,
@@ -285,7 +285,7 @@ class InclusionProofView(APIView):
                 "leaf_hash": found.leaf_hash.hex(),
                 "proof": [node.hex() for node in found.proof],
                 "checkpoint": found.checkpoint,
-                "witnessed_checkpoint": witnessing.witnessed_for(size),
+                "witnessed_checkpoint": witnessing.witnessed_for(size, found.witnessed),
             }
         )
 
@@ -316,7 +316,8 @@ class ConsistencyProofView(APIView):
             # A given size2 is checked against the latest checkpoint by the proof's own query;
             # the latest size is read apart only when size2 defaults to it, or to answer an error.
             size2 = _int_param(request, "size2") if raw_size2 not in (None, "") else _latest_size()
-            proof = selectors.consistency_proof(size1, size2)
+            chooser = witnessing.witnessed_chooser()
+            proof, witnessed = selectors.consistency_proof_witnessed(size1, size2, witnessed=chooser)
         except BadProofRequest:
             _latest_size()  # before any checkpoint: 404, whatever else is wrong
             raise
@@ -325,7 +326,7 @@ class ConsistencyProofView(APIView):
                 "size1": size1,
                 "size2": size2,
                 "proof": [node.hex() for node in proof],
-                "witnessed_checkpoint": witnessing.witnessed_for(size2),
+                "witnessed_checkpoint": witnessing.witnessed_for(size2, witnessed),
             }
         )
 

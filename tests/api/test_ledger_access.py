@@ -103,17 +103,17 @@ def test_it_decides_as_django_does_for_every_way_of_holding_the_permission(db, v
         assert access.reads_ledger(fresh) == fresh.has_perm("ledger.view_entry"), user.username
 
 
-def test_a_proof_costs_three_queries_once_the_caller_is_known(log, view_entry):
+def test_a_proof_costs_two_queries_once_the_caller_is_known(log, view_entry):
     alice = User.objects.create_user("alice")
     alice.user_permissions.add(view_entry)
     client = _client_for(alice)
-    # The permission, the proof with its checkpoint note, the witnessed checkpoint.
+    # The permission; the proof with its checkpoint's note and the witnessed checkpoint.
     with CaptureQueriesContext(connection) as queries:
         assert client.get(PROOF).status_code == 200
-    assert len(queries) == 3, [q["sql"] for q in queries]
+    assert len(queries) == 2, [q["sql"] for q in queries]
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/v1/ledger/proofs/consistency?size1=4&size2=10").status_code == 200
-    assert len(queries) == 3, [q["sql"] for q in queries]
+    assert len(queries) == 2, [q["sql"] for q in queries]
 
 
 def test_a_consistency_proof_before_any_checkpoint_is_404_even_with_both_sizes(db, view_entry):

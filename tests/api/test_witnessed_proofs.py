@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from ledger import services
+from ledger import services, witnessing
 from ledger.models import Checkpoint, Cosignature
 from model_ledger_verify import checkpoints, merkle, notes
 from model_ledger_verify.tlog.cosign import Cosigner, WitnessPolicy, cosignatures, generate_cosigner_key
@@ -126,3 +126,22 @@ def test_publish_tiles_publishes_the_witnessed_checkpoint_not_a_newer_one(log, t
     note = (tmp_path / "checkpoint").read_text()
     assert note.split("\n")[1] == str(first.size) and "— w.example/1 " in note
     assert second.size > first.size and not (tmp_path / "tile/0/000.p" / str(second.size)).exists()
+
+
+@pytest.mark.parametrize("policy", [0, 1, 2])
+def test_a_proof_names_the_witnessed_checkpoint_its_own_statement_read_as_witnessed_for_does(
+    auditor, log, witnesses, settings, policy
+):
+    first, second = log
+    _cosign(first, witnesses[1])  # two cosignatures on the first, to be listed in order
+    settings.LEDGER_WITNESS_POLICY = policy
+    for size in (10, first.size, second.size):
+        expected = witnessing.witnessed_for(size)
+        inclusion = auditor.get(f"/api/v1/ledger/proofs/inclusion?seq=3&size={size}").json()
+        consistency = auditor.get(f"/api/v1/ledger/proofs/consistency?size1=2&size2={size}").json()
+        assert inclusion["witnessed_checkpoint"] == consistency["witnessed_checkpoint"] == expected
+    if policy:
+        assert expected["size"] == first.size and expected["witnesses"] == ["w.example/1", "w.example/2"]
+        assert expected["note"] == witnessing.cosigned_note(first)
+    else:
+        assert expected["size"] == second.size and expected["witnesses"] == []
