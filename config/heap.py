@@ -13,11 +13,25 @@ thousands of objects, almost none in cycles, so collecting less often loses noth
 version list that saved
 4-6% of a request's CPU and took the slowest requests from 19-34 ms of CPU to 18-19 ms (three
 interleaved rounds of 60 requests each, load average 4).
+
+Raised thresholds alone let memory grow, though. Every DRF request is a reference cycle (the
+request holds its parser context, which holds the request; the view holds the response, which
+holds the view), so what a request parsed and rendered is freed by the collector, not by
+reference counting: after a batch of 500 decisions about 1 MiB (the body, the parsed items, the
+receipts). A young pass ran only every few batches, often while a request was still alive, so
+its cycle was promoted, and the older generations waited for 20 and 400 young passes: under a
+steady decision load the web processes grew by 0.5 to 1 MiB a batch (bench/soak.py,
+docs/benchmarks.md). So each request starts by collecting the two young generations
+(`collect_request_garbage`): the previous request is garbage by then, and the pass walks only
+what was made since the last one (1.6 ms after a batch of 500 decisions, most of it freeing that
+batch; far less after a page of a list). Memory then stays flat.
 """
 
 from __future__ import annotations
 
 import gc
+
+from django.core.signals import request_started
 
 # (youngest, middle, oldest): collections of the younger generation between two of the next.
 GC_THRESHOLDS = (10_000, 20, 20)
@@ -33,4 +47,10 @@ def freeze_startup_heap() -> int:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    request_started.connect(collect_request_garbage, dispatch_uid="config.heap.collect_request_garbage")
     return gc.get_freeze_count()
+
+
+def collect_request_garbage(**_: object) -> None:
+    """Collect the young generations: the cycles the previous request left (see the module docstring)."""
+    gc.collect(1)
