@@ -47,7 +47,8 @@ class PeriodicJob:
 
 
 # Short name → job. The sweep catches submissions whose on-commit enqueue was lost (a worker
-# restart, a broker blip); the signer publishes a checkpoint whenever the tree has grown. The
+# restart, a broker blip); the signer publishes a checkpoint whenever the tree has grown; the
+# vacuum reclaims the rows sequencing deleted from the queue, whether or not autovacuum runs. The
 # governance jobs judge observations and watch for silence, fire retraining rules, watch
 # ownership, and retry notifications whose backoff has passed. The MLflow import runs only when
 # a tracking server is named.
@@ -59,6 +60,11 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "ledger.tasks.checkpoint_sign_task",
         "LEDGER_CHECKPOINT_INTERVAL",
         "ledger: sign a checkpoint when the tree grew",
+    ),
+    "vacuum": PeriodicJob(
+        "ledger.tasks.queue_vacuum_task",
+        "LEDGER_QUEUE_VACUUM_INTERVAL",
+        "ledger: reclaim the submission queue's dead rows (PostgreSQL)",
     ),
     "monitoring": PeriodicJob(
         "governance.tasks.monitoring_evaluate_task",

@@ -296,6 +296,8 @@ WITNESS_LOGS = env_map("WITNESS_LOGS", {})
 LEDGER_PUBLIC_ENTRIES = env_bool("LEDGER_PUBLIC_ENTRIES", False)
 LEDGER_CHECKPOINT_INTERVAL = env_int("LEDGER_CHECKPOINT_INTERVAL", 5, minimum=1)
 LEDGER_INTEGRATE_INTERVAL = env_int("LEDGER_INTEGRATE_INTERVAL", 5, minimum=1)
+# Seconds between vacuums of the submission queue: its dead rows slow every scan until reclaimed.
+LEDGER_QUEUE_VACUUM_INTERVAL = env_int("LEDGER_QUEUE_VACUUM_INTERVAL", 30, minimum=1)
 # verify_ledger warns about events queued but not sequenced for longer than this.
 LEDGER_QUEUE_WARNING_SECONDS = env_int("LEDGER_QUEUE_WARNING_SECONDS", 300, minimum=0)
 

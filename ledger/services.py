@@ -23,6 +23,7 @@ from ledger.models import Checkpoint, Entry
 from ledger.sequencer import (  # noqa: F401  (the write API of the log lives here)
     INTEGRATE_BATCH_SIZE,
     queue_is_empty,
+    queue_vacuum,
     tree_integrate,
     tree_integrate_all,
     tree_integrate_before_commit,

@@ -49,6 +49,14 @@ def checkpoint_sign_task() -> int:
     return size
 
 
+@shared_task(name="ledger.tasks.queue_vacuum_task")
+def queue_vacuum_task() -> bool:
+    """Reclaim the dead rows sequencing left in the submission queue (ledger.sequencer.queue_vacuum)."""
+    from ledger import services
+
+    return services.queue_vacuum()
+
+
 def request_integration() -> None:
     """Enqueue the sequencer after a commit, at most once per debounce window per process."""
     global _next_enqueue, _deferred_until
