@@ -30,7 +30,7 @@ from governance.models import (
 from governance.records import rfc3339
 from governance.results import Written
 from governance.services.concurrency import retried_on_duplicate
-from governance.services.decision_rows import json_text, rows_insert
+from governance.services.decision_rows import json_text, rows_insert, rows_logged
 from governance.validation import DECISION_ID_RE
 from model_ledger_verify import canonical
 
@@ -158,17 +158,13 @@ def decision_log_batch(
         raise InvalidInput("Some decisions are not valid; none was logged.", errors=errors)
 
     # One query for the batch's ids already logged: a retry, or a reuse with other content.
-    existing = {
-        row[0]: row[1:]
-        for row in Decision.objects.filter(model=model, decision_id__in=list(seen)).values_list(
-            "decision_id", "ledger_key", "version__version", *IDENTITY_FIELDS[1:]
-        )
-    }
+    existing = rows_logged(model.pk, list(seen))
     conflicts: dict[str, Any] = {}
     for index, item in enumerate(items):
         old = existing.get(item["decision_id"])
         if old is not None:
-            sent = tuple(item[f] if f != "output_score" else item.get(f, "") for f in IDENTITY_FIELDS)
+            # LOGGED_COLUMNS: the ledger key, then the IDENTITY_FIELDS with the version by id.
+            sent = (versions[item["version"]].pk, *(item.get(f, "") for f in IDENTITY_FIELDS[1:]))
             if old[1:] != sent:
                 conflicts[str(index)] = {"decision_id": ["Already logged with different content."]}
     fresh = [(index, item) for index, item in enumerate(items) if item["decision_id"] not in existing]
