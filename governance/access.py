@@ -10,18 +10,16 @@ access_matrix`), and a test fails when the two disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.db.models import Model, Q, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.signals import post_migrate
 from guardian.shortcuts import assign_perm, get_perms, remove_perm
 
 from governance.errors import Forbidden, NotVisible
+from governance.grants import GrantHeld
 from governance.models import RegisteredModel
 from governance.roles import Role, holds_permission, roles_of
 
@@ -157,60 +155,8 @@ def _object_condition(user: AbstractBaseUser, rule: Rule, prefix: str) -> Q:
         condition |= Q(**{f"{prefix}owner": user})
     if rule.grant and Role.PIPELINE in roles:
         perms = list(GRANTABLE.values()) if rule.grant == ANY_GRANT else [GRANTABLE[rule.grant]]
-        condition |= Q(**{f"{prefix}pk__in": granted_models(user, perms)})
+        condition |= Q(GrantHeld(f"{prefix}pk", user, perms))
     return condition
-
-
-def granted_models(user: AbstractBaseUser, codenames: Sequence[str]) -> RawSQL:
-    """Return a subquery of the ids of the models on which `user` holds any of `codenames`.
-
-    django-guardian's object permission tables stay the one source of truth; this reads them as
-    `get_objects_for_user(user, codenames, RegisteredModel, any_perm=True,
-    accept_global_perms=False, with_superuser=False)` does (the user's own rows and those of
-    their groups), in one fixed statement with the permission ids as literals. Guardian's
-    queryset nests a semi-join of the models table around two subqueries joined to
-    auth_permission: compiling it cost more than the rest of a list request's query building,
-    and the join hid from PostgreSQL's planner how many models a pipeline holds.
-    `tests/governance/test_access_lists.py` holds the two to the same answer.
-    """
-    from governance.models import ModelGroupObjectPermission, ModelUserObjectPermission
-
-    ids = _permission_ids(tuple(codenames)) or [0]
-    marks = ", ".join(["%s"] * len(ids))
-    # Table names from model metadata and placeholders only: no input is spliced in.
-    sql = (
-        f"SELECT u.content_object_id FROM {ModelUserObjectPermission._meta.db_table} u "  # noqa: S608
-        f"WHERE u.user_id = %s AND u.permission_id IN ({marks}) "
-        f"UNION SELECT g.content_object_id FROM {ModelGroupObjectPermission._meta.db_table} g "
-        f"JOIN {user.groups.through._meta.db_table} ug ON ug.group_id = g.group_id "
-        f"WHERE ug.user_id = %s AND g.permission_id IN ({marks})"
-    )
-    return RawSQL(sql, [user.pk, *ids, user.pk, *ids])  # noqa: S611
-
-
-# The ids of RegisteredModel's permissions by codename tuple. They are made by migrations and never
-# change while the service runs; a flush recreates them with new ids and emits post_migrate,
-# which empties this cache.
-_PERMISSION_IDS: dict[tuple[str, ...], list[int]] = {}
-
-
-def _permission_ids(codenames: tuple[str, ...]) -> list[int]:
-    ids = _PERMISSION_IDS.get(codenames)
-    if ids is None:
-        content_type = ContentType.objects.get_for_model(RegisteredModel)
-        ids = sorted(
-            Permission.objects.filter(content_type=content_type, codename__in=codenames).values_list("pk", flat=True)
-        )
-        if len(ids) == len(codenames):
-            _PERMISSION_IDS[codenames] = ids
-    return ids
-
-
-def _forget_permission_ids(**_kwargs: Any) -> None:
-    _PERMISSION_IDS.clear()
-
-
-post_migrate.connect(_forget_permission_ids, dispatch_uid="governance.access.forget_permission_ids")
 
 
 def restrict(user: User, action: str, queryset: QuerySet, *, model_field: str = "") -> QuerySet:

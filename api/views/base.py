@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from api.pagination import Pagination
 from api.receipts import receipt
 from api.renderers import LIST_RENDERERS
+from api.rows import Rows
 from governance import access
 from governance.errors import InvalidInput
 
@@ -85,7 +86,12 @@ class GovernanceView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def paginate(self, queryset: QuerySet, serializer_class: type[Serializer]) -> Response:
+    def paginate(self, queryset: QuerySet, serializer_class: type[Serializer], rows: Rows | None = None) -> Response:
+        """Answer one page of `queryset` as `serializer_class` renders it, with the count and links.
+
+        With `rows` (api.rows), the page is read as `.values()` rows and rendered by the
+        serializer's own fields: the same answer without building model instances.
+        """
         if self.filterset_class is not None:
             filterset = self.filterset_class(self.request.query_params, queryset=queryset, request=self.request)
             if not filterset.is_valid():
@@ -95,8 +101,13 @@ class GovernanceView(APIView):
                 raise bad_request(f"{first[0]}: {first[1][0]}", field=first[0])
             queryset = filterset.qs
         paginator = Pagination()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        response = paginator.get_paginated_response(serializer_class(page, many=True).data)
+        if rows is not None:
+            page = paginator.paginate_queryset(rows.narrow(queryset), self.request, view=self)
+            data = rows.render(page)
+        else:
+            page = paginator.paginate_queryset(queryset, self.request, view=self)
+            data = serializer_class(page, many=True).data
+        response = paginator.get_paginated_response(data)
         if (
             getattr(self.request, "accepted_renderer", None) is not None
             and self.request.accepted_renderer.format == "csv"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.filters import ModelFilter, VersionFilter
+from api.rows import Rows
 from api.serializers.registry import (
     ApprovalInSerializer,
     ApprovalOutSerializer,
@@ -39,12 +43,22 @@ from governance.services import approvals, registry
 from governance.services.deployments import version_retire
 
 
+def _page_datasets(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, str]]]:
+    links = selectors.version_dataset_links([row["id"] for row in rows])
+    return [links[row["id"]] for row in rows]
+
+
+# List pages of models and versions, rendered from `.values()` rows (api/rows.py).
+MODEL_ROWS = Rows(ModelOutSerializer)
+VERSION_ROWS = Rows(VersionOutSerializer, computed={"datasets": _page_datasets}, keys=("id",))
+
+
 class ModelListView(GovernanceListView):
     filterset_class = ModelFilter
 
     @extend_schema(summary="Registered models the caller may read", responses=ModelOutSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.paginate(selectors.model_list(request.user), ModelOutSerializer)
+        return self.paginate(selectors.model_list(request.user), ModelOutSerializer, MODEL_ROWS)
 
     @extend_schema(summary="Register a model", request=ModelInSerializer, responses={201: ModelOutSerializer})
     def post(self, request: Request) -> Response:
@@ -200,7 +214,7 @@ class DatasetVersionsView(GovernanceListView):
     @extend_schema(summary="Versions trained on this dataset", responses=VersionOutSerializer(many=True))
     def get(self, request: Request, sha256: str) -> Response:
         selectors.dataset_get(request.user, sha256)
-        return self.paginate(selectors.versions_trained_on(request.user, sha256), VersionOutSerializer)
+        return self.paginate(selectors.versions_trained_on(request.user, sha256), VersionOutSerializer, VERSION_ROWS)
 
 
 class VersionQueueView(GovernanceListView):
@@ -211,7 +225,9 @@ class VersionQueueView(GovernanceListView):
         responses=VersionOutSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return self.paginate(selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer)
+        return self.paginate(
+            selectors.version_list(request.user).order_by("registered_at"), VersionOutSerializer, VERSION_ROWS
+        )
 
 
 class VersionListView(GovernanceListView):
@@ -220,7 +236,7 @@ class VersionListView(GovernanceListView):
     @extend_schema(summary="Versions of a model", responses=VersionOutSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(request.user, slug)
-        return self.paginate(selectors.version_list(request.user, model), VersionOutSerializer)
+        return self.paginate(selectors.version_list(request.user, model), VersionOutSerializer, VERSION_ROWS)
 
     @extend_schema(
         summary="Register a version with its lineage",

@@ -180,8 +180,10 @@ class ModelVersion(models.Model):
             url_check("pipeline_run_url", name="%(app_label)s_%(class)s_pipeline_run_url"),
         ]
         indexes = [
-            # The review queue: versions waiting for review, oldest first.
-            models.Index(fields=["status", "registered_at"], name="gov_version_status_idx"),
+            # Lists by status, oldest first (the review queue, approved versions): read in order
+            # up to the page's end. The model column lets a pipeline's count read this index
+            # alone, each entry checked against its granted models (governance/grants.py).
+            models.Index(fields=["status", "registered_at", "model"], name="gov_version_status_idx"),
             # A pipeline's lists by status: its granted models' versions, two index probes each.
             models.Index(fields=["model", "status", "registered_at"], name="gov_version_model_status_idx"),
         ]

@@ -43,6 +43,23 @@ def version_list(user: AbstractBaseUser, model: RegisteredModel | None = None) -
     return access.restrict(user, "view", queryset, model_field="model")
 
 
+def version_dataset_links(version_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Return each version's datasets as {role, sha256, name} dicts.
+
+    The rows come in the order of `version_list`'s prefetch: the same join and filter, with no
+    ORDER BY (the list has never promised one).
+    """
+    links: dict[int, list[dict[str, str]]] = {pk: [] for pk in version_ids}
+    if not version_ids:
+        return links
+    rows = VersionDataset.objects.filter(version_id__in=version_ids).values_list(
+        "version_id", "role", "dataset__sha256", "dataset__name"
+    )
+    for version_id, role, sha256, name in rows:
+        links[version_id].append({"role": role, "sha256": sha256, "name": name})
+    return links
+
+
 def version_get(user: AbstractBaseUser, slug: str, version: str) -> ModelVersion:
     model = model_get(user, slug)
     row = version_list(user, model).filter(version=version).first()

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
-from governance import access, selectors
+from governance import access, grants, selectors
 from governance.models import RegisteredModel
 from governance.roles import Role
 from governance.services import registry
@@ -23,8 +23,12 @@ def _guardian(user, codenames) -> set[int]:
 
 def _granted(user, codenames) -> set[int]:
     return set(
-        RegisteredModel.objects.filter(pk__in=access.granted_models(user, codenames)).values_list("pk", flat=True)
+        RegisteredModel.objects.filter(pk__in=grants.granted_models(user, codenames)).values_list("pk", flat=True)
     )
+
+
+def _held(user, codenames) -> set[int]:
+    return set(RegisteredModel.objects.filter(grants.GrantHeld("pk", user, codenames)).values_list("pk", flat=True))
 
 
 @pytest.fixture
@@ -57,8 +61,12 @@ def test_it_finds_the_models_guardian_finds_for_every_permission_set(models):
     everything = list(access.GRANTABLE.values())
     for codenames in (everything, ["log_decisions"], ["register_version"], ["view_registeredmodel"]):
         assert _granted(bot, codenames) == _guardian(bot, codenames), codenames
+        assert _held(bot, codenames) == _guardian(bot, codenames), codenames
     assert _granted(bot, everything) == {m.pk for m in models[:4]}
     assert _granted(other, everything) == {models[5].pk}
+    assert _held(other, everything) == {models[5].pk}
+    # A pipeline in no group that holds no grant.
+    assert _held(make_user("lonely-bot", Role.PIPELINE), everything) == set()
 
 
 def test_a_pipeline_lists_only_its_granted_models_and_their_versions(models, pipeline):
