@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from governance import access
 from ledger import tile_source
 from ledger.errors import NotInLog
 from model_ledger_verify.tlog.tiles import ENTRIES, TileError, parse_tile_path
@@ -56,7 +57,7 @@ class TileView(APIView):
             user = request.user
             if not (user and user.is_authenticated):
                 raise NotAuthenticated()
-            if not user.has_perm("ledger.view_entry"):
+            if not access.reads_ledger(user):
                 raise PermissionDenied()
             cache = PRIVATE_TILE_CACHE
         response = HttpResponse(tile_source.resource(level, index, width), content_type="application/octet-stream")
