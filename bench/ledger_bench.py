@@ -10,7 +10,9 @@ What it measures:
    writer processes submit at a steady rate; latency is the integrator's commit time minus the
    writer's commit time (and, as a cross-check, the leaf's ``ts`` minus the writer's commit).
 4. Inclusion and consistency proof latency p50/p99 (``ledger.selectors``) after a checkpoint
-   at a small and at a large tree size (100k and 1M; 10k and 20k with ``--quick``).
+   at a small and at a large tree size (100k and 1M; 10k and 20k with ``--quick``); then the
+   same through the API handler (the DRF view, the caller forced) and, at the small size,
+   through the whole request stack (every middleware) with a bearer token.
 5. Offline verification time of the exported bundle at the large size
    (``ledger.export.export_bundle`` then ``model_ledger_verify.bundle.verify_bundle``).
 6. Storage bytes per entry (``ledger_entry`` + ``ledger_node`` with their indexes).
@@ -822,6 +824,48 @@ def bench_api_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
     return rows
 
 
+def bench_http_proofs(size: int, samples: int) -> list[Row]:
+    """Phase 4c: the same proofs through Django's whole request stack with a bearer token.
+
+    Every middleware, knox's token lookup and the project's last-use record, as a request
+    arrives once the HTTP server has parsed it (Django's test client; no socket).
+    """
+    from django.test import Client
+    from knox.models import AuthToken
+
+    from ledger import services
+
+    _, token = AuthToken.objects.create(user=_api_auditor())
+    services.tree_integrate_all()  # the token's `token.issued` event, so later sizes stay exact
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rng = random.Random(size + 2)
+
+    def call(kind: str, params: dict[str, int]) -> list[bytes]:
+        response = client.get(f"/api/v1/ledger/proofs/{kind}", params)
+        assert response.status_code == 200, response.content[:200]
+        return []
+
+    for _ in range(20):
+        call("inclusion", {"seq": rng.randrange(size), "size": size})
+    log(f"HTTP-stack proofs at {size:,}: {samples:,} inclusion and {samples:,} consistency proofs")
+    inc_times, _, inc_cpu = _timed(
+        (lambda i=i: call("inclusion", {"seq": i, "size": size}))
+        for i in (rng.randrange(size) for _ in range(samples))
+    )
+    con_times, _, con_cpu = _timed(
+        (lambda m=m: call("consistency", {"size1": m, "size2": size}))
+        for m in (rng.randrange(1, size) for _ in range(samples))
+    )
+    label = human(size)
+    rows = []
+    for kind, times, cpu in (("inclusion", inc_times, inc_cpu), ("consistency", con_times, con_cpu)):
+        p50, p99 = percentile(times, 50) * 1_000, percentile(times, 99) * 1_000
+        rows.append(Row(f"{kind} proof via request stack + token p50 @{label}", p50, "ms"))
+        rows.append(Row(f"{kind} proof via request stack + token p99 @{label}", p99, "ms"))
+        rows.append(Row(f"  CPU per {kind} proof via request stack + token (Python + PG)", cpu * 1_000, "ms"))
+    return rows
+
+
 def bench_storage(size: int) -> list[Row]:
     """Phase 6: bytes per entry of entries and nodes with all their indexes."""
     entry_bytes = scalar("SELECT pg_total_relation_size('ledger_entry')")
@@ -1016,6 +1060,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(sign_checkpoint(plan.small_size))
             rows += bench_proofs(plan.small_size, plan.proof_samples, final=False)
             rows += bench_api_proofs(plan.small_size, plan.proof_samples, final=False)
+            rows += bench_http_proofs(plan.small_size, plan.proof_samples)
         if "large" in phases:
             rows.append(grow_log(plan.large_size, plan.fill_chunk))
             rows.append(sign_checkpoint(plan.large_size))
