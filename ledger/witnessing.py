@@ -222,7 +222,7 @@ _COSIGNED = (
 )
 _WITNESSED_SQL = (
     "SELECT c.size, c.root, c.note, s.witness, s.key_id, s.line FROM ({chosen}) c "
-    "LEFT JOIN ledger_cosignature s ON s.checkpoint_id = c.id ORDER BY s.witness, s.key_id"
+    "LEFT JOIN ledger_cosignature s ON s.checkpoint_id = c.id"
 )
 _UNREAD = object()
 
@@ -243,7 +243,8 @@ def _witnessed_read() -> selectors.Witnessed | None:
         rows = cursor.fetchall()
     if not rows:
         return None
-    cosigned = [(witness, key_id, line) for *_, witness, key_id, line in rows if witness is not None]
+    # Sorted here as a proof's statement sorts them: by code point, whatever the collation.
+    cosigned = sorted((witness, key_id, line) for *_, witness, key_id, line in rows if witness is not None)
     return selectors.Witnessed(rows[0][0], bytes(rows[0][1]), rows[0][2], cosigned)
 
 
