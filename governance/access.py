@@ -203,6 +203,30 @@ def offers(user: User, obj: Model) -> frozenset[str]:
     return frozenset(action for action, rule in RULES.items() if rule.per_model and can(user, action, obj))
 
 
+def offers_each(user: User, models: list[RegisteredModel]) -> dict[object, frozenset[str]]:
+    """Return `offers(user, model)` for each of `models` by primary key, one query per action.
+
+    For answers that list many models with what the caller may do on each (`/api/v1/me`),
+    where asking per model would cost a query per model and action.
+    """
+    ids = [model.pk for model in models]
+    held: dict[object, set[str]] = {pk: set() for pk in ids}
+    for action, rule in RULES.items():
+        if not rule.per_model:
+            continue
+        decided = _by_role(user, rule)
+        if decided is False:
+            continue
+        pks = (
+            ids
+            if decided
+            else restrict(user, action, RegisteredModel.objects.filter(pk__in=ids)).values_list("pk", flat=True)
+        )
+        for pk in pks:
+            held[pk].add(action)
+    return {pk: frozenset(actions) if "view" in actions else frozenset() for pk, actions in held.items()}
+
+
 def _noun(obj: Model) -> str:
     return "model" if isinstance(obj, RegisteredModel) else obj._meta.verbose_name
 

@@ -64,3 +64,31 @@ def test_an_owner_oversees_only_the_models_they_own(model, alice):
 def test_an_unknown_action_is_a_programming_error(model, alice):
     with pytest.raises(ValueError, match="Unknown action"):
         access.require(alice, "fly", model)
+
+
+def test_offers_each_answers_what_offers_answers_per_model_in_a_query_per_action(
+    model, alice, olga, django_assert_max_num_queries
+):
+    from governance.services import registry
+
+    bob = make_user("bob", Role.MODEL_OWNER)
+    other = registry.model_register(
+        actor=bob,
+        slug="other-model",
+        name="Other",
+        intended_purpose="Score other things.",
+        regulated_use="credit",
+        risk_tier="high",
+        owner=bob,
+    )
+    logger = make_user("logger", Role.PIPELINE)
+    access.grant(logger, ["log"], model)
+    auditor = make_user("audrey", Role.AUDITOR)
+    models = [model, other]
+    per_action = sum(1 for rule in access.RULES.values() if rule.per_model)
+    for user in (alice, olga, logger, auditor, make_user("stranger", Role.PIPELINE)):
+        expected = {m.pk: access.offers(user, m) for m in models}
+        with django_assert_max_num_queries(per_action + 2):
+            assert access.offers_each(user, models) == expected, user.username
+    assert access.offers_each(logger, models)[other.pk] == frozenset()
+    assert "log" in access.offers_each(logger, models)[model.pk]
