@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.wait(timeout=60)
     rate = count / elapsed
     rows = [
-        at_least(f"decision reports/s ({os.cpu_count()} worker processes)", rate, "reports/s", 8),
+        at_least(f"decision reports/s ({os.cpu_count()} worker processes)", rate, "reports/s", 15),
         Row("wall time", elapsed, "s"),
         Row("failed reports", failed, "reports"),
     ]
