@@ -4,7 +4,7 @@ A web process holds a few hundred thousand long-lived objects once Django, DRF, 
 every view and serializer, and the schema are loaded. CPython's oldest-generation collection
 walks all of them: on the development machine one such pass cost 100-140 ms of CPU, and it
 landed inside whichever request crossed the threshold, as the p99 of the list endpoints
-(docs/benchmarks.md, list latency). `gc.freeze()` moves what exists at start-up to a permanent
+(docs/benchmark-history.md, list latency). `gc.freeze()` moves what exists at start-up to a permanent
 generation that collections skip; objects made while serving are collected as before.
 
 The youngest generation is also collected every 10,000 net allocations instead of every 700 (and
@@ -21,7 +21,7 @@ reference counting: after a batch of 500 decisions about 1 MiB (the body, the pa
 receipts). A young pass ran only every few batches, often while a request was still alive, so
 its cycle was promoted, and the older generations waited for 20 and 400 young passes: under a
 steady decision load the web processes grew by 0.5 to 1 MiB a batch (bench/soak.py,
-docs/benchmarks.md). So each request starts by collecting the two young generations
+docs/benchmark-history.md). So each request starts by collecting the two young generations
 (`collect_request_garbage`): the previous request is garbage by then, and the pass walks only
 what was made since the last one (1.6 ms after a batch of 500 decisions, most of it freeing that
 batch; far less after a page of a list). Memory then stays flat.
