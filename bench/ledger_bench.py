@@ -799,20 +799,9 @@ def bench_api_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
         assert response.status_code == 200, response.content[:200]
         return []
 
-    for _ in range(20):
-        call("inclusion", {"seq": rng.randrange(size), "size": size})
-    log(f"API proofs at {size:,}: {samples:,} inclusion and {samples:,} consistency proofs")
-    inc_times, _, inc_cpu = _timed(
-        (lambda i=i: call("inclusion", {"seq": i, "size": size}))
-        for i in (rng.randrange(size) for _ in range(samples))
-    )
-    con_times, _, con_cpu = _timed(
-        (lambda m=m: call("consistency", {"size1": m, "size2": size}))
-        for m in (rng.randrange(1, size) for _ in range(samples))
-    )
     label = human(size)
     rows = []
-    for kind, times, cpu in (("inclusion", inc_times, inc_cpu), ("consistency", con_times, con_cpu)):
+    for kind, times, cpu in _time_proof_calls(call, size, samples, rng, "API proofs"):
         p50, p99 = percentile(times, 50) * 1_000, percentile(times, 99) * 1_000
         if final:
             rows.append(at_most(f"{kind} proof via API handler p50 @{label}", p50, "ms", 1))
@@ -822,6 +811,27 @@ def bench_api_proofs(size: int, samples: int, *, final: bool) -> list[Row]:
             rows.append(Row(f"{kind} proof via API handler p99 @{label}", p99, "ms"))
         rows.append(Row(f"  CPU per {kind} proof via API handler (Python + PG)", cpu * 1_000, "ms"))
     return rows
+
+
+def _time_proof_calls(
+    call: Callable[[str, dict[str, int]], object], size: int, samples: int, rng: random.Random, what: str
+) -> list[tuple[str, list[float], float]]:
+    """Warm up, then time `samples` inclusion and consistency proofs at `size` through `call`.
+
+    Return (kind, wall times, CPU per proof) for each kind.
+    """
+    for _ in range(20):
+        call("inclusion", {"seq": rng.randrange(size), "size": size})
+    log(f"{what} at {size:,}: {samples:,} inclusion and {samples:,} consistency proofs")
+    inc_times, _, inc_cpu = _timed(
+        (lambda i=i: call("inclusion", {"seq": i, "size": size}))
+        for i in (rng.randrange(size) for _ in range(samples))
+    )
+    con_times, _, con_cpu = _timed(
+        (lambda m=m: call("consistency", {"size1": m, "size2": size}))
+        for m in (rng.randrange(1, size) for _ in range(samples))
+    )
+    return [("inclusion", inc_times, inc_cpu), ("consistency", con_times, con_cpu)]
 
 
 def bench_http_proofs(size: int, samples: int) -> list[Row]:
@@ -845,20 +855,9 @@ def bench_http_proofs(size: int, samples: int) -> list[Row]:
         assert response.status_code == 200, response.content[:200]
         return []
 
-    for _ in range(20):
-        call("inclusion", {"seq": rng.randrange(size), "size": size})
-    log(f"HTTP-stack proofs at {size:,}: {samples:,} inclusion and {samples:,} consistency proofs")
-    inc_times, _, inc_cpu = _timed(
-        (lambda i=i: call("inclusion", {"seq": i, "size": size}))
-        for i in (rng.randrange(size) for _ in range(samples))
-    )
-    con_times, _, con_cpu = _timed(
-        (lambda m=m: call("consistency", {"size1": m, "size2": size}))
-        for m in (rng.randrange(1, size) for _ in range(samples))
-    )
     label = human(size)
     rows = []
-    for kind, times, cpu in (("inclusion", inc_times, inc_cpu), ("consistency", con_times, con_cpu)):
+    for kind, times, cpu in _time_proof_calls(call, size, samples, rng, "HTTP-stack proofs"):
         p50, p99 = percentile(times, 50) * 1_000, percentile(times, 99) * 1_000
         rows.append(Row(f"{kind} proof via request stack + token p50 @{label}", p50, "ms"))
         rows.append(Row(f"{kind} proof via request stack + token p99 @{label}", p99, "ms"))
