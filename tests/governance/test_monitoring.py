@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from config.celery import app
@@ -271,6 +271,39 @@ def test_each_observation_is_judged_once(serving, pipeline, model, clock):
     assert monitoring.monitoring_evaluate().observations == 1
     assert monitoring.monitoring_evaluate().observations == 0
     assert Observation.objects.get().breached is False
+
+
+def test_it_judges_observations_in_chunks_with_queries_independent_of_their_number(
+    serving, pipeline, model, clock, django_assert_max_num_queries
+):
+    items = [
+        readiness.window(
+            "1.0.0", clock.now, kind="feature_drift", feature=f"f{n}", bins={"reference": REFERENCE, "live": STEADY}
+        )
+        for n in range(120)
+    ]
+    items[7]["bins"]["live"] = SHIFTED  # one breach: its alert opens as it always did
+    monitoring.observation_post_batch(actor=pipeline, model=model, items=items)
+    clock.advance(minutes=5)
+    # Three chunks of 50, 50 and 20: a few queries each, whatever the chunk holds (on SQLite the
+    # ledger queues each event by a statement of its own).
+    with django_assert_max_num_queries(40 if connection.vendor == "postgresql" else 40 + 120):
+        result = monitoring.monitoring_evaluate(batch_size=50)
+    assert result.observations == 120
+    [alert] = result.alerts_opened
+    assert alert.dedupe_key.endswith(":feature_drift:f7")
+    assert not Observation.objects.filter(evaluated_at__isnull=True).exists()
+    breached = Observation.objects.get(breached=True)
+    assert breached.alert == alert
+    assert monitoring.monitoring_evaluate().observations == 0
+    assert readiness.leaf(f"monitoring.evaluated:{breached.pk}")["data"] == {
+        "observation": breached.ledger_key,
+        "evaluated_at": breached.evaluated_at.isoformat().replace("+00:00", "Z"),
+        "breached": True,
+        "judged_against": "psi > 0.25 or ks > 0.20",
+        "alert": alert.ledger_key,
+    }
+    assert reconciliation.reconcile(kinds=["observation"]).mismatches == []
 
 
 def test_an_alert_is_resolved_after_acknowledgement_and_with_a_note(serving, pipeline, model, clock, alice):

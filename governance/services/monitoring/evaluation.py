@@ -19,8 +19,10 @@ from governance.selectors.gates import breaches
 from governance.services.alerts import alert_open
 from governance.services.monitoring.observations import DRIFT_KINDS
 
-# Observations judged per batch; each is its own short transaction.
-EVALUATE_BATCH = 500
+# Observations judged per chunk, each chunk one transaction: large enough that the per-query
+# cost (Django compiling the wide select_related query) is paid once for many observations,
+# small enough that the row locks and the one ledger submission stay short.
+EVALUATE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -145,46 +147,55 @@ def _observation_details(observation: Observation) -> dict[str, Any]:
 
 
 @transaction.atomic
-def _evaluate_one(pk: int, policies: _Policies) -> tuple[bool, Alert | None]:
-    """Judge one observation, claiming it under a row lock; return (judged, alert opened)."""
-    observation = (
+def _evaluate_chunk(after: int, size: int, policies: _Policies) -> tuple[list[int], list[Alert]]:
+    """Claim up to `size` unjudged observations past `after` under row locks and judge them.
+
+    Return (pks claimed, alerts opened). Rows a concurrent run holds are skipped: it judges them.
+    One locking read, one `bulk_update` and one ledger submission per chunk, whatever its size.
+    """
+    chunk = list(
         Observation.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk=pk, evaluated_at__isnull=True)
+        .filter(evaluated_at__isnull=True, pk__gt=after)
         .select_related("model", "version", "deployment")
-        .first()
+        .order_by("pk")[:size]
     )
-    if observation is None:
-        return False, None  # judged by a concurrent run
-    judgement = _judge(observation, policies)
-    observation.evaluated_at = timezone.now()
-    observation.breached = judgement.breached
-    observation.judged_against = judgement.against[:300]
-    opened = None
-    if judgement.alert is not None:
-        alert, created = alert_open(
-            model=observation.model,
-            version=observation.version,
-            deployment=observation.deployment,
-            details=_observation_details(observation),
-            **judgement.alert,
-        )
-        observation.alert = alert
-        opened = alert if created else None
-    observation.save(update_fields=["evaluated_at", "breached", "judged_against", "alert"])
-    events.record(
-        type="monitoring.evaluated",
-        actor=None,
-        subject=f"model:{observation.model.slug}",
-        key=f"monitoring.evaluated:{observation.pk}",
-        data={
-            "observation": observation.ledger_key,
-            "evaluated_at": rfc3339(observation.evaluated_at),
-            "breached": observation.breached,
-            "judged_against": observation.judged_against,
-            "alert": observation.alert.ledger_key if observation.alert is not None else None,
-        },
+    opened = []
+    for observation in chunk:
+        judgement = _judge(observation, policies)
+        observation.evaluated_at = timezone.now()
+        observation.breached = judgement.breached
+        observation.judged_against = judgement.against[:300]
+        if judgement.alert is not None:
+            alert, created = alert_open(
+                model=observation.model,
+                version=observation.version,
+                deployment=observation.deployment,
+                details=_observation_details(observation),
+                **judgement.alert,
+            )
+            observation.alert = alert
+            if created:
+                opened.append(alert)
+    Observation.objects.bulk_update(chunk, ["evaluated_at", "breached", "judged_against", "alert"])
+    events.record_many(
+        [
+            {
+                "type": "monitoring.evaluated",
+                "actor": events.actor_name(None),
+                "subject": f"model:{observation.model.slug}",
+                "idempotency_key": f"monitoring.evaluated:{observation.pk}",
+                "data": {
+                    "observation": observation.ledger_key,
+                    "evaluated_at": rfc3339(observation.evaluated_at),
+                    "breached": observation.breached,
+                    "judged_against": observation.judged_against,
+                    "alert": observation.alert.ledger_key if observation.alert is not None else None,
+                },
+            }
+            for observation in chunk
+        ]
     )
-    return True, opened
+    return [observation.pk for observation in chunk], opened
 
 
 def _unmonitored_check(policies: _Policies) -> list[Alert]:
@@ -233,16 +244,9 @@ def monitoring_evaluate(*, batch_size: int = EVALUATE_BATCH) -> Evaluation:
     policies = _Policies()
     judged, opened, after = 0, [], 0
     while True:
-        pks = list(
-            Observation.objects.filter(evaluated_at__isnull=True, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        for pk in pks:
-            done, alert = _evaluate_one(pk, policies)
-            judged += done
-            if alert is not None:
-                opened.append(alert)
+        pks, alerts = _evaluate_chunk(after, batch_size, policies)
+        judged += len(pks)
+        opened += alerts
         if len(pks) < batch_size:
             break
         after = pks[-1]
