@@ -179,7 +179,12 @@ def observation_body(start: int) -> bytes:
 
 
 def start_celery(broker: str, var_dir: Path) -> subprocess.Popen:
-    """A Celery worker with embedded beat: the integrate sweep and the signer on their schedule."""
+    """A Celery worker with embedded beat: the integrate sweep and the signer on their schedule.
+
+    Celery's default concurrency, one process per core, as docker-compose.yml's worker runs: with
+    a single process, the 300-second monitoring judgement of thousands of observations held back
+    the ledger's integrate sweep and queue vacuum for a minute (docs/benchmarks.md).
+    """
     return subprocess.Popen(
         [
             str(REPO / ".venv/bin/celery"),
@@ -188,8 +193,6 @@ def start_celery(broker: str, var_dir: Path) -> subprocess.Popen:
             "config",
             "worker",
             "--beat",
-            "--concurrency",
-            "1",
             "--loglevel",
             "WARNING",
             "--logfile",
