@@ -125,8 +125,11 @@ def decision_items(data: Any) -> list[dict[str, Any]] | None:
             return None
         item["reasons"] = [msgspec.to_builtins(reason) for reason in decision.reasons]
         items.append(item)
+    joined = "".join(texts)
+    if "\x00" in joined:
+        return None  # DRF refuses NUL in text, and words the error
     try:
-        "".join(texts).encode("utf-8")  # DRF refuses lone surrogates
+        joined.encode("utf-8")  # DRF refuses lone surrogates
     except UnicodeEncodeError:
         return None
     return items

@@ -58,6 +58,8 @@ def test_it_validates_an_ordinary_batch_as_drf_does():
     assert agree({"decisions": [GOOD, {**minimal, "decision_id": "d-2"}]}) is not None
     assert agree({"decisions": [{**GOOD, "occurred_at": "2026-12-07T22:00:00+01:00"}]}) is not None
     assert agree({"decisions": [{**GOOD, "overridden": True, "override_reason": "Officer", "extra": 1}]}) is not None
+    # A NUL in any text is DRF's to refuse (found by the property test below).
+    assert agree({"decisions": [{**GOOD, "output_label": "\x00"}]}) is None
 
 
 @pytest.mark.parametrize(
